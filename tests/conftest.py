@@ -1,0 +1,34 @@
+"""Shared pytest setup: put the student folders on sys.path, as their scripts expect."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKPROP_DIR = ROOT / "backprop"
+NEURALNET_DIR = ROOT / "neuralnet"
+
+for folder in (BACKPROP_DIR, NEURALNET_DIR):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+
+def run_script(script, *args, cwd=ROOT, env=None, timeout=300):
+    """Run a python script in a subprocess; returns the CompletedProcess (text output)."""
+    full_env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    if env:
+        full_env.update(env)
+    return subprocess.run(
+        [sys.executable, str(script), *map(str, args)],
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@pytest.fixture
+def rng():
+    """A seeded random generator, so every test is deterministic."""
+    return np.random.default_rng(0)
