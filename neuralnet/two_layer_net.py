@@ -1,0 +1,96 @@
+"""A two-layer fully-connected network: fc -> relu -> fc, built from layers.py."""
+
+import numpy as np
+from classifier import (
+    Classifier,
+    as_batch,
+    check_float_dtype,
+    check_positive_int,
+    load_arrays,
+    random_weights,
+)
+from layers import fc_backward, fc_forward, relu_backward, relu_forward
+
+
+class TwoLayerNet(Classifier):
+    """
+    scores = relu(X @ W1 + b1) @ W2 + b2, with parameters
+    W1: (input_dim, hidden_dim), b1: (hidden_dim,), W2: (hidden_dim, num_classes),
+    b2: (num_classes,). The softmax loss is applied outside (train.py).
+    """
+
+    def __init__(self, input_dim=3072, num_classes=10, hidden_dim=100, weight_scale=1e-3,
+                 dtype=np.float32, seed=None):
+        """
+        Inputs:
+        - input_dim: D, features per example (3072 = 32 * 32 * 3 for CIFAR-10)
+        - num_classes: C
+        - hidden_dim: H, width of the hidden layer
+        - weight_scale: standard deviation of the normal initial weights (biases start at 0)
+        - dtype: float32 (fast) or float64 (for gradient checks)
+        - seed: seed of the random initialization, or None
+        """
+        for name, value in (("input_dim", input_dim), ("num_classes", num_classes),
+                            ("hidden_dim", hidden_dim)):
+            check_positive_int("TwoLayerNet", name, value)
+        if not np.isfinite(weight_scale) or weight_scale <= 0:
+            raise ValueError(f"TwoLayerNet: weight_scale must be > 0, got {weight_scale!r}")
+        dtype = check_float_dtype("TwoLayerNet", dtype)
+        self.input_dim, self.num_classes, self.hidden_dim = input_dim, num_classes, hidden_dim
+        rng = np.random.default_rng(seed)
+        # BEGIN SOLUTION
+        self.params = {
+            "W1": random_weights(rng, (input_dim, hidden_dim), weight_scale, dtype),
+            "b1": np.zeros(hidden_dim, dtype=dtype),
+            "W2": random_weights(rng, (hidden_dim, num_classes), weight_scale, dtype),
+            "b2": np.zeros(num_classes, dtype=dtype),
+        }
+        # END SOLUTION
+
+    @classmethod
+    def from_checkpoint(cls, path):
+        """Build a TwoLayerNet whose sizes and dtype come from a file written by save()."""
+        arrays = load_arrays(path)
+        if "W1" not in arrays or "W2" not in arrays or arrays["W1"].ndim != 2 \
+                or arrays["W2"].ndim != 2:
+            raise ValueError(f"{path} does not hold 2-D arrays W1 and W2 of a TwoLayerNet")
+        (input_dim, hidden_dim), num_classes = arrays["W1"].shape, arrays["W2"].shape[1]
+        model = cls(input_dim, num_classes, hidden_dim, dtype=arrays["W1"].dtype)
+        model.load(path)
+        return model
+
+    def forward(self, X):
+        """
+        Inputs:
+        - X: (N, input_dim) batch (images (N, ...) are flattened)
+
+        Returns a tuple of:
+        - scores: (N, num_classes)
+        - cache: (fc1_cache, relu_cache, fc2_cache)
+        """
+        X = as_batch("TwoLayerNet.forward", X, self.input_dim)
+        p = self.params
+        # BEGIN SOLUTION
+        hidden, fc1_cache = fc_forward(X, p["W1"], p["b1"])
+        hidden, relu_cache = relu_forward(hidden)
+        scores, fc2_cache = fc_forward(hidden, p["W2"], p["b2"])
+        # END SOLUTION
+        return scores, (fc1_cache, relu_cache, fc2_cache)
+
+    def backward(self, grad_scores, cache):
+        """
+        Inputs:
+        - grad_scores: (N, num_classes) gradient of the loss with respect to the scores
+        - cache: from forward
+
+        Returns:
+        - grads: dict with keys W1, b1, W2, b2, each shaped like its parameter
+        """
+        fc1_cache, relu_cache, fc2_cache = cache
+        # BEGIN SOLUTION
+        grad_hidden, grad_W2, grad_b2 = fc_backward(grad_scores, fc2_cache)
+        grad_hidden = relu_backward(grad_hidden, relu_cache)
+        # X is data, not a parameter: skip its gradient (a third of the backward work).
+        _, grad_W1, grad_b1 = fc_backward(grad_hidden, fc1_cache, compute_grad_x=False)
+        # END SOLUTION
+        return {"W1": grad_W1, "b1": grad_b1, "W2": grad_W2, "b2": grad_b2}
