@@ -32,3 +32,10 @@ def run_script(script, *args, cwd=ROOT, env=None, timeout=300):
 def rng():
     """A seeded random generator, so every test is deterministic."""
     return np.random.default_rng(0)
+
+
+# staff/ tools (check_submission, grade, make_starter, ...) are imported by the staff tests;
+# appended last so they can never shadow a student module.
+STAFF_DIR = ROOT / "staff"
+if str(STAFF_DIR) not in sys.path:
+    sys.path.append(str(STAFF_DIR))

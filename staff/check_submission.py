@@ -1,0 +1,472 @@
+"""Check a homework submission zip before it is uploaded or graded.
+
+    python staff/check_submission.py name.zip [--json]
+
+The zip must hold exactly one folder (normally the uniqname) with the six graded files
+directly inside it. The archive is inspected before anything is extracted, and files are
+only ever extracted into a fresh temporary folder.
+
+Exit codes:
+    0  the submission is fine (warnings, e.g. extra files, may still be printed)
+    1  the submission is incomplete or broken: missing files, a .py file that does not
+       parse, a notebook that is not valid or has no outputs, files not in one folder
+    2  usage error: bad arguments, or the zip file does not exist
+    3  the archive was rejected: not a readable zip, or unsafe (absolute or `..` paths,
+       symlinks, encrypted entries, too many entries, zip bomb)
+"""
+
+import argparse
+import ast
+import difflib
+import json
+import shutil
+import stat
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+REQUIRED_FILES = (
+    "functions.py",
+    "layers.py",
+    "train.py",
+    "two_layer_net.py",
+    "part1.ipynb",
+    "part2.ipynb",
+)
+NOTEBOOKS = tuple(name for name in REQUIRED_FILES if name.endswith(".ipynb"))
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
+
+MAX_ENTRIES = 200  # a submission has 6 files; 200 leaves room for junk but not for abuse
+MAX_TOTAL_BYTES = 200 * 2**20  # uncompressed; notebooks with plots are a few MB
+MAX_RATIO = 100  # uncompressed / compressed, for the archive and for each large entry
+RATIO_MIN_BYTES = 2**20  # entries smaller than this are never called bombs
+
+IGNORED_DIRS = ("__MACOSX",)
+IGNORED_NAMES = (".DS_Store", "Thumbs.db", "desktop.ini")
+
+
+class RejectedArchive(Exception):
+    """The archive is unreadable or unsafe; nothing from it may be extracted."""
+
+
+@dataclass
+class Report:
+    """What the checker found. `exit_code` is one of the EXIT_* codes."""
+
+    errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    rejected: bool = False
+    folder: str | None = None
+    files: dict = field(default_factory=dict)  # required name -> path inside the zip
+
+    @property
+    def exit_code(self):
+        if self.rejected:
+            return EXIT_REJECTED
+        return EXIT_INVALID if self.errors else EXIT_OK
+
+    def as_dict(self):
+        return {
+            "ok": self.exit_code == EXIT_OK,
+            "exit_code": self.exit_code,
+            "rejected": self.rejected,
+            "folder": self.folder,
+            "files": self.files,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
+
+
+# ----------------------------------------------------------------------------- archive safety
+
+
+def entry_parts(name):
+    """Split a zip entry name into path parts, treating backslashes as separators."""
+    return [part for part in name.replace("\\", "/").split("/") if part not in ("", ".")]
+
+
+def unsafe_path_reason(name):
+    """Returns why a zip entry name could escape the extraction folder, or None."""
+    normalized = name.replace("\\", "/")
+    if normalized.startswith("/"):
+        return "absolute path"
+    if len(normalized) >= 2 and normalized[1] == ":":
+        return "absolute path with a drive letter"
+    if ".." in entry_parts(name):
+        return "'..' in the path"
+    if "\x00" in name:
+        return "NUL byte in the name"
+    return None
+
+
+def entry_file_type(info):
+    """Returns the unix file type bits stored for a zip entry (0 if none were stored)."""
+    return stat.S_IFMT(info.external_attr >> 16)
+
+
+def is_ignored(name):
+    """True for macOS/Windows metadata that zip tools add (never checked or extracted)."""
+    parts = entry_parts(name)
+    if not parts:
+        return True
+    if parts[0] in IGNORED_DIRS:
+        return True
+    return parts[-1] in IGNORED_NAMES or parts[-1].startswith("._")
+
+
+def safety_problems(infos, *, max_entries, max_total_bytes, max_ratio):
+    """Returns a list of reasons to reject the archive (empty if it is safe)."""
+    problems = []
+    if len(infos) > max_entries:
+        return [f"the zip has {len(infos)} entries; at most {max_entries} are allowed"]
+    for info in infos:
+        reason = unsafe_path_reason(info.filename)
+        if reason:
+            problems.append(f"{info.filename!r}: {reason} (zip-slip)")
+        file_type = entry_file_type(info)
+        if file_type == stat.S_IFLNK:
+            problems.append(f"{info.filename!r} is a symbolic link; zip the file itself")
+        elif file_type not in (0, stat.S_IFREG, stat.S_IFDIR):
+            problems.append(f"{info.filename!r} is not a regular file or folder")
+        if info.flag_bits & 0x1:
+            problems.append(f"{info.filename!r} is encrypted; submit a zip without a password")
+        if info.file_size >= RATIO_MIN_BYTES and \
+                info.file_size > max_ratio * max(info.compress_size, 1):
+            problems.append(
+                f"{info.filename!r} expands from {info.compress_size} to {info.file_size} "
+                f"bytes (ratio over {max_ratio}): looks like a zip bomb"
+            )
+    total = sum(info.file_size for info in infos)
+    packed = sum(info.compress_size for info in infos)
+    if total > max_total_bytes:
+        problems.append(
+            f"the files add up to {total} bytes uncompressed; at most {max_total_bytes} "
+            "are allowed (remove data sets, checkpoints and large images)"
+        )
+    elif total >= RATIO_MIN_BYTES and total > max_ratio * max(packed, 1):
+        problems.append(
+            f"the zip expands from {packed} to {total} bytes (ratio over {max_ratio}): "
+            "looks like a zip bomb"
+        )
+    return problems
+
+
+def open_archive(path):
+    """Open a zip file; raises RejectedArchive if it is not a readable zip."""
+    try:
+        archive = zipfile.ZipFile(path)
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as err:
+        raise RejectedArchive(f"{path} is not a readable zip file ({err})") from err
+    return archive, infos
+
+
+def check_archive_safety(archive, infos, limits):
+    """Raise RejectedArchive listing every unsafe entry."""
+    problems = safety_problems(infos, **limits)
+    if problems:
+        raise RejectedArchive("unsafe archive: " + "; ".join(problems))
+    bad = None
+    try:
+        bad = archive.testzip()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as err:
+        raise RejectedArchive(f"the zip is corrupt ({err})") from err
+    if bad is not None:
+        raise RejectedArchive(f"the zip is corrupt: {bad!r} fails its CRC check")
+
+
+DEFAULT_LIMITS = {
+    "max_entries": MAX_ENTRIES,
+    "max_total_bytes": MAX_TOTAL_BYTES,
+    "max_ratio": MAX_RATIO,
+}
+
+
+def extract_safely(archive, infos, dest, max_total_bytes=MAX_TOTAL_BYTES):
+    """
+    Extract the regular files of a checked archive under `dest` (ignored names skipped).
+    Sizes are counted while reading, so a lying header cannot write more than the limit.
+
+    Returns:
+    - extracted: list of relative POSIX paths written
+    """
+    dest = Path(dest).resolve()
+    written, extracted = 0, []
+    for info in infos:
+        if info.is_dir() or is_ignored(info.filename):
+            continue
+        relative = PurePosixPath(*entry_parts(info.filename))
+        target = (dest / relative).resolve()
+        if dest not in target.parents:  # belt and braces: checked already
+            raise RejectedArchive(f"{info.filename!r} would be extracted outside the folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with archive.open(info) as src, open(target, "wb") as out:
+            while chunk := src.read(2**16):
+                written += len(chunk)
+                if written > max_total_bytes:
+                    raise RejectedArchive("the zip expands beyond the size limit while extracting")
+                out.write(chunk)
+        extracted.append(str(relative))
+    return extracted
+
+
+# ----------------------------------------------------------------------------- layout
+
+
+def top_level_folder(names, report):
+    """
+    Find the single top-level folder of the (non-ignored) entry names.
+
+    Returns:
+    - the folder name, or None (the reason is added to report.errors)
+    """
+    tops = sorted({entry_parts(name)[0] for name in names})
+    loose = sorted(name for name in names if len(entry_parts(name)) == 1)
+    if not tops:
+        report.errors.append("the zip is empty; it must hold one folder with your files")
+        return None
+    if loose:
+        report.errors.append(
+            f"files at the top level of the zip: {', '.join(loose)}; put all files in one "
+            "folder named after your uniqname (make submission UNIQNAME=name does this)"
+        )
+        return None
+    if len(tops) > 1:
+        report.errors.append(
+            f"the zip has {len(tops)} top-level folders ({', '.join(tops)}); it must have "
+            "exactly one, named after your uniqname"
+        )
+        return None
+    return tops[0]
+
+
+def similar_names(wanted, paths):
+    """Paths whose file name looks like `wanted` (same name elsewhere, other case, copies)."""
+    stem = wanted.rsplit(".", 1)[0].lower()
+    hits = []
+    for path in paths:
+        name = PurePosixPath(path).name
+        lowered = name.lower()
+        close = difflib.SequenceMatcher(None, lowered, wanted.lower()).ratio() >= 0.75
+        if lowered == wanted.lower() or lowered.startswith(stem) or close:
+            hits.append(path)
+    return sorted(hits)
+
+
+def locate_required(folder, paths, report):
+    """Fill report.files with required name -> path; report missing files with hints."""
+    for wanted in REQUIRED_FILES:
+        expected = f"{folder}/{wanted}"
+        if expected in paths:
+            report.files[wanted] = expected
+            continue
+        hints = similar_names(wanted, [p for p in paths if p != expected])
+        message = f"missing {wanted} (expected at {expected})"
+        if hints:
+            message += f"; similarly named: {', '.join(hints)} (rename or move it)"
+        report.errors.append(message)
+    expected_paths = set(report.files.values())
+    for path in sorted(paths):
+        if path not in expected_paths:
+            report.warnings.append(f"extra file {path} will be ignored by the grader")
+
+
+# ----------------------------------------------------------------------------- file contents
+
+
+def python_problem(source, name):
+    """Returns why a .py source does not parse, or None."""
+    try:
+        ast.parse(source, filename=name)
+    except SyntaxError as err:
+        return f"{name} does not parse: {err.msg} (line {err.lineno})"
+    except ValueError as err:  # e.g. NUL bytes
+        return f"{name} does not parse: {err}"
+    return None
+
+
+def read_notebook(text, name):
+    """
+    Parse and validate a notebook (nbformat 4).
+
+    Returns a tuple of:
+    - nb: the notebook as a dict (None if it could not be read)
+    - problem: why it is invalid, or None
+    """
+    import nbformat  # imported here: the rest of the checker needs only the standard library
+
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as err:  # nbformat raises many types for malformed JSON/schema
+        return None, f"{name} is not a readable notebook: {str(err).splitlines()[0][:200]}"
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as err:
+        return nb, f"{name} is not a valid notebook: {str(err).splitlines()[0][:200]}"
+    return nb, None
+
+
+def code_cells(nb):
+    """The code cells of a notebook whose source is not empty."""
+    return [cell for cell in nb.get("cells", [])
+            if cell.get("cell_type") == "code" and "".join(cell.get("source", "")).strip()]
+
+
+def notebook_run_stats(nb):
+    """
+    Returns a tuple (cells, executed, with_outputs): non-empty code cells, how many have an
+    execution count, how many have outputs.
+    """
+    cells = code_cells(nb)
+    executed = sum(1 for cell in cells if cell.get("execution_count") is not None)
+    with_outputs = sum(1 for cell in cells if cell.get("outputs"))
+    return len(cells), executed, with_outputs
+
+
+def check_notebook(text, name, report):
+    """Add errors/warnings about one notebook's validity and outputs."""
+    nb, problem = read_notebook(text, name)
+    if problem:
+        report.errors.append(problem)
+        return
+    cells, executed, with_outputs = notebook_run_stats(nb)
+    if with_outputs == 0:
+        report.errors.append(
+            f"{name} has no outputs: run all cells (Runtime > Run all in Colab), save, and "
+            "submit the notebook with its outputs"
+        )
+    elif executed < cells:
+        report.warnings.append(
+            f"{name}: {cells - executed} of {cells} code cells were not run; run all cells "
+            "before submitting"
+        )
+
+
+def check_contents(folder, report):
+    """Check the extracted required files under `folder` (a Path)."""
+    for wanted, inside in report.files.items():
+        data = (folder.parent / inside).read_bytes()
+        text = data.decode("utf-8", errors="replace")
+        if wanted.endswith(".py"):
+            problem = python_problem(data, inside)
+            if problem:
+                report.errors.append(problem)
+        else:
+            check_notebook(text, inside, report)
+
+
+# ----------------------------------------------------------------------------- entry points
+
+
+def inspect_archive(zip_path, limits=None):
+    """
+    Check an archive's safety and layout without extracting it.
+
+    Returns a tuple of:
+    - report: a Report (rejected / errors filled in)
+    - archive, infos: the open ZipFile and its entries (None, None if rejected)
+    """
+    limits = dict(DEFAULT_LIMITS, **(limits or {}))
+    report = Report()
+    try:
+        archive, infos = open_archive(zip_path)
+    except RejectedArchive as err:
+        report.rejected = True
+        report.errors.append(str(err))
+        return report, None, None
+    try:
+        check_archive_safety(archive, infos, limits)
+    except RejectedArchive as err:
+        archive.close()
+        report.rejected = True
+        report.errors.append(str(err))
+        return report, None, None
+    names = [info.filename for info in infos if not info.is_dir() and not is_ignored(info.filename)]
+    paths = {"/".join(entry_parts(name)) for name in names}
+    report.folder = top_level_folder(paths, report)
+    if report.folder is not None:
+        locate_required(report.folder, paths, report)
+    return report, archive, infos
+
+
+def extract_submission(zip_path, dest, limits=None):
+    """
+    Check `zip_path`, extract it under `dest` (a fresh folder the caller owns) and check the
+    required files. Used by the grader.
+
+    Returns:
+    - report: a Report; if not rejected and a folder was found, files are under
+      dest / report.folder
+    """
+    limits = dict(DEFAULT_LIMITS, **(limits or {}))
+    report, archive, infos = inspect_archive(zip_path, limits)
+    if archive is None:
+        return report
+    with archive:
+        try:
+            extract_safely(archive, infos, dest, limits["max_total_bytes"])
+        except (RejectedArchive, zipfile.BadZipFile, OSError, EOFError) as err:
+            report.rejected = True
+            report.errors.append(f"could not extract: {err}")
+            return report
+    if report.folder is not None:
+        check_contents(Path(dest) / report.folder, report)
+    return report
+
+
+def check_submission(zip_path, limits=None):
+    """Full check of a submission zip, extracting only into a temporary folder."""
+    tmp = tempfile.mkdtemp(prefix="hw4-check-")
+    try:
+        return extract_submission(zip_path, tmp, limits)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def print_report(report, zip_path):
+    """Human-readable summary on stdout."""
+    for error in report.errors:
+        print(f"ERROR: {error}")
+    for warning in report.warnings:
+        print(f"WARNING: {warning}")
+    if report.rejected:
+        print(f"REJECTED: {zip_path} is not a safe, readable zip (exit {EXIT_REJECTED})")
+    elif report.errors:
+        print(f"NOT OK: fix the errors above in {zip_path} (exit {EXIT_INVALID})")
+    else:
+        print(f"OK: {zip_path} holds {report.folder}/ with all {len(REQUIRED_FILES)} files")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description="Check a homework submission zip (layout, required files, notebook "
+        "outputs, archive safety). Exit codes: 0 ok, 1 invalid submission, 2 usage error, "
+        "3 rejected archive.",
+    )
+    parser.add_argument("zip", type=Path, help="the submission zip, e.g. uniqname.zip")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not args.zip.is_file():
+        message = f"{args.zip} not found (build it with: make submission UNIQNAME=name)"
+        if args.json:
+            print(json.dumps({"ok": False, "exit_code": EXIT_USAGE, "errors": [message]}))
+        else:
+            print(f"ERROR: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    report = check_submission(args.zip)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print_report(report, args.zip)
+    return report.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

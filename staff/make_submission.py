@@ -1,0 +1,151 @@
+"""Package the graded files into the zip to upload: `make submission UNIQNAME=name`.
+
+    python staff/make_submission.py UNIQNAME [--root .] [--out-dir .] [--force]
+
+Writes UNIQNAME.zip holding one folder UNIQNAME/ with exactly the six graded files:
+backprop/functions.py, neuralnet/{layers,train,two_layer_net}.py, part1.ipynb and
+part2.ipynb. Refuses, saying why, when a file is missing or a notebook has no outputs
+(run all cells and save first), and never replaces an existing zip unless --force is given.
+The finished zip is checked with check_submission.py.
+
+Exit codes: 0 written, 1 refused (missing file, notebook without outputs, zip exists,
+the check failed), 2 usage error (bad uniqname).
+"""
+
+import argparse
+import re
+import sys
+import zipfile
+from pathlib import Path
+
+import check_submission as checker
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# name inside the zip -> path in the repository (or in the starter kit)
+SOURCES = {
+    "functions.py": "backprop/functions.py",
+    "layers.py": "neuralnet/layers.py",
+    "train.py": "neuralnet/train.py",
+    "two_layer_net.py": "neuralnet/two_layer_net.py",
+    "part1.ipynb": "part1.ipynb",
+    "part2.ipynb": "part2.ipynb",
+}
+UNIQNAME_RE = re.compile(r"^[a-z][a-z0-9]{0,31}$")
+FIXED_DATE = (2020, 1, 1, 0, 0, 0)  # the same files give the same zip
+
+
+class Refused(Exception):
+    """The zip cannot be built; the message says why and what to do."""
+
+
+def check_uniqname(name):
+    """Returns the uniqname, or raises argparse.ArgumentTypeError explaining the format."""
+    if not UNIQNAME_RE.match(name or ""):
+        raise argparse.ArgumentTypeError(
+            f"uniqname {name!r} is not valid: use your lowercase uniqname (letters and digits, "
+            "starting with a letter), e.g. make submission UNIQNAME=jdoe"
+        )
+    return name
+
+
+def collect_files(root):
+    """
+    Find the graded files under `root` and check them.
+
+    Returns:
+    - files: dict name in the zip -> Path
+    """
+    files, problems = {}, []
+    for name, relative in SOURCES.items():
+        path = root / relative
+        if not path.is_file():
+            problems.append(f"{relative} not found under {root}")
+            continue
+        files[name] = path
+    for name, path in files.items():
+        if name.endswith(".ipynb"):
+            problems.extend(notebook_problems(path, name))
+        else:
+            problem = checker.python_problem(path.read_bytes(), str(path))
+            if problem:
+                problems.append(problem)
+    if problems:
+        raise Refused("; ".join(problems))
+    return files
+
+
+def notebook_problems(path, name):
+    """Why a notebook cannot be submitted (invalid, or not run), as a list of messages."""
+    nb, problem = checker.read_notebook(path.read_text(encoding="utf-8"), str(path))
+    if problem:
+        return [problem]
+    cells, executed, with_outputs = checker.notebook_run_stats(nb)
+    if with_outputs == 0:
+        return [f"{name} has no outputs: open it, run all cells, save it, then run this again"]
+    if executed < cells:
+        print(f"WARNING: {name}: {cells - executed} of {cells} code cells were not run",
+              file=sys.stderr)
+    return []
+
+
+def write_zip(files, uniqname, zip_path):
+    """Write the zip (to a temporary name first, so a failure leaves no half-written zip)."""
+    partial = zip_path.with_name(zip_path.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(f"{uniqname}/{name}", date_time=FIXED_DATE)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[name].read_bytes())
+    partial.replace(zip_path)
+
+
+def build_submission(uniqname, root=ROOT, out_dir=Path("."), force=False):
+    """
+    Build and check out_dir/UNIQNAME.zip.
+
+    Returns:
+    - zip_path: the written zip
+    """
+    zip_path = Path(out_dir) / f"{uniqname}.zip"
+    if zip_path.exists() and not force:
+        raise Refused(
+            f"{zip_path} already exists; delete it or rerun with --force "
+            "(make submission UNIQNAME=name FORCE=1) to replace it"
+        )
+    files = collect_files(Path(root))
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    write_zip(files, uniqname, zip_path)
+    report = checker.check_submission(zip_path)
+    if report.exit_code != checker.EXIT_OK:
+        zip_path.unlink()
+        raise Refused(f"{zip_path} fails the check (removed it): {'; '.join(report.errors)}")
+    return zip_path
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Zip the graded files for upload.")
+    parser.add_argument("uniqname", type=check_uniqname, help="your uniqname, e.g. jdoe")
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="folder holding backprop/, neuralnet/ and the notebooks")
+    parser.add_argument("--out-dir", type=Path, default=Path("."),
+                        help="where to write UNIQNAME.zip (default: current folder)")
+    parser.add_argument("--force", action="store_true", help="replace an existing zip")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        zip_path = build_submission(args.uniqname, args.root, args.out_dir, args.force)
+    except Refused as err:
+        print(f"ERROR: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {zip_path}: {args.uniqname}/ with {', '.join(sorted(SOURCES))}")
+    print("upload this zip to Gradescope")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

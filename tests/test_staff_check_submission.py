@@ -1,0 +1,187 @@
+"""staff/check_submission.py: layout, contents and archive-safety checks, exit codes, --json."""
+
+import json
+import subprocess
+import sys
+import zipfile
+
+import check_submission as checker
+import pytest
+from staff_corpus import (
+    STAFF_DIR,
+    add_encrypted_flag_entry,
+    add_entry,
+    make_submission_zip,
+    symlink_attr,
+    unrun_notebook_text,
+    write_submission_dir,
+    zip_folder,
+)
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, str(STAFF_DIR / "check_submission.py"), *map(str, args)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_good_submission_passes(tmp_path):
+    report = checker.check_submission(make_submission_zip(tmp_path, tiny=True))
+    assert report.errors == []
+    assert report.exit_code == checker.EXIT_OK
+    assert report.folder == "jdoe"
+    assert sorted(report.files) == sorted(checker.REQUIRED_FILES)
+
+
+def test_cli_ok_and_json(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True)
+    result = run_cli(zip_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK" in result.stdout
+    result = run_cli(zip_path, "--json")
+    data = json.loads(result.stdout)
+    assert data["ok"] is True and data["exit_code"] == 0 and data["folder"] == "jdoe"
+
+
+def test_missing_file_names_it_and_similar_names(tmp_path):
+    folder = write_submission_dir(tmp_path / "src" / "jdoe", omit=("layers.py",), tiny=True)
+    (folder / "neuralnet").mkdir()
+    (folder / "neuralnet" / "layers.py").write_text("x = 1\n")
+    (folder / "Layers (1).py").write_text("x = 1\n")
+    report = checker.check_submission(zip_folder(folder, tmp_path / "jdoe.zip"))
+    assert report.exit_code == checker.EXIT_INVALID
+    [error] = report.errors
+    assert "missing layers.py" in error
+    assert "jdoe/neuralnet/layers.py" in error and "jdoe/Layers (1).py" in error
+
+
+def test_extra_files_are_warnings(tmp_path):
+    folder = write_submission_dir(tmp_path / "src" / "jdoe", tiny=True)
+    (folder / "notes.txt").write_text("hi")
+    report = checker.check_submission(zip_folder(folder, tmp_path / "jdoe.zip"))
+    assert report.exit_code == checker.EXIT_OK
+    assert any("notes.txt" in w for w in report.warnings)
+
+
+def test_macos_metadata_is_ignored(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True)
+    add_entry(zip_path, "__MACOSX/jdoe/._layers.py")
+    add_entry(zip_path, "jdoe/.DS_Store")
+    add_entry(zip_path, ".DS_Store")
+    report = checker.check_submission(zip_path)
+    assert report.exit_code == checker.EXIT_OK, report.errors
+    assert report.warnings == []
+
+
+def test_two_top_level_folders(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True)
+    add_entry(zip_path, "other/readme.txt")
+    report = checker.check_submission(zip_path)
+    assert report.exit_code == checker.EXIT_INVALID
+    assert "2 top-level folders" in report.errors[0]
+
+
+def test_files_without_folder(tmp_path):
+    folder = write_submission_dir(tmp_path / "src" / "jdoe", tiny=True)
+    report = checker.check_submission(zip_folder(folder, tmp_path / "flat.zip", arcroot=""))
+    assert report.exit_code == checker.EXIT_INVALID
+    assert "top level" in report.errors[0]
+
+
+def test_python_syntax_error(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True,
+                                   overrides={"train.py": "def f(:\n    pass\n"})
+    report = checker.check_submission(zip_path)
+    assert report.exit_code == checker.EXIT_INVALID
+    assert any("train.py does not parse" in e and "line 1" in e for e in report.errors)
+
+
+def test_notebook_without_outputs(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True,
+                                   overrides={"part1.ipynb": unrun_notebook_text()})
+    report = checker.check_submission(zip_path)
+    assert report.exit_code == checker.EXIT_INVALID
+    assert any("part1.ipynb has no outputs" in e for e in report.errors)
+
+
+def test_invalid_notebook(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True, overrides={"part2.ipynb": "{not json"})
+    report = checker.check_submission(zip_path)
+    assert any("part2.ipynb is not a readable notebook" in e for e in report.errors)
+    zip_path = make_submission_zip(tmp_path / "b", tiny=True,
+                                   overrides={"part2.ipynb": json.dumps({"cells": 3})})
+    report = checker.check_submission(zip_path)
+    assert report.exit_code == checker.EXIT_INVALID
+
+
+@pytest.mark.parametrize("name", ["../evil.py", "jdoe/../../evil.py", "/etc/evil.py",
+                                  "C:/evil.py", "jdoe\\..\\..\\evil.py"])
+def test_zip_slip_rejected(tmp_path, name):
+    zip_path = make_submission_zip(tmp_path, tiny=True)
+    add_entry(zip_path, name)
+    report = checker.check_submission(zip_path)
+    assert report.exit_code == checker.EXIT_REJECTED
+    assert "zip-slip" in report.errors[0]
+    assert not (tmp_path.parent / "evil.py").exists()
+
+
+def test_symlink_rejected(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True)
+    add_entry(zip_path, "jdoe/link", b"/etc/passwd", attr=symlink_attr())
+    report = checker.check_submission(zip_path)
+    assert report.exit_code == checker.EXIT_REJECTED
+    assert "symbolic link" in report.errors[0]
+
+
+def test_encrypted_rejected(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True)
+    add_encrypted_flag_entry(zip_path, "jdoe/secret.py")
+    report = checker.check_submission(zip_path)
+    assert report.exit_code == checker.EXIT_REJECTED
+    assert "encrypted" in report.errors[0]
+
+
+def test_too_many_entries_rejected(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True)
+    with zipfile.ZipFile(zip_path, "a") as archive:
+        for i in range(checker.MAX_ENTRIES):
+            archive.writestr(f"jdoe/junk/{i}.txt", "")
+    report = checker.check_submission(zip_path)
+    assert report.exit_code == checker.EXIT_REJECTED
+    assert "entries" in report.errors[0]
+
+
+def test_zip_bomb_rejected(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True)
+    with zipfile.ZipFile(zip_path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("jdoe/bomb.txt", b"\0" * (20 * 2**20))  # ~1000:1
+    report = checker.check_submission(zip_path)
+    assert report.exit_code == checker.EXIT_REJECTED
+    assert "zip bomb" in report.errors[0]
+
+
+def test_total_size_limit(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True)
+    report = checker.check_submission(zip_path, limits={"max_total_bytes": 100})
+    assert report.exit_code == checker.EXIT_REJECTED
+    assert "uncompressed" in report.errors[0]
+
+
+def test_not_a_zip_and_missing_file(tmp_path):
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"this is not a zip")
+    result = run_cli(bad)
+    assert result.returncode == checker.EXIT_REJECTED
+    assert "not a readable zip" in result.stdout
+    assert "Traceback" not in result.stderr
+    result = run_cli(tmp_path / "nope.zip")
+    assert result.returncode == checker.EXIT_USAGE
+    assert "not found" in result.stderr
+
+
+def test_extraction_stays_in_destination(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    report = checker.extract_submission(zip_path, dest)
+    assert report.exit_code == checker.EXIT_OK
+    assert sorted(p.name for p in (dest / "jdoe").iterdir()) == sorted(checker.REQUIRED_FILES)

@@ -1,0 +1,77 @@
+"""staff/make_submission.py: builds UNIQNAME.zip, refuses missing files, unrun notebooks,
+overwrites and bad uniqnames."""
+
+import subprocess
+import sys
+import zipfile
+
+import check_submission as checker
+import make_submission
+import pytest
+from staff_corpus import STAFF_DIR, part1_text, part2_text, tiny_sources, unrun_notebook_text
+
+
+def fake_repo(root, part1=None):
+    """A folder laid out like the repository (or the starter kit) with the six files."""
+    for name, relative in make_submission.SOURCES.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith(".py"):
+            path.write_text(tiny_sources()[name])
+    (root / "part1.ipynb").write_text(part1 if part1 is not None else part1_text())
+    (root / "part2.ipynb").write_text(part2_text())
+    return root
+
+
+def run_cli(*args, cwd):
+    return subprocess.run([sys.executable, str(STAFF_DIR / "make_submission.py"), *map(str, args)],
+                          capture_output=True, text=True, timeout=60, cwd=cwd)
+
+
+def test_builds_a_zip_that_passes_the_check(tmp_path):
+    root = fake_repo(tmp_path / "repo")
+    zip_path = make_submission.build_submission("jdoe", root, tmp_path / "out")
+    assert zip_path == tmp_path / "out" / "jdoe.zip"
+    with zipfile.ZipFile(zip_path) as archive:
+        assert sorted(archive.namelist()) == sorted(f"jdoe/{n}" for n in checker.REQUIRED_FILES)
+        assert archive.read("jdoe/layers.py").decode() == tiny_sources()["layers.py"]
+    assert checker.check_submission(zip_path).exit_code == checker.EXIT_OK
+
+
+def test_refuses_to_overwrite_without_force(tmp_path):
+    root = fake_repo(tmp_path / "repo")
+    zip_path = make_submission.build_submission("jdoe", root, tmp_path)
+    zip_path.write_bytes(b"old")
+    with pytest.raises(make_submission.Refused, match="already exists"):
+        make_submission.build_submission("jdoe", root, tmp_path)
+    assert zip_path.read_bytes() == b"old"
+    make_submission.build_submission("jdoe", root, tmp_path, force=True)
+    assert zipfile.is_zipfile(zip_path)
+
+
+def test_refuses_missing_file(tmp_path):
+    root = fake_repo(tmp_path / "repo")
+    (root / "neuralnet" / "train.py").unlink()
+    with pytest.raises(make_submission.Refused, match="neuralnet/train.py not found"):
+        make_submission.build_submission("jdoe", root, tmp_path)
+    assert not (tmp_path / "jdoe.zip").exists()
+
+
+def test_refuses_notebook_without_outputs(tmp_path):
+    root = fake_repo(tmp_path / "repo", part1=unrun_notebook_text())
+    with pytest.raises(make_submission.Refused, match="part1.ipynb has no outputs"):
+        make_submission.build_submission("jdoe", root, tmp_path)
+    assert not (tmp_path / "jdoe.zip").exists()
+
+
+def test_cli_messages_and_exit_codes(tmp_path):
+    root = fake_repo(tmp_path / "repo")
+    ok = run_cli("jdoe", "--root", root, cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "jdoe.zip").is_file()
+    again = run_cli("jdoe", "--root", root, cwd=tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    bad = run_cli("J Doe", "--root", root, cwd=tmp_path)
+    assert bad.returncode == 2 and "not valid" in bad.stderr
+    empty = run_cli("", "--root", root, cwd=tmp_path)
+    assert empty.returncode == 2
