@@ -1,0 +1,100 @@
+"""Helpers for the training scripts: accuracy on a data set and the training plot."""
+
+from pathlib import Path
+
+import numpy as np
+
+
+def check_accuracy(model, sampler):
+    """Fraction of examples that ``model`` classifies correctly.
+
+    Inputs:
+    - model: a Classifier (has ``predict(X)`` -> (N,) labels)
+    - sampler: a DataSampler (or any iterable of (X_batch: (B, D), y_batch: (B,)) pairs)
+
+    Returns:
+    - accuracy: float in [0, 1] over all examples the sampler yields
+    """
+    # BEGIN SOLUTION
+    num_correct, num_samples = 0, 0
+    for X_batch, y_batch in sampler:
+        num_correct += int((model.predict(X_batch) == y_batch).sum())
+        num_samples += len(y_batch)
+    # END SOLUTION
+    if num_samples == 0:
+        raise ValueError("check_accuracy: the sampler yielded no examples")
+    return num_correct / num_samples
+
+
+def plot_training(loss_history, train_acc, val_acc, path, title=None):
+    """Write the two-panel training plot to ``path`` (format from its suffix: .pdf, .png).
+
+    Inputs:
+    - loss_history: per-iteration training loss, length T
+    - train_acc, val_acc: per-epoch accuracies in [0, 1], length E
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    loss = np.asarray(loss_history, dtype=float)
+    ax_loss.plot(np.arange(1, len(loss) + 1), loss, lw=0.5, alpha=0.5, label="per batch")
+    if len(loss) >= 50:  # a moving average shows the trend through the minibatch noise
+        k = max(len(loss) // 50, 10)
+        smooth = np.convolve(loss, np.ones(k) / k, mode="valid")
+        ax_loss.plot(np.arange(k, len(loss) + 1), smooth, lw=1.5, label=f"mean of {k}")
+        ax_loss.legend()
+    ax_loss.set(xlabel="iteration", ylabel="training loss", title="Loss")
+    epochs = np.arange(1, len(train_acc) + 1)
+    ax_acc.plot(epochs, train_acc, "o-", label="train")
+    ax_acc.plot(epochs, val_acc, "s-", label="validation")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+    ax_acc.grid(alpha=0.3)
+    ax_acc.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def preprocessing_path(checkpoint_path):
+    """Where the preprocessing statistics of a checkpoint live: X.npz -> X.preprocessing.npz."""
+    checkpoint_path = Path(checkpoint_path)
+    return checkpoint_path.with_name(checkpoint_path.stem + ".preprocessing.npz")
+
+
+def save_checkpoint(model, path, mean, std):
+    """Save the model's parameters to ``path`` (Classifier.save) and, next to it, the
+    preprocessing statistics that test.py needs: mean (D,) and std (a float)."""
+    model.save(path)
+    with open(preprocessing_path(path), "wb") as f:
+        np.savez(f, mean=np.asarray(mean, np.float32), std=np.float64(std))
+
+
+def load_checkpoint(path):
+    """Rebuild a TwoLayerNet and its preprocessing statistics from a checkpoint.
+
+    Returns (model, mean: (D,) float32, std: float). Raises FileNotFoundError when a file is
+    missing and ValueError when the files do not fit together; both name the file.
+    """
+    from two_layer_net import TwoLayerNet
+
+    model = TwoLayerNet.from_checkpoint(path)
+    stats_path = preprocessing_path(path)
+    if not stats_path.is_file():
+        raise FileNotFoundError(f"{stats_path} not found: train.py writes it next to the "
+                                f"checkpoint {path}; copy both files together")
+    try:
+        with np.load(stats_path, allow_pickle=False) as stats:
+            mean, std = stats["mean"], float(stats["std"])
+    except (OSError, ValueError, KeyError) as err:
+        raise ValueError(f"{stats_path} is not a preprocessing file written by train.py "
+                         f"({err})") from None
+    if mean.shape != (model.input_dim,) or not std > 0:
+        raise ValueError(f"{stats_path} holds mean {mean.shape}, std {std}; the model in {path} "
+                         f"expects mean ({model.input_dim},) and std > 0")
+    return model, mean, std
