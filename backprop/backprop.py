@@ -39,7 +39,7 @@ def numeric_derivative(func, inputs, name, h=STEP):
         shifted = dict(inputs, **{name: inputs[name] + offset})
         return func(**shifted)[0]
 
-    return (-f_at(2 * h) + 8 * f_at(h) - 8 * f_at(-h) + f_at(-2 * h)) / (12 * h)
+    return (8 * (f_at(h) - f_at(-h)) - (f_at(2 * h) - f_at(-2 * h))) / (12 * h)
 
 
 def check_function(func, spec):

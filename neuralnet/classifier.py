@@ -132,6 +132,13 @@ def check_positive_int(owner, name, value):
         raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r}")
 
 
+def check_positive_float(owner, name, value):
+    """Raise ValueError unless `value` is a finite number > 0 (a constructor argument)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{owner}: {name} must be a finite number > 0, got {value!r}")
+
+
 def check_float_dtype(owner, dtype):
     """Return np.dtype(dtype), raising ValueError unless it is float32 or float64."""
     dtype = np.dtype(dtype)

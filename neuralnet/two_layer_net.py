@@ -5,6 +5,7 @@ from classifier import (
     Classifier,
     as_batch,
     check_float_dtype,
+    check_positive_float,
     check_positive_int,
     load_arrays,
     random_weights,
@@ -33,8 +34,7 @@ class TwoLayerNet(Classifier):
         for name, value in (("input_dim", input_dim), ("num_classes", num_classes),
                             ("hidden_dim", hidden_dim)):
             check_positive_int("TwoLayerNet", name, value)
-        if not np.isfinite(weight_scale) or weight_scale <= 0:
-            raise ValueError(f"TwoLayerNet: weight_scale must be > 0, got {weight_scale!r}")
+        check_positive_float("TwoLayerNet", "weight_scale", weight_scale)
         dtype = check_float_dtype("TwoLayerNet", dtype)
         self.input_dim, self.num_classes, self.hidden_dim = input_dim, num_classes, hidden_dim
         rng = np.random.default_rng(seed)
