@@ -253,35 +253,55 @@ def hyperparameter_rows(summary: dict) -> list[list[str]]:
 
 
 def graph_layout(nodes) -> tuple[dict, dict]:
-    """Column (depth) and row of every node and leaf; leaves (graph inputs) in column 0."""
+    """Column (depth) and vertical position of every node and graph input.
+
+    An operator sits one column right of its deepest input; a graph input (a leaf) sits
+    just left of its first consumer. Within a column nodes are ordered by the mean height
+    of their neighbours (a few barycentre sweeps), which keeps edge crossings few.
+    """
     produced = {name for name, _, _ in nodes}
-    depth = {}
-    for _, _, inputs in nodes:
-        for i in inputs:
-            if i not in produced:
-                depth.setdefault(i, 0)
+    leaves = [i for _, _, inputs in nodes for i in inputs if i not in produced]
+    leaves = list(dict.fromkeys(leaves))
+    depth = dict.fromkeys(leaves, 0)
     for name, _, inputs in nodes:
         depth[name] = 1 + max((depth[i] for i in inputs), default=0)
+    for leaf in leaves:
+        consumers = [depth[n] for n, _, inputs in nodes if leaf in inputs]
+        depth[leaf] = min(consumers) - 1
     columns: dict[int, list[str]] = {}
-    for name in depth:
+    for name in [*leaves, *(n for n, _, _ in nodes)]:
         columns.setdefault(depth[name], []).append(name)
-    row = {name: idx for col in columns.values() for idx, name in enumerate(col)}
-    return depth, {"columns": columns, "row": row}
+    neighbours: dict[str, list[str]] = {name: [] for name in depth}
+    for name, _, inputs in nodes:
+        for i in inputs:
+            neighbours[name].append(i)
+            neighbours[i].append(name)
+
+    def place(col_names):
+        return {n: (len(col_names) - 1) / 2 - idx for idx, n in enumerate(col_names)}
+
+    height = {n: h for names in columns.values() for n, h in place(names).items()}
+    for _ in range(4):  # barycentre sweeps: move each node towards its neighbours
+        for col in sorted(columns):
+            order = list(columns[col])
+            bary = {n: sum(height[m] for m in neighbours[n]) / len(neighbours[n])
+                    for n in order}
+            rank = {n: k for k, n in enumerate(order)}
+            order.sort(key=lambda n, bary=bary, rank=rank: (-bary[n], rank[n]))
+            columns[col] = order
+            height.update(place(order))
+    return depth, {"columns": columns, "height": height}
 
 
 def draw_graph(ax, nodes) -> None:
     """Draw the graph: inputs as grey rounded boxes, operators as blue boxes, arrows = edges."""
     depth, lay = graph_layout(nodes)
-    columns, row = lay["columns"], lay["row"]
+    columns, height = lay["columns"], lay["height"]
     ops = {name: op for name, op, _ in nodes}
-    ncols = max(columns) + 1
+    first = min(columns)
+    ncols = max(columns) - first + 1
     nrows = max(len(c) for c in columns.values())
-    pos = {}
-    for col, names in columns.items():
-        for name in names:
-            # centre each column vertically; x grows left to right with depth
-            y = (len(names) - 1) / 2 - row[name]
-            pos[name] = (col, y)
+    pos = {name: (depth[name] - first, height[name]) for name in depth}
     ax.set_xlim(-0.7, ncols - 0.3)
     ax.set_ylim(-(nrows / 2) - 0.2, nrows / 2 + 0.2)
     ax.set_axis_off()
@@ -504,6 +524,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="folder with the outputs of make homework (default: results/)")
     parser.add_argument("--output", type=Path, default=ROOT / "report.pdf",
                         help="the PDF to write (default: report.pdf at the repository root)")
+    parser.add_argument("--code-root", type=Path, default=ROOT,
+                        help="repository whose F4_GRAPH is drawn and whose code is appended "
+                             "(default: this one)")
     parser.add_argument("--note", default="",
                         help="a line printed under the first title (e.g. that this is a smoke run)")
     return parser.parse_args(argv)
@@ -512,7 +535,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        path = build_report(args.results_dir, args.output, args.note)
+        path = build_report(args.results_dir, args.output, args.note, args.code_root)
     except (MissingOutputError, ValueError) as err:
         print(err, file=sys.stderr)
         return 2

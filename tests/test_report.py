@@ -18,6 +18,7 @@ from fake_results import (
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "staff"))
 
+import matplotlib.pyplot as plt  # noqa: E402
 import report  # noqa: E402
 
 pypdf = pytest.importorskip("pypdf")
@@ -91,12 +92,14 @@ def test_f4_graph_is_required_and_validated(fake_run, tmp_path):
         report.validate_graph([("a", "add")])
 
 
-def test_graph_layout_puts_inputs_first_and_nodes_after_their_inputs():
+def test_graph_layout_puts_every_node_right_of_its_inputs():
     nodes = report.validate_graph([("a", "mul", ["x", "w"]), ("s", "add", ["a", "b"]),
                                    ("L", "square", "s")])
-    depth, _ = report.graph_layout(nodes)
-    assert depth["x"] == depth["w"] == depth["b"] == 0
-    assert depth["a"] == 1 and depth["s"] == 2 and depth["L"] == 3
+    depth, layout = report.graph_layout(nodes)
+    assert depth["x"] == depth["w"] == 0 and depth["a"] == 1
+    assert depth["b"] == 1  # an input sits just left of its first consumer
+    assert depth["s"] == 2 and depth["L"] == 3
+    assert sorted(n for col in layout["columns"].values() for n in col) == sorted(depth)
 
 
 def test_wrap_code_keeps_every_character():
@@ -109,18 +112,24 @@ def test_wrap_code_keeps_every_character():
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils (pdftoppm)")
 def test_cli_writes_a_pdf_whose_first_page_renders(fake_run, tmp_path):
-    results, _ = fake_run
-    if not (ROOT / "backprop/functions.py").is_file():
-        pytest.skip("backprop/functions.py not in the tree yet")
+    results, root = fake_run
     out = tmp_path / "report.pdf"
     proc = subprocess.run([sys.executable, str(ROOT / "staff/report.py"), "--results-dir",
-                           str(results), "--output", str(out)], capture_output=True, text=True,
-                          timeout=120)
+                           str(results), "--output", str(out), "--code-root", str(root)],
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(out),
                     str(tmp_path / "page")], check=True, timeout=60)
     pngs = list(tmp_path.glob("page*.png"))
     assert len(pngs) == 1 and pngs[0].stat().st_size > 1000
+
+
+def test_the_real_f4_graph_is_drawable():
+    nodes = report.load_f4_graph()  # backprop/functions.py of this repository
+    assert len({op for _, op, _ in nodes}) >= 3 and len(nodes) >= 5
+    fig = plt.figure()
+    report.draw_graph(fig.add_subplot(), nodes)
+    plt.close(fig)
 
 
 def test_cli_missing_results_exits_2_with_message(tmp_path):
