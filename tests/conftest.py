@@ -39,3 +39,23 @@ def rng():
 STAFF_DIR = ROOT / "staff"
 if str(STAFF_DIR) not in sys.path:
     sys.path.append(str(STAFF_DIR))
+
+
+def strip_solutions(source):
+    """
+    Return python `source` with every `# BEGIN SOLUTION` ... `# END SOLUTION` region replaced
+    by `raise NotImplementedError(...)` at the same indentation, as the starter kit does.
+    """
+    out, inside = [], False
+    for line in source.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped == "# BEGIN SOLUTION":
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f'{indent}raise NotImplementedError("starter stub")\n')
+            inside = True
+        elif stripped == "# END SOLUTION":
+            inside = False
+        elif not inside:
+            out.append(line)
+    assert not inside, "unterminated # BEGIN SOLUTION region"
+    return "".join(out)
