@@ -1,0 +1,219 @@
+"""Task 3: Classifier base, LinearClassifier, TwoLayerNet (gradients, dtypes, save/load)."""
+
+import numpy as np
+import pytest
+from classifier import Classifier
+from layers import softmax_loss
+from linear_classifier import LinearClassifier
+from two_layer_net import TwoLayerNet
+
+D, C, H, N = 7, 4, 6, 5
+
+
+def make_models(dtype=np.float64):
+    return [LinearClassifier(D, C, weight_scale=0.5, dtype=dtype, seed=1),
+            TwoLayerNet(D, C, H, weight_scale=0.5, dtype=dtype, seed=1)]
+
+
+def numeric_gradient(f, x, h=1e-6):
+    """Plain centred differences of the scalar f() with respect to the array x (in place)."""
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        plus = f()
+        x[idx] = old - h
+        minus = f()
+        x[idx] = old
+        grad[idx] = (plus - minus) / (2 * h)
+    return grad
+
+
+def test_two_layer_net_parameters():
+    model = TwoLayerNet(D, C, H, weight_scale=0.01, seed=0)
+    params = model.parameters()
+    assert list(params) == ["W1", "b1", "W2", "b2"]
+    assert [p.shape for p in params.values()] == [(D, H), (H,), (H, C), (C,)]
+    assert all(p.dtype == np.float32 for p in params.values())
+    assert np.all(params["b1"] == 0) and np.all(params["b2"] == 0)
+    assert params["W1"].std() == pytest.approx(0.01, rel=0.3)
+    assert model.parameters() is params  # the live dict, so optimizers update the model
+
+
+def test_defaults_match_cifar10():
+    model = TwoLayerNet()
+    assert model.parameters()["W1"].shape[0] == 3072 and model.parameters()["W2"].shape[1] == 10
+    assert LinearClassifier().parameters()["W"].shape == (3072, 10)
+
+
+def test_seed_makes_initialization_deterministic():
+    a, b = TwoLayerNet(D, C, H, seed=3), TwoLayerNet(D, C, H, seed=3)
+    np.testing.assert_array_equal(a.parameters()["W1"], b.parameters()["W1"])
+    assert not np.array_equal(a.parameters()["W1"], TwoLayerNet(D, C, H, seed=4).params["W1"])
+
+
+def test_two_layer_net_forward_matches_numpy(rng):
+    model = TwoLayerNet(D, C, H, weight_scale=0.5, dtype=np.float64, seed=0)
+    p = model.parameters()
+    p["b1"][...] = rng.standard_normal(H)
+    X = rng.standard_normal((N, D))
+    scores, _ = model.forward(X)
+    expected = np.maximum(X @ p["W1"] + p["b1"], 0) @ p["W2"] + p["b2"]
+    np.testing.assert_allclose(scores, expected, rtol=1e-14)
+    np.testing.assert_array_equal(model.predict(X), expected.argmax(axis=1))
+
+
+@pytest.mark.parametrize("model", make_models(), ids=["linear", "two_layer"])
+def test_gradients_match_numeric_differences(model, rng):
+    X = rng.standard_normal((N, D))
+    y = rng.integers(0, C, size=N)
+
+    def loss():
+        return softmax_loss(model.forward(X)[0], y)[0]
+
+    scores, cache = model.forward(X)
+    _, grad_scores = softmax_loss(scores, y)
+    grads = model.backward(grad_scores, cache)
+    assert set(grads) == set(model.parameters())
+    for name, param in model.parameters().items():
+        assert grads[name].shape == param.shape
+        np.testing.assert_allclose(grads[name], numeric_gradient(loss, param),
+                                   rtol=1e-6, atol=1e-9, err_msg=name)
+
+
+@pytest.mark.torch
+def test_two_layer_net_matches_pytorch(rng):
+    torch = pytest.importorskip("torch")
+    model = TwoLayerNet(D, C, H, weight_scale=0.5, dtype=np.float64, seed=2)
+    p = model.parameters()
+    p["b1"][...] = rng.standard_normal(H)
+    X, y = rng.standard_normal((N, D)), rng.integers(0, C, size=N)
+    scores, cache = model.forward(X)
+    loss, grad_scores = softmax_loss(scores, y)
+    grads = model.backward(grad_scores, cache)
+
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in p.items()}
+    t_scores = torch.relu(torch.tensor(X) @ t["W1"] + t["b1"]) @ t["W2"] + t["b2"]
+    t_loss = torch.nn.functional.cross_entropy(t_scores, torch.tensor(y))
+    t_loss.backward()
+    assert loss == pytest.approx(t_loss.item(), rel=1e-12)
+    for name in p:
+        np.testing.assert_allclose(grads[name], t[name].grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_preserved(rng, dtype):
+    for model in make_models(dtype):
+        X = rng.standard_normal((N, D)).astype(dtype)
+        scores, cache = model.forward(X)
+        assert scores.dtype == dtype
+        grads = model.backward(softmax_loss(scores, rng.integers(0, C, size=N))[1], cache)
+        assert all(g.dtype == dtype for g in grads.values())
+
+
+def test_images_are_flattened(rng):
+    model = TwoLayerNet(2 * 2 * 3, C, H, seed=0)
+    X = rng.standard_normal((N, 2, 2, 3)).astype(np.float32)
+    np.testing.assert_array_equal(model.forward(X)[0], model.forward(X.reshape(N, -1))[0])
+
+
+@pytest.mark.parametrize("model", make_models(), ids=["linear", "two_layer"])
+def test_bad_batch_is_rejected(model):
+    with pytest.raises(ValueError, match=r"\(3, 5\).*\(N, 7\)"):
+        model.forward(np.ones((3, 5)))
+    with pytest.raises(ValueError, match=r"\(7,\)"):
+        model.forward(np.ones(7))
+    with pytest.raises(ValueError, match="numpy array"):
+        model.forward([[0.0] * 7])
+    scores, cache = model.forward(np.ones((3, 7)))
+    with pytest.raises(ValueError, match=r"\(3, 5\)"):
+        model.backward(np.ones((3, 5)), cache)
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"hidden_dim": 0}, "hidden_dim"), ({"input_dim": 2.5}, "input_dim"),
+    ({"num_classes": True}, "num_classes"), ({"weight_scale": -1.0}, "weight_scale"),
+    ({"weight_scale": float("nan")}, "weight_scale"), ({"dtype": np.int64}, "dtype"),
+])
+def test_bad_constructor_arguments(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        TwoLayerNet(**kwargs)
+    if "hidden_dim" not in kwargs:
+        with pytest.raises(ValueError, match=fragment):
+            LinearClassifier(**kwargs)
+
+
+def test_classifier_is_abstract():
+    with pytest.raises(TypeError):
+        Classifier()
+
+
+# ---------------------------------------------------------------- save / load
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_save_load_round_trip(tmp_path, rng, dtype):
+    model = TwoLayerNet(D, C, H, dtype=dtype, seed=0)
+    model.params["b2"][...] = rng.standard_normal(C)
+    path = tmp_path / "sub" / "checkpoint.npz"
+    model.save(path)
+    assert path.is_file()
+
+    other = TwoLayerNet(D, C, H, dtype=dtype, seed=5)
+    w1 = other.parameters()["W1"]
+    other.load(path)
+    assert other.parameters()["W1"] is w1  # loaded in place
+    for name, value in model.parameters().items():
+        np.testing.assert_array_equal(other.parameters()[name], value)
+        assert other.parameters()[name].dtype == dtype
+    X = rng.standard_normal((N, D)).astype(dtype)
+    np.testing.assert_array_equal(other.predict(X), model.predict(X))
+
+    rebuilt = TwoLayerNet.from_checkpoint(path)
+    assert (rebuilt.input_dim, rebuilt.hidden_dim, rebuilt.num_classes) == (D, H, C)
+    assert rebuilt.params["W1"].dtype == dtype
+    np.testing.assert_array_equal(rebuilt.params["b2"], model.params["b2"])
+
+
+def test_save_writes_exactly_the_given_path(tmp_path):
+    LinearClassifier(D, C).save(tmp_path / "weights.bin")
+    assert [p.name for p in tmp_path.iterdir()] == ["weights.bin"]
+    LinearClassifier(D, C).load(tmp_path / "weights.bin")
+
+
+def test_load_mismatched_shapes(tmp_path):
+    path = tmp_path / "small.npz"
+    TwoLayerNet(D, C, H).save(path)
+    model = TwoLayerNet(D, C, H + 1)
+    before = {k: v.copy() for k, v in model.params.items()}
+    with pytest.raises(ValueError, match=r"W1 has shape \(7, 6\) in the file but \(7, 7\)"):
+        model.load(path)
+    for name, value in before.items():  # nothing was half-loaded
+        np.testing.assert_array_equal(model.params[name], value)
+
+
+def test_load_mismatched_names(tmp_path):
+    path = tmp_path / "linear.npz"
+    LinearClassifier(D, C).save(path)
+    with pytest.raises(ValueError, match=r"missing parameters \['W1', 'W2', 'b1', 'b2'\]"):
+        TwoLayerNet(D, C, H).load(path)
+    with pytest.raises(ValueError, match=r"unexpected parameters \['W', 'b'\]"):
+        TwoLayerNet(D, C, H).load(path)
+
+
+def test_load_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.npz"):
+        TwoLayerNet(D, C, H).load(tmp_path / "nope.npz")
+    with pytest.raises(FileNotFoundError, match="not found"):
+        TwoLayerNet.from_checkpoint(tmp_path / "nope.npz")
+
+
+def test_load_rejects_other_files(tmp_path):
+    text = tmp_path / "notes.npz"
+    text.write_text("not an archive")
+    with pytest.raises(ValueError, match="not a parameter archive"):
+        TwoLayerNet(D, C, H).load(text)
+    pickled = tmp_path / "objects.npz"
+    np.savez(pickled, W=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError, match="not a parameter archive"):
+        LinearClassifier(D, C).load(pickled)
