@@ -18,11 +18,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP)  ## create/update .venv from requirements*.txt
 
-homework: $(STAMP)  ## the main job: run every task of the homework
-	$(PY) backprop/backprop.py
-	$(PY) neuralnet/gradcheck_layers.py
-	$(PY) neuralnet/check_softmax_stability.py
-	$(PY) neuralnet/gradcheck_classifier.py
+# make homework [SMOKE=1] [FORCE=1] [DATA_DIR=dir] [HW4_DATA=dir]: see staff/homework.py
+YES := 1 yes true on
+homework: $(STAMP)  ## the main job: run every task of the homework, build report.pdf
+	$(PY) staff/homework.py $(if $(filter $(YES),$(SMOKE)),--smoke) \
+	    $(if $(filter $(YES),$(FORCE)),--force) $(if $(DATA_DIR),--data-dir "$(DATA_DIR)")
+
+report: $(STAMP)  ## rebuild report.pdf from results/ (make homework builds it too)
+	$(PY) staff/report.py
 
 lint: $(STAMP)  ## ruff on the whole tree
 	$(VENV)/bin/ruff check .
