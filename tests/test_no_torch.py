@@ -1,0 +1,34 @@
+"""Section 1 (backprop/, neuralnet/) must work with numpy alone: it never imports PyTorch."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import BACKPROP_DIR, NEURALNET_DIR
+
+SECTION1_FILES = sorted([*BACKPROP_DIR.glob("*.py"), *NEURALNET_DIR.glob("*.py")])
+TORCH_IMPORT = re.compile(r"^\s*(import\s+torch|from\s+torch[\s.])", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", SECTION1_FILES, ids=[p.name for p in SECTION1_FILES])
+def test_no_torch_import_statement(path):
+    assert not TORCH_IMPORT.search(path.read_text()), f"{path} imports torch"
+
+
+def test_importing_section1_modules_does_not_load_torch():
+    modules = [p.stem for p in SECTION1_FILES]
+    code = (
+        "import importlib, sys\n"
+        f"sys.path[:0] = [{str(BACKPROP_DIR)!r}, {str(NEURALNET_DIR)!r}]\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "loaded = sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.'))\n"
+        "print(len(sys.modules), loaded)\n"
+        "sys.exit(1 if loaded else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for module in ("functions", "layers", "two_layer_net"):
+        assert module in modules
