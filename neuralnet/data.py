@@ -156,14 +156,14 @@ def preprocess(X, mean, std):
     return out
 
 
-def load_cifar10(num_train=49000, num_val=1000, num_test=10000, data_dir=None,
+def load_cifar10(num_train=49000, num_val=1000, num_test=None, data_dir=None,
                  mean=None, std=None, cache_dir=None):
     """Load CIFAR-10 as float32 arrays, preprocessed with training-set statistics.
 
     Training images are the first ``num_train`` of the 50,000 training images (all five
     batches in order); the validation images are the last ``num_val`` of them (so the
     validation set does not change with num_train). The test batch is read only when
-    ``num_test > 0``.
+    ``num_test > 0``; ``num_test=None`` means the whole test batch.
     Pass ``mean`` and ``std`` (e.g. from a checkpoint) to reuse saved statistics;
     otherwise they are computed on the training images.
 
@@ -173,6 +173,9 @@ def load_cifar10(num_train=49000, num_val=1000, num_test=10000, data_dir=None,
     - X_test: (num_test, 3072), y_test: (num_test,)
     - mean: (3072,) float32 and std: float, the statistics used
     """
+    num_test_arg = num_test
+    if num_test is None:
+        num_test = NUM_TEST_IMAGES
     for name, value, top in (("num_train", num_train, NUM_TRAIN_IMAGES),
                              ("num_val", num_val, NUM_TRAIN_IMAGES),
                              ("num_test", num_test, NUM_TEST_IMAGES)):
@@ -198,10 +201,10 @@ def load_cifar10(num_train=49000, num_val=1000, num_test=10000, data_dir=None,
         val = (X[len(X) - num_val:], y[len(X) - num_val:])
     if num_test:
         X, y = load_batch(folder / "test_batch")
-        test = (X[:num_test], y[:num_test])
-        if len(test[0]) < num_test:
+        if len(X) < num_test and num_test_arg is not None:
             raise ValueError(f"num_test={num_test} but {folder / 'test_batch'} has only "
                              f"{len(X)} images")
+        test = (X[:num_test], y[:num_test])
     if mean is None:
         mean, std = compute_stats(train[0])
     data = {"mean": np.asarray(mean, np.float32), "std": float(std)}

@@ -1,0 +1,62 @@
+"""Evaluate a trained two-layer network on the CIFAR-10 test set, once.
+
+    python test.py --checkpoint-file checkpoint.npz [--json-file test.json] [--data-dir DIR]
+
+The model is rebuilt from the checkpoint (its sizes come from the saved arrays) and the
+test images are preprocessed with the training statistics saved next to it by train.py
+(``checkpoint.preprocessing.npz``). Use the test set only for your final model: choose
+hyperparameters on the validation set.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+from data import CifarDataError, DataSampler, load_cifar10
+from utils import check_accuracy, load_checkpoint
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="Evaluate a checkpoint on the CIFAR-10 "
+                                                 "test set.")
+    parser.add_argument("--checkpoint-file", default="checkpoint.npz",
+                        help="model written by train.py (default: checkpoint.npz)")
+    parser.add_argument("--data-dir", help="folder holding cifar-10-batches-py/ or "
+                                           "cifar-10-python.tar.gz (else $HW4_DATA, else here)")
+    parser.add_argument("--num-test", type=int,
+                        help="test images to use (default: all of test_batch, 10,000)")
+    parser.add_argument("--json-file", help="also write the result as JSON here")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        model, mean, std = load_checkpoint(args.checkpoint_file)
+    except (FileNotFoundError, ValueError) as err:
+        raise SystemExit(f"error: {err}") from None
+    if model.num_classes != 10:
+        raise SystemExit(f"error: {args.checkpoint_file} has {model.num_classes} classes, "
+                         "CIFAR-10 has 10: is this a CIFAR-10 checkpoint?")
+    try:
+        data = load_cifar10(num_train=0, num_val=0, num_test=args.num_test,
+                            data_dir=args.data_dir, mean=mean, std=std)
+    except (CifarDataError, ValueError) as err:
+        raise SystemExit(f"error: {err}") from None
+    if data["X_test"].shape[1] != model.input_dim:
+        raise SystemExit(f"error: {args.checkpoint_file} expects {model.input_dim} inputs, "
+                         f"the test images have {data['X_test'].shape[1]}")
+    sampler = DataSampler(data["X_test"], data["y_test"], 1000, shuffle=False)
+    accuracy = check_accuracy(model, sampler)
+    num_test = len(data["y_test"])
+    print(f"test accuracy: {accuracy:.4f} ({num_test} images, {args.checkpoint_file})")
+    if args.json_file:
+        path = Path(args.json_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"test_accuracy": accuracy, "num_test": num_test,
+                                    "checkpoint": str(args.checkpoint_file)}, indent=1) + "\n")
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""Train a two-layer network (fc -> relu -> fc) on CIFAR-10 with minibatch SGD.
+
+    python train.py                      # the hyperparameters at the top of main()
+    python train.py --config best        # our tuned settings (see CONFIGS)
+    python train.py --config overfit     # memorize a small training set
+    python train.py --help               # all flags
+
+Per epoch it shows a progress bar with the running loss, then prints the training and
+validation accuracy. At the end it writes the two-panel plot (--plot-file), the model
+(--checkpoint-file, plus its preprocessing statistics next to it, for test.py) and a JSON
+summary (--summary-file). Runs from the repository root and from this folder.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from data import CifarDataError, DataSampler, load_cifar10
+from layers import l2_regularization, softmax_loss
+from optim import SGD, SGDMomentum, one_cycle_lr
+from tqdm import tqdm
+from two_layer_net import TwoLayerNet
+from utils import check_accuracy, plot_training, save_checkpoint
+
+# Settings beyond the homework's six, with the values the homework implies (plain SGD,
+# constant learning rate, no augmentation). --config best / overfit override them.
+EXTRA_DEFAULTS = {
+    "num_val": 1000,         # validation images, taken from the end of the training batches
+    "weight_scale": 1e-3,    # std of the initial weights
+    "momentum": 0.0,         # 0: plain SGD (optim.SGD); > 0: SGDMomentum (Nesterov)
+    "schedule": "constant",  # "constant" or "onecycle" (warm-up, then cosine decay)
+    "flip": False,           # random horizontal flips of training images
+    "shift": 0,              # random translations by up to this many pixels
+    "eval_size": 1000,       # training images used for the per-epoch training accuracy
+    "seed": 0,               # seeds the initialization and the minibatch order
+}
+
+# Tuned settings (bench/bench_cifar.py measures them; numbers in BENCHMARKS.md).
+CONFIGS = {
+    "default": {},
+    "best": {
+        "num_train": 49000, "hidden_dim": 1536, "batch_size": 200, "num_epochs": 20,
+        "learning_rate": 0.03, "reg": 5e-4, "weight_scale": 0.02, "momentum": 0.9,
+        "schedule": "onecycle", "flip": True,
+    },
+    "overfit": {
+        "num_train": 1000, "hidden_dim": 1024, "batch_size": 100, "num_epochs": 20,
+        "learning_rate": 0.02, "reg": 0.0, "weight_scale": 0.02, "momentum": 0.9,
+        "schedule": "onecycle",
+    },
+}
+HYPERPARAMETER_FLAGS = ("num_train", "num_val", "hidden_dim", "batch_size", "num_epochs",
+                        "learning_rate", "reg", "seed")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the message names the step and learning rate."""
+
+
+def training_step(model, X_batch, y_batch, reg):
+    """One forward and backward pass: softmax loss plus L2 on every weight matrix.
+
+    Inputs:
+    - model: a Classifier (e.g. TwoLayerNet)
+    - X_batch: (N, D) examples, y_batch: (N,) integer labels
+    - reg: L2 strength; adds reg / 2 * sum(W**2) for every weight matrix W (never biases)
+
+    Returns a tuple of:
+    - loss: scalar, data loss + regularization loss
+    - grads: dict name -> gradient of the loss, same keys and shapes as model.parameters()
+    """
+    # BEGIN SOLUTION
+    scores, cache = model.forward(X_batch)
+    loss, grad_scores = softmax_loss(scores, y_batch)
+    grads = model.backward(grad_scores, cache)
+    for name, param in model.parameters().items():
+        if param.ndim >= 2:  # weight matrices only; biases are not regularized
+            reg_loss, reg_grad = l2_regularization(param, reg)
+            loss += reg_loss
+            grads[name] += reg_grad
+    # END SOLUTION
+    return loss, grads
+
+
+def make_optimizer(model, hp):
+    """Plain SGD when hp["momentum"] is 0 (the homework), else Nesterov SGDMomentum."""
+    if hp["momentum"]:
+        return SGDMomentum(model.parameters(), hp["learning_rate"], momentum=hp["momentum"])
+    return SGD(model.parameters(), hp["learning_rate"])
+
+
+def learning_rate_at(step, total_steps, hp):
+    """The learning rate of step ``step`` (0-based) under hp["schedule"]."""
+    if hp["schedule"] == "onecycle":
+        return one_cycle_lr(step, total_steps, hp["learning_rate"])
+    if hp["schedule"] == "constant":
+        return hp["learning_rate"]
+    raise ValueError(f"unknown schedule {hp['schedule']!r}: use 'constant' or 'onecycle'")
+
+
+def train(model, data, hp, print_every=0, progress=True, log=print):
+    """Train ``model`` in place on data["X_train"], data["y_train"] with the settings ``hp``.
+
+    Returns the history dict: loss_history (per iteration), train_accuracy and
+    val_accuracy (per epoch), epoch_seconds (training time at the end of each epoch,
+    accuracy checks included) and train_seconds. Raises TrainingDiverged on a NaN/inf loss.
+    """
+    sampler = DataSampler(data["X_train"], data["y_train"], hp["batch_size"], shuffle=True,
+                          seed=hp["seed"], flip=hp["flip"], shift=hp["shift"])
+    n_eval = min(hp["eval_size"], len(data["X_train"]))
+    train_eval = DataSampler(data["X_train"][:n_eval], data["y_train"][:n_eval], 1000,
+                             shuffle=False)
+    val_eval = DataSampler(data["X_val"], data["y_val"], 1000, shuffle=False)
+    optimizer = make_optimizer(model, hp)
+    total_steps = hp["num_epochs"] * len(sampler)
+    history = {"loss_history": [], "train_accuracy": [], "val_accuracy": [],
+               "epoch_seconds": []}
+    step, start = 0, time.perf_counter()
+    for epoch in range(1, hp["num_epochs"] + 1):
+        bar = tqdm(sampler, desc=f"epoch {epoch}/{hp['num_epochs']}", leave=False,
+                   disable=not progress, mininterval=0.5, file=sys.stdout)
+        running = None
+        for X_batch, y_batch in bar:
+            optimizer.learning_rate = learning_rate_at(step, total_steps, hp)
+            with np.errstate(over="ignore", invalid="ignore"):  # caught just below
+                loss, grads = training_step(model, X_batch, y_batch, hp["reg"])
+            if not np.isfinite(loss):
+                raise TrainingDiverged(
+                    f"loss is {loss} at step {step + 1} (epoch {epoch}) with learning rate "
+                    f"{optimizer.learning_rate:g}: training stopped. Lower the learning rate "
+                    "(or reg) and try again.")
+            optimizer.step(grads)
+            step += 1
+            loss = float(loss)
+            history["loss_history"].append(loss)
+            running = loss if running is None else 0.95 * running + 0.05 * loss
+            if progress:
+                bar.set_postfix(loss=f"{running:.3f}", refresh=False)
+            if print_every and step % print_every == 0:
+                log(f"  iteration {step}/{total_steps}: loss {loss:.4f}")
+        history["train_accuracy"].append(check_accuracy(model, train_eval))
+        history["val_accuracy"].append(check_accuracy(model, val_eval)
+                                       if len(data["X_val"]) else float("nan"))
+        history["epoch_seconds"].append(time.perf_counter() - start)
+        log(f"epoch {epoch}/{hp['num_epochs']}: loss {running:.4f}, "
+            f"train acc {history['train_accuracy'][-1]:.4f}, "
+            f"val acc {history['val_accuracy'][-1]:.4f} "
+            f"({history['epoch_seconds'][-1]:.1f} s)")
+    history["train_seconds"] = time.perf_counter() - start
+    return history
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description="Train a two-layer network on CIFAR-10.")
+    parser.add_argument("--config", choices=sorted(CONFIGS), default="default",
+                        help="default: the hyperparameters at the top of main(); best / "
+                             "overfit: our tuned settings")
+    parser.add_argument("--data-dir", help="folder holding cifar-10-batches-py/ or "
+                                           "cifar-10-python.tar.gz (else $HW4_DATA, else here)")
+    parser.add_argument("--plot-file", default="plot.pdf",
+                        help="training plot; the suffix picks the format (.pdf, .png)")
+    parser.add_argument("--checkpoint-file", default="checkpoint.npz",
+                        help="where to save the trained model (.npz)")
+    parser.add_argument("--summary-file",
+                        help="JSON summary of the run (default: checkpoint path with .json)")
+    parser.add_argument("--print-every", type=int, default=0,
+                        help="also print the loss every N iterations (0: never)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing checkpoint file")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny run (400 training images, 2 epochs) to check the pipeline")
+    for name in HYPERPARAMETER_FLAGS:
+        kind = float if name in ("learning_rate", "reg") else int
+        parser.add_argument("--" + name.replace("_", "-"), type=kind,
+                            help=f"override {name} of the chosen config")
+    return parser.parse_args(argv)
+
+
+def build_hyperparameters(args, homework):
+    """Homework defaults <- extras <- --config <- --smoke <- explicit flags."""
+    hp = {**homework, **EXTRA_DEFAULTS}
+    hp.update(CONFIGS[args.config])
+    if args.smoke:
+        hp.update(num_train=min(hp["num_train"], 400), num_val=min(hp["num_val"], 100),
+                  num_epochs=min(hp["num_epochs"], 2), eval_size=min(hp["eval_size"], 100))
+    for name in HYPERPARAMETER_FLAGS:
+        if getattr(args, name) is not None:
+            hp[name] = getattr(args, name)
+    for name in ("num_train", "num_val", "hidden_dim", "batch_size", "num_epochs"):
+        if hp[name] < 1:
+            raise SystemExit(f"error: {name} must be >= 1, got {hp[name]}")
+    if not hp["learning_rate"] > 0 or hp["reg"] < 0:
+        raise SystemExit(f"error: need learning_rate > 0 and reg >= 0, got "
+                         f"{hp['learning_rate']} and {hp['reg']}")
+    return hp
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # BEGIN HYPERPARAMETERS
+    num_train = 20000
+    hidden_dim = 16
+    batch_size = 128
+    num_epochs = 10
+    learning_rate = 1e-4
+    reg = 1.0
+    # END HYPERPARAMETERS
+    hp = build_hyperparameters(args, dict(
+        num_train=num_train, hidden_dim=hidden_dim, batch_size=batch_size,
+        num_epochs=num_epochs, learning_rate=learning_rate, reg=reg))
+
+    checkpoint = Path(args.checkpoint_file)
+    if checkpoint.exists() and not args.overwrite:
+        raise SystemExit(f"error: {checkpoint} already exists; pass --overwrite to replace "
+                         "it, or choose another --checkpoint-file")
+    summary_file = Path(args.summary_file or checkpoint.with_suffix(".json"))
+
+    print(f"config {args.config}: " + ", ".join(f"{k}={v}" for k, v in hp.items()))
+    try:
+        data = load_cifar10(num_train=hp["num_train"], num_val=hp["num_val"], num_test=0,
+                            data_dir=args.data_dir)
+    except (CifarDataError, ValueError) as err:
+        raise SystemExit(f"error: {err}") from None
+    model = TwoLayerNet(input_dim=data["X_train"].shape[1], num_classes=10,
+                        hidden_dim=hp["hidden_dim"], weight_scale=hp["weight_scale"],
+                        seed=hp["seed"])
+    try:
+        history = train(model, data, hp, print_every=args.print_every,
+                        progress=not args.no_progress)
+    except TrainingDiverged as err:
+        raise SystemExit(f"error: {err}") from None
+
+    save_checkpoint(model, checkpoint, data["mean"], data["std"])
+    plot_training(history["loss_history"], history["train_accuracy"],
+                  history["val_accuracy"], args.plot_file,
+                  title=f"two-layer net, config {args.config}")
+    summary = {"config": args.config, "hyperparameters": hp, **history,
+               "final_train_accuracy": history["train_accuracy"][-1],
+               "final_val_accuracy": history["val_accuracy"][-1]}
+    summary_file.parent.mkdir(parents=True, exist_ok=True)
+    summary_file.write_text(json.dumps(summary, indent=1) + "\n")
+    print(f"trained in {history['train_seconds']:.1f} s: final train acc "
+          f"{summary['final_train_accuracy']:.4f}, val acc {summary['final_val_accuracy']:.4f}")
+    print(f"wrote {checkpoint}, {args.plot_file}, {summary_file}")
+
+
+if __name__ == "__main__":
+    main()
