@@ -264,14 +264,15 @@ class DataSampler:
         B = len(X_batch)
         images = X_batch.reshape(B, 3, 32, 32)
         if self.flip:
-            images = np.where(self.rng.random((B, 1, 1, 1)) < 0.5, images[..., ::-1], images)
+            images = images.copy()  # never write into the caller's array
+            mirror = self.rng.random(B) < 0.5
+            images[mirror] = images[mirror][..., ::-1]
         if self.shift:
             s = self.shift
             padded = np.zeros((B, 3, 32 + 2 * s, 32 + 2 * s), dtype=images.dtype)
             padded[:, :, s:s + 32, s:s + 32] = images
+            # windows[b, c, dy, dx] is the 32x32 crop of image b at offset (dy, dx)
+            windows = np.lib.stride_tricks.sliding_window_view(padded, (32, 32), axis=(2, 3))
             dy, dx = self.rng.integers(0, 2 * s + 1, size=(2, B))
-            rows = (dy[:, None] + np.arange(32))[:, None, :, None]  # (B, 1, 32, 1)
-            cols = (dx[:, None] + np.arange(32))[:, None, None, :]  # (B, 1, 1, 32)
-            images = padded[np.arange(B)[:, None, None, None], np.arange(3)[None, :, None, None],
-                            rows, cols]
+            images = windows[np.arange(B), :, dy, dx]  # (B, 3, 32, 32), a copy
         return np.ascontiguousarray(images).reshape(B, IMAGE_DIM)

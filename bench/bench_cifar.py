@@ -1,0 +1,223 @@
+"""Benchmark of the CIFAR-10 two-layer network (Task 4) on real data.
+
+    HW4_DATA=/work/data flock /tmp/hw4-cpu.lock .venv/bin/python bench/bench_cifar.py [--test]
+
+1. One training step (forward + backward + Nesterov-momentum update, softmax + L2,
+   batch 200, hidden 1024, float32), measured side by side on the same real batches:
+   - "bare numpy": the same math written inline with plain numpy calls,
+   - "ours": train.training_step through TwoLayerNet / layers.py + optim.SGDMomentum,
+   - "pytorch": nn.Linear-ReLU-nn.Linear, CrossEntropyLoss, torch.optim.SGD(nesterov).
+   Rounds alternate between the three; the median time per step is reported.
+2. train.py --config best and --config overfit, run as a user runs them (results/best,
+   results/overfit); from their summaries: accuracies, training time, time to 45%
+   validation accuracy, and the epoch overhead = median epoch time / (steps per epoch x
+   one step of the same model size).
+3. With --test: test.py on the best checkpoint (do this once, for the final model).
+Writes results/bench/bench_cifar.json and prints a table.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "neuralnet"))
+
+from data import load_cifar10  # noqa: E402
+from optim import SGDMomentum  # noqa: E402
+from train import CONFIGS, training_step  # noqa: E402
+from two_layer_net import TwoLayerNet  # noqa: E402
+
+BATCH, HIDDEN, LR, MOMENTUM, REG = 200, 1024, 0.01, 0.9, 5e-4
+
+
+def bare_numpy_step(params, velocity, X, y, lr=LR, reg=REG, mu=MOMENTUM):
+    """fc-relu-fc, softmax + L2, Nesterov SGD, written inline (no layers, no checks)."""
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    n = len(X)
+    h = X @ W1
+    h += b1
+    np.maximum(h, 0, out=h)
+    s = h @ W2
+    s += b2
+    s -= s.max(axis=1, keepdims=True)
+    np.exp(s, out=s)
+    s /= s.sum(axis=1, keepdims=True)
+    loss = -np.log(s[np.arange(n), y]).mean() + reg / 2 * (np.vdot(W1, W1) + np.vdot(W2, W2))
+    s[np.arange(n), y] -= 1
+    s /= n
+    grads = {"W2": h.T @ s, "b2": s.sum(axis=0)}
+    dh = s @ W2.T
+    dh *= h > 0
+    grads["W1"] = X.T @ dh
+    grads["b1"] = dh.sum(axis=0)
+    grads["W1"] += reg * W1
+    grads["W2"] += reg * W2
+    for name, p in params.items():
+        v = velocity[name]
+        g = grads[name]
+        v *= mu
+        v += g
+        g /= mu  # (g / mu + v) * mu * lr == lr * (g + mu * v): no temporaries
+        g += v
+        g *= mu * lr
+        p -= g
+    return loss
+
+
+def make_torch_step(seed=0):
+    """The PyTorch peer's step: returns a function (X, y) -> loss, on float32 tensors."""
+    import torch
+
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(3072, HIDDEN), torch.nn.ReLU(),
+                                torch.nn.Linear(HIDDEN, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM, nesterov=True,
+                          weight_decay=REG)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step(X, y):
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(X), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, torch
+
+
+def time_steps(data, hidden=HIDDEN, batch=BATCH, rounds=5, steps=20, with_torch=True):
+    """Median seconds per step of bare numpy, ours (and PyTorch), interleaved in rounds."""
+    rng = np.random.default_rng(0)
+    batches = []
+    for _ in range(steps):
+        idx = np.sort(rng.choice(len(data["X_train"]), batch, replace=False))
+        batches.append((data["X_train"][idx], data["y_train"][idx]))
+    ours = TwoLayerNet(hidden_dim=hidden, weight_scale=0.02, seed=0)
+    opt = SGDMomentum(ours.parameters(), LR, momentum=MOMENTUM)
+    bare = {k: v.copy() for k, v in TwoLayerNet(hidden_dim=hidden, weight_scale=0.02,
+                                                   seed=0).parameters().items()}
+    velocity = {k: np.zeros_like(v) for k, v in bare.items()}
+
+    def run_ours(X, y):
+        loss, grads = training_step(ours, X, y, REG)
+        opt.step(grads)
+
+    contenders = {"bare_numpy": lambda X, y: bare_numpy_step(bare, velocity, X, y),
+                  "ours": run_ours}
+    if with_torch:
+        torch_step, torch = make_torch_step()
+        torch_batches = [(torch.from_numpy(X), torch.from_numpy(y)) for X, y in batches]
+        contenders["pytorch"] = lambda i: torch_step(*torch_batches[i])
+    times = {name: [] for name in contenders}
+    for _ in range(rounds + 1):  # the first round warms up and is dropped
+        for name, fn in contenders.items():
+            t0 = time.perf_counter()
+            for i, (X, y) in enumerate(batches):
+                fn(i) if name == "pytorch" else fn(X, y)
+            times[name].append((time.perf_counter() - t0) / steps)
+    return {name: float(np.median(t[1:])) for name, t in times.items()}
+
+
+def run_config(config, out_dir, extra=()):
+    """train.py --config CONFIG into out_dir; returns its summary dict."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, str(ROOT / "neuralnet" / "train.py"), "--config", config,
+           "--checkpoint-file", str(out_dir / "checkpoint.npz"),
+           "--plot-file", str(out_dir / "plot.png"), "--overwrite", "--no-progress", *extra]
+    print("$", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+    return json.loads((out_dir / "checkpoint.json").read_text())
+
+
+def time_to(summary, target):
+    """Training seconds at the end of the first epoch whose val accuracy >= target."""
+    for acc, seconds in zip(summary["val_accuracy"], summary["epoch_seconds"], strict=True):
+        if acc >= target:
+            return seconds
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--test", action="store_true",
+                        help="also evaluate the best checkpoint on the test set (once!)")
+    parser.add_argument("--skip-train", action="store_true", help="only the step timings")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch step")
+    parser.add_argument("--results-dir", default=str(ROOT / "results"))
+    args = parser.parse_args()
+    results_dir = Path(args.results_dir)
+    report = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": {
+        "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+        "numpy": np.__version__,
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)")}}
+
+    data = load_cifar10(num_train=49000, num_val=1000, num_test=0)
+    steps = time_steps(data, with_torch=not args.no_torch)
+    report["step_seconds_b200_h1024"] = steps
+    best = CONFIGS["best"]
+    if (best["hidden_dim"], best["batch_size"]) != (HIDDEN, BATCH):
+        report["step_seconds_best_size"] = time_steps(
+            data, hidden=best["hidden_dim"], batch=best["batch_size"], rounds=3,
+            with_torch=False)
+    del data
+
+    if not args.skip_train:
+        for config in ("best", "overfit"):
+            summary = run_config(config, results_dir / config)
+            epochs = np.diff([0.0] + summary["epoch_seconds"])
+            report[config] = {
+                "final_train_accuracy": summary["final_train_accuracy"],
+                "final_val_accuracy": summary["final_val_accuracy"],
+                "best_val_accuracy": max(summary["val_accuracy"]),
+                "train_seconds": summary["train_seconds"],
+                "median_epoch_seconds": float(np.median(epochs)),
+                "hyperparameters": summary["hyperparameters"]}
+        hp = report["best"]["hyperparameters"]
+        step = report.get("step_seconds_best_size", steps)["ours"]
+        steps_per_epoch = -(-hp["num_train"] // hp["batch_size"])
+        report["best"]["epoch_over_steps"] = \
+            report["best"]["median_epoch_seconds"] / (steps_per_epoch * step)
+        report["best"]["seconds_to_45pct_val"] = time_to(
+            json.loads((results_dir / "best" / "checkpoint.json").read_text()), 0.45)
+    if args.test:
+        out = results_dir / "best" / "test.json"
+        subprocess.run([sys.executable, str(ROOT / "neuralnet" / "test.py"),
+                        "--checkpoint-file", str(results_dir / "best" / "checkpoint.npz"),
+                        "--json-file", str(out)], check=True)
+        report["best"]["test_accuracy"] = json.loads(out.read_text())["test_accuracy"]
+
+    out_file = results_dir / "bench" / "bench_cifar.json"
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(json.dumps(report, indent=1) + "\n")
+    print_table(report)
+    print(f"wrote {out_file}")
+
+
+def print_table(report):
+    steps = report["step_seconds_b200_h1024"]
+    print("\nstep (batch 200, hidden 1024, float32, fwd+bwd+Nesterov update):")
+    for name, seconds in steps.items():
+        print(f"  {name:12s} {seconds * 1e3:7.1f} ms  ({seconds / steps['bare_numpy']:.2f}x bare)")
+    for config in ("best", "overfit"):
+        if config in report:
+            r = report[config]
+            print(f"--config {config}: train acc {r['final_train_accuracy']:.4f}, val acc "
+                  f"{r['final_val_accuracy']:.4f}, {r['train_seconds']:.1f} s, "
+                  f"epoch {r['median_epoch_seconds']:.2f} s")
+    if "best" in report:
+        r = report["best"]
+        print(f"  epoch / (steps x step) = {r['epoch_over_steps']:.3f}; "
+              f"time to 45% val = {r['seconds_to_45pct_val']} s; "
+              f"test acc = {r.get('test_accuracy', 'not measured')}")
+
+
+if __name__ == "__main__":
+    main()
