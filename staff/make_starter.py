@@ -1,0 +1,657 @@
+"""Build the student starter kit: `make starter`.
+
+    python staff/make_starter.py [--out dist/hw4-starter] [--zip dist/hw4-starter.zip]
+                                 [--skip-run-checks]
+
+Copies the student-facing part of this repository and removes the solutions:
+  * each `# BEGIN SOLUTION` ... `# END SOLUTION` region of a .py file becomes
+    `raise NotImplementedError("<function>: ...")` at the region's indentation; in notebook
+    code cells it becomes `# TODO: ...` (plus `pass` where a block would otherwise be empty);
+    in markdown cells it becomes "*Your answer here.*";
+  * the `# BEGIN HYPERPARAMETERS` block of train.py is reset to the homework's weak defaults;
+  * notebook outputs, execution counts and run metadata are cleared, python_backup/ is
+    regenerated from the cleared notebooks;
+  * staff/, bench/, the hidden tests, results, checkpoints, data, and generators that hold
+    closed-form answers are not shipped. Student-visible tests (STUDENT_TESTS) ship with the
+    test functions that need an unshipped module removed.
+A student README.md, a small Makefile and tools/ (make_submission.py, check_submission.py)
+are added. The result is written to a folder and a zip, then checked (see verify()):
+no non-trivial solution line survives; every .py compiles and every notebook is valid and
+empty of outputs; the drivers/gradient checks run and report "not implemented" without a
+traceback; the student-visible tests pass on the reference and fail on the starter only with
+NotImplementedError, covering every stubbed function.
+
+Exit codes: 0 built and verified, 1 a check failed (the problems are listed), 2 usage error.
+"""
+
+import argparse
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAFF_DIR = Path(__file__).resolve().parent
+STAMP = ".hw4-starter"  # marks a folder this script wrote (so --out may replace it)
+
+BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+HP_BEGIN, HP_END = "# BEGIN HYPERPARAMETERS", "# END HYPERPARAMETERS"
+HOMEWORK_HYPERPARAMETERS = {  # the weak defaults the homework hands out (train.py main)
+    "num_train": "20000",
+    "hidden_dim": "16",
+    "batch_size": "128",
+    "num_epochs": "10",
+    "learning_rate": "1e-4",
+    "reg": "1.0",
+}
+
+SHIPPED = (  # paths relative to the root; folders are copied recursively (minus SKIPPED)
+    "backprop", "neuralnet", "part1.ipynb", "part2.ipynb",
+    "requirements.txt", "requirements-dev.txt", "pyproject.toml", ".gitignore",
+)
+NOT_SHIPPED_FILES = {  # staff-only files inside shipped folders
+    "backprop/make_backprop_data.py": "computes the answers in closed form",
+}
+UNSHIPPED_MODULES = {Path(p).stem for p in NOT_SHIPPED_FILES}
+SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".cache", "results", "checkpoints", "data",
+                 "cifar-10-batches-py", "FashionMNIST", ".DS_Store"}
+SKIPPED_SUFFIXES = (".pyc", ".npz", ".zip", ".tar.gz", ".pt", ".pth", ".json", ".pdf", ".png")
+STUDENT_TESTS = ("tests/conftest.py", "tests/test_backprop.py", "tests/test_layers.py",
+                 "tests/test_classifiers.py", "tests/test_train.py")
+STUDENT_TOOLS = ("check_submission.py", "make_submission.py")
+DRIVER_SCRIPTS = ("backprop/backprop.py", "neuralnet/gradcheck_layers.py",
+                  "neuralnet/check_softmax_stability.py", "neuralnet/gradcheck_classifier.py")
+MIN_LEAK_CHARS = 12  # shorter region lines (`x = 0`) are too generic to count as a leak
+TRIVIAL_RE = re.compile(r"^(?:(?:return|yield)\b[\w\s,().]*|pass|else:|try:|continue|break)$")
+NOTEBOOK_RUN_METADATA = ("execution", "ExecuteTime", "papermill", "collapsed", "scrolled")
+
+
+class StarterError(Exception):
+    """A solution marker problem or a failed self-check; the message says where."""
+
+
+@dataclass
+class Region:
+    path: str
+    start: int  # 1-based line of the BEGIN marker
+    end: int
+    owner: str  # enclosing function, e.g. "TwoLayerNet.forward", or "<module>"
+    indent: str = ""
+    hint: str = ""  # text after the marker: "# BEGIN SOLUTION: the forward pass"
+    lines: list = field(default_factory=list)  # the solution lines inside
+
+
+# ----------------------------------------------------------------------------- regions
+
+
+def indentation(line):
+    return line[: len(line) - len(line.lstrip())]
+
+
+def marker(line, name):
+    """True if the stripped line is the marker `name`, optionally followed by ': hint'."""
+    stripped = line.strip()
+    return stripped == name or stripped.startswith(name + ":") or stripped.startswith(name + " ")
+
+
+def owner_of(lines, index, indent):
+    """The function (Class.method) enclosing line `index`, found by scanning upwards."""
+    names, limit = [], len(indent)
+    for line in reversed(lines[:index]):
+        match = re.match(r"(\s*)(?:async\s+)?(def|class)\s+(\w+)", line)
+        if match and len(match.group(1)) < limit:
+            if match.group(2) == "def" and names and not names[-1][1]:
+                continue  # a def enclosing a def already found: keep the innermost
+            names.append((match.group(3), match.group(2) == "class"))
+            limit = len(match.group(1))
+            if limit == 0:
+                break
+    return ".".join(name for name, _ in reversed(names)) or "<module>"
+
+
+def find_regions(lines, path, begin=BEGIN, end=END):
+    """Returns the Regions of `lines` (a list of lines); raises StarterError on bad markers."""
+    regions, current = [], None
+    for index, line in enumerate(lines):
+        if marker(line, begin):
+            if current is not None:
+                raise StarterError(f"{path}:{index + 1}: {begin} inside the region opened at "
+                                   f"line {current.start}")
+            current = Region(path, index + 1, 0, owner_of(lines, index, indentation(line)),
+                             indentation(line), line.strip()[len(begin):].lstrip(": ").strip())
+        elif marker(line, end):
+            if current is None:
+                raise StarterError(f"{path}:{index + 1}: {end} without {begin}")
+            if indentation(line) != current.indent:
+                raise StarterError(f"{path}:{index + 1}: {end} is not indented like its {begin} "
+                                   f"(line {current.start})")
+            current.end = index + 1
+            regions.append(current)
+            current = None
+        elif current is not None:
+            current.lines.append(line)
+    if current is not None:
+        raise StarterError(f"{path}:{current.start}: {begin} is never closed by {end}")
+    return regions
+
+
+def stub_message(region):
+    what = region.hint or "write this part"
+    return f"{region.owner}: not implemented yet ({what})" if region.owner != "<module>" \
+        else f"not implemented yet ({what})"
+
+
+def replace_regions(lines, regions, make_stub):
+    """Lines with each region (markers included) replaced by make_stub(region) lines."""
+    out, index = [], 0
+    for region in regions:
+        out.extend(lines[index:region.start - 1])
+        out.extend(make_stub(region))
+        index = region.end
+    out.extend(lines[index:])
+    return out
+
+
+def python_stub(region):
+    return [f"{region.indent}raise NotImplementedError({json.dumps(stub_message(region))})\n"]
+
+
+def reset_hyperparameters(lines, path):
+    """Reset the assignments inside the hyperparameter block; drop its markers."""
+    blocks = find_regions(lines, path, HP_BEGIN, HP_END)
+    if not blocks:
+        return lines
+    seen = set()
+
+    def reset(block):
+        out = []
+        for line in block.lines:
+            match = re.match(r"(\s*)(\w+)(\s*=\s*)([^#\n]*?)(\s*#.*)?(\n?)$", line)
+            if match and match.group(2) in HOMEWORK_HYPERPARAMETERS:
+                name = match.group(2)
+                seen.add(name)
+                value = HOMEWORK_HYPERPARAMETERS[name]
+                line = f"{match.group(1)}{name}{match.group(3)}{value}{match.group(5) or ''}\n"
+            out.append(line)
+        return out
+
+    result = replace_regions(lines, blocks, reset)
+    missing = sorted(set(HOMEWORK_HYPERPARAMETERS) - seen)
+    if missing:
+        raise StarterError(f"{path}: the hyperparameter block does not assign {missing}")
+    return result
+
+
+def strip_python(text, path):
+    """
+    Returns a tuple of:
+    - the starter version of a .py file's text
+    - its Regions
+    """
+    lines = text.splitlines(keepends=True)
+    regions = find_regions(lines, path)
+    lines = replace_regions(lines, regions, python_stub)
+    lines = reset_hyperparameters(lines, path)
+    return "".join(lines), regions
+
+
+# ----------------------------------------------------------------------------- notebooks
+
+
+def compiles(source):
+    """True if a notebook cell's source compiles (IPython magics and shell lines ignored)."""
+    cleaned = "\n".join("pass" if line.lstrip().startswith(("%", "!")) else line
+                        for line in source.splitlines())
+    try:
+        compile(cleaned, "<cell>", "exec")
+    except SyntaxError:
+        return False
+    return True
+
+
+def notebook_code_stub(region):
+    return [f"{region.indent}# TODO: {stub_message(region)}\n"]
+
+
+def strip_code_cell(source, path):
+    lines = source.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    regions = find_regions(lines, path)
+    if not regions:
+        return source, []
+    out = replace_regions(lines, regions, notebook_code_stub)
+    if not compiles("".join(out)):  # a block left empty: add `pass` after each stub
+        out = replace_regions(lines, regions, lambda r: notebook_code_stub(r) +
+                              [f"{r.indent}pass\n"])
+    return "".join(out).rstrip("\n"), regions
+
+
+MD_BEGIN = re.compile(r"BEGIN SOLUTION")
+MD_END = re.compile(r"END SOLUTION")
+
+
+def strip_markdown_cell(source, path):
+    """Markdown answers between lines containing BEGIN/END SOLUTION become a placeholder."""
+    out, regions, inside = [], [], None
+    for number, line in enumerate(source.splitlines(), start=1):
+        if MD_BEGIN.search(line) and inside is None:
+            inside = Region(path, number, 0, "<markdown>")
+            out.append("*Your answer here.*")
+        elif MD_END.search(line) and inside is not None:
+            inside.end = number
+            regions.append(inside)
+            inside = None
+        elif inside is not None:
+            inside.lines.append(line)
+        else:
+            out.append(line)
+    if inside is not None:
+        raise StarterError(f"{path}: markdown BEGIN SOLUTION is never closed")
+    return "\n".join(out), regions
+
+
+def strip_notebook(text, path):
+    """
+    Returns a tuple of:
+    - the starter notebook's text (nbformat 4, outputs and counts cleared)
+    - its Regions
+    """
+    import nbformat
+
+    nb = nbformat.reads(text, as_version=4)
+    regions = []
+    for number, cell in enumerate(nb.cells, start=1):
+        where = f"{path} cell {number}"
+        for key in NOTEBOOK_RUN_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.source, found = strip_code_cell(cell.source, where)
+            cell.outputs = []
+            cell.execution_count = None
+        elif cell.cell_type == "markdown":
+            cell.source, found = strip_markdown_cell(cell.source, where)
+        else:
+            found = []
+        regions.extend(found)
+    for key in ("widgets", "papermill", "execution"):
+        nb.metadata.pop(key, None)
+    nbformat.validate(nb)
+    return nbformat.writes(nb) + "\n", regions
+
+
+# ----------------------------------------------------------------------------- student tests
+
+
+def names_in(node):
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | \
+        {n.value.id for n in ast.walk(node)
+         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+
+
+def drop_unshipped(text, path, modules=UNSHIPPED_MODULES):
+    """
+    Remove from a test file the imports of unshipped modules and every top-level function
+    or class that uses them (decorators included).
+    """
+    tree = ast.parse(text, filename=path)
+    lines = text.splitlines(keepends=True)
+    drop = []
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported = {alias.name.split(".")[0] for alias in node.names}
+            if isinstance(node, ast.ImportFrom):
+                imported.add((node.module or "").split(".")[0])
+            if imported & modules:
+                drop.append(node)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and names_in(node) & modules:
+            drop.append(node)
+    for node in sorted(drop, key=lambda n: n.lineno, reverse=True):
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        del lines[first - 1:node.end_lineno]
+    return re.sub(r"\n{4,}", "\n\n\n", "".join(lines))
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def is_skipped(relative):
+    parts = Path(relative).parts
+    if any(part in SKIPPED_NAMES for part in parts):
+        return True
+    return relative.endswith(SKIPPED_SUFFIXES) or relative in NOT_SHIPPED_FILES
+
+
+def shipped_files(root):
+    """Relative POSIX paths of the reference files that go into the starter (sorted)."""
+    found = []
+    for item in SHIPPED:
+        path = root / item
+        if path.is_file():
+            found.append(item)
+        elif path.is_dir():
+            for sub in sorted(path.rglob("*")):
+                relative = sub.relative_to(root).as_posix()
+                if sub.is_file() and not sub.is_symlink() and not is_skipped(relative):
+                    found.append(relative)
+    found += [t for t in STUDENT_TESTS if (root / t).is_file()]
+    return sorted(found)
+
+
+def transform(relative, data, regions, strip=True):
+    """
+    The starter content of one file (bytes), collecting its Regions into `regions`.
+    strip=False keeps the solutions (a reference copy laid out like the starter).
+    """
+    if relative.endswith(".py"):
+        text = data.decode("utf-8")
+        if relative.startswith("tests/"):
+            return drop_unshipped(text, relative).encode()
+        if not strip:
+            return data
+        text, found = strip_python(text, relative)
+        regions.extend(found)
+        return text.encode()
+    if relative.endswith(".ipynb") and strip:
+        text, found = strip_notebook(data.decode("utf-8"), relative)
+        regions.extend(found)
+        return text.encode()
+    return data
+
+
+def prepare_out(out):
+    """Empty `out` if this script made it (has the stamp); refuse to touch anything else."""
+    if out.exists():
+        if not (out / STAMP).is_file():
+            raise StarterError(f"{out} exists and was not written by make_starter.py; "
+                               "remove it or choose another --out")
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / STAMP).write_text("written by staff/make_starter.py; safe to delete\n")
+
+
+def write_extras(root, out):
+    """Student README, Makefile and tools/ (the submission packager and checker)."""
+    templates = STAFF_DIR / "starter_files"
+    shutil.copyfile(templates / "README.md", out / "README.md")
+    shutil.copyfile(templates / "Makefile", out / "Makefile")
+    (out / "tools").mkdir()
+    for name in STUDENT_TOOLS:
+        shutil.copyfile(STAFF_DIR / name, out / "tools" / name)
+
+
+def regenerate_backups(out):
+    """python_backup/partN.py from the starter notebooks (jupytext, as in the repository)."""
+    notebooks = sorted(out.glob("part*.ipynb"))
+    if not notebooks:
+        return
+    (out / "python_backup").mkdir(exist_ok=True)
+    import jupytext
+
+    for nb_path in notebooks:
+        notebook = jupytext.read(nb_path)
+        jupytext.write(notebook, out / "python_backup" / f"{nb_path.stem}.py", fmt="py:percent")
+
+
+def build(root, out, strip=True):
+    """Write the starter kit into `out`. Returns the Regions removed."""
+    prepare_out(out)
+    regions = []
+    for relative in shipped_files(root):
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = (root / relative).read_bytes()
+        target.write_bytes(transform(relative, data, regions, strip))
+        shutil.copymode(root / relative, target)
+    write_extras(root, out)
+    if strip:
+        regenerate_backups(out)
+    return regions
+
+
+def write_zip(folder, zip_path):
+    """Zip `folder` under its own name, deterministic order and dates, modes kept."""
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = zip_path.with_name(zip_path.name + ".partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.name != STAMP:
+                name = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+                info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+                info.external_attr = (path.stat().st_mode & 0o777 | 0o100000) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, path.read_bytes())
+    partial.replace(zip_path)
+
+
+# ----------------------------------------------------------------------------- self-checks
+
+
+def leak_candidates(regions, root, files):
+    """Region lines that are non-trivial and never appear outside a region in the reference."""
+    outside = set()
+    for relative in files:
+        if relative.endswith((".py", ".ipynb")):
+            text = (root / relative).read_text(encoding="utf-8", errors="replace")
+            for line in strip_all_regions(text).splitlines():
+                outside.add(normalize(line))
+    candidates = {}
+    for region in regions:
+        for line in region.lines:
+            key = normalize(line)
+            if len(key) >= MIN_LEAK_CHARS and not TRIVIAL_RE.match(key) and key not in outside:
+                candidates.setdefault(key, f"{region.path}:{region.start} ({region.owner})")
+    return candidates
+
+
+def normalize(line):
+    return line.strip().strip('",\\n').strip()
+
+
+def strip_all_regions(text):
+    """Text without any region's lines (notebook JSON lines are handled by normalize)."""
+    out, inside = [], False
+    for line in text.splitlines():
+        if "BEGIN SOLUTION" in line:
+            inside = True
+        elif "END SOLUTION" in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def check_leaks(out, candidates):
+    problems = []
+    for path in sorted(out.rglob("*")):
+        if not path.is_file() or path.suffix not in (".py", ".ipynb", ".md", ".txt"):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if "BEGIN SOLUTION" in text and path.relative_to(out).parts[0] != "tests":
+            problems.append(f"{path.relative_to(out)} still contains a BEGIN SOLUTION marker")
+        for line in text.splitlines():
+            key = normalize(line)
+            if key in candidates:
+                problems.append(f"solution line from {candidates[key]} leaked into "
+                                f"{path.relative_to(out)}: {key}")
+    return problems
+
+
+def check_files(out):
+    """Every .py compiles; every notebook is valid nbformat with no outputs."""
+    import nbformat
+
+    problems = []
+    for path in sorted(out.rglob("*.py")):
+        try:
+            compile(path.read_bytes(), str(path), "exec")
+        except SyntaxError as err:
+            problems.append(f"{path.relative_to(out)} does not compile: {err}")
+    for path in sorted(out.rglob("*.ipynb")):
+        try:
+            nb = nbformat.read(path, as_version=4)
+            nbformat.validate(nb)
+        except Exception as err:  # nbformat raises many types
+            problems.append(f"{path.relative_to(out)} is not a valid notebook: {err}")
+            continue
+        cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+        if any(cell.outputs or cell.execution_count is not None for cell in cells):
+            problems.append(f"{path.relative_to(out)} still has outputs")
+        for number, cell in enumerate(cells, start=1):
+            if not compiles(cell.source):
+                problems.append(f"{path.relative_to(out)}: code cell {number} does not compile")
+    return problems
+
+
+def script_env():
+    return dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
+
+
+def check_drivers(out, scripts=DRIVER_SCRIPTS, timeout=300):
+    """The driver/gradcheck scripts must say "not implemented", exit non-zero, no traceback."""
+    problems = []
+    for script in scripts:
+        if not (out / script).is_file():
+            problems.append(f"{script} is missing from the starter")
+            continue
+        try:
+            run = subprocess.run([sys.executable, script], cwd=out, env=script_env(),
+                                 capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            problems.append(f"{script} did not finish in {timeout} s on the starter")
+            continue
+        text = run.stdout + run.stderr
+        if run.returncode == 0:
+            problems.append(f"{script} exits 0 on the starter (it should fail)")
+        if "not implemented" not in text.lower():
+            problems.append(f"{script} does not report 'not implemented' on the starter")
+        if "Traceback" in text:
+            problems.append(f"{script} prints a traceback on the starter: "
+                            f"{text.strip().splitlines()[-1]}")
+    return problems
+
+
+def run_pytest(folder, tests, junit, timeout=900):
+    """Run pytest on `tests` (paths relative to folder); returns the parsed junit cases."""
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+               f"--junitxml={junit}", "-o", "addopts=", *tests]
+    subprocess.run(command, cwd=folder, env=script_env(), capture_output=True, text=True,
+                   timeout=timeout)
+    if not Path(junit).is_file():
+        raise StarterError(f"pytest wrote no report in {folder}")
+    cases = []
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        failure = case.find("failure")
+        if failure is None:
+            failure = case.find("error")
+        skipped = case.find("skipped") is not None
+        name = f"{case.get('classname')}::{case.get('name')}"
+        text = None if failure is None else (failure.get("message", "") + (failure.text or ""))
+        cases.append((name, skipped, text))
+    return cases
+
+
+def check_student_tests(root, out, regions):
+    """
+    Student tests: all pass on the reference; on the starter every failure is a
+    NotImplementedError and every stubbed .py function makes at least one test fail.
+    """
+    tests = [t for t in STUDENT_TESTS if t != "tests/conftest.py" and (out / t).is_file()]
+    if not tests:
+        return ["no student-visible tests in the starter"]
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="hw4-starter-") as tmp:
+        reference_kit = Path(tmp) / "reference"
+        build(root, reference_kit, strip=False)
+        reference = run_pytest(reference_kit, tests, Path(tmp) / "ref.xml")
+        starter = run_pytest(out, tests, Path(tmp) / "starter.xml")
+    for name, _, text in reference:
+        if text is not None:
+            problems.append(f"student test fails on the reference: {name}")
+    stubbed_messages = []
+    for name, _, text in starter:
+        if text is None:
+            continue
+        if "NotImplementedError" not in text:
+            last = text.strip().splitlines()[-1] if text.strip() else ""
+            problems.append(f"student test fails on the starter for another reason than "
+                            f"missing code: {name}: {last[:200]}")
+        stubbed_messages.append(text)
+    covered = "\n".join(stubbed_messages)
+    tested = tested_modules(out, tests)
+    for region in regions:
+        if region.path.endswith(".py") and Path(region.path).stem in tested \
+                and f"{region.owner}: not implemented" not in covered:
+            problems.append(f"no student test fails on the missing {region.owner} "
+                            f"({region.path}:{region.start})")
+    return problems
+
+
+def tested_modules(out, tests):
+    """Names of the modules the student tests import."""
+    modules = set()
+    for test in tests:
+        for node in ast.walk(ast.parse((out / test).read_text())):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                modules.add(node.module.split(".")[0])
+    return modules
+
+
+def verify(root, out, regions, files, run_checks=True):
+    """All self-checks; returns the list of problems (empty: the starter is good)."""
+    problems = check_leaks(out, leak_candidates(regions, root, files))
+    problems += check_files(out)
+    if run_checks:
+        problems += check_drivers(out)
+        problems += check_student_tests(root, out, regions)
+    return problems
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Build and check the student starter kit.")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the reference repository")
+    parser.add_argument("--out", type=Path, default=ROOT / "dist" / "hw4-starter",
+                        help="folder to write (replaced if this script wrote it before)")
+    parser.add_argument("--zip", type=Path, default=ROOT / "dist" / "hw4-starter.zip",
+                        help="zip to write (replaced)")
+    parser.add_argument("--skip-run-checks", action="store_true",
+                        help="skip running the drivers and the student tests (fast)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        regions = build(args.root, args.out)
+        files = shipped_files(args.root)
+        problems = verify(args.root, args.out, regions, files, not args.skip_run_checks)
+    except StarterError as err:
+        print(f"ERROR: {err}", file=sys.stderr)
+        return 1
+    for problem in problems:
+        print(f"CHECK FAILED: {problem}", file=sys.stderr)
+    if problems:
+        print(f"the starter in {args.out} is NOT ready ({len(problems)} problems)",
+              file=sys.stderr)
+        return 1
+    write_zip(args.out, args.zip)
+    print(f"starter kit: {args.out}/ and {args.zip} ({len(regions)} solution regions removed, "
+          f"{len(files)} files); all self-checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
