@@ -49,11 +49,11 @@ def strip_solutions(source):
     out, inside = [], False
     for line in source.splitlines(keepends=True):
         stripped = line.strip()
-        if stripped == "# BEGIN SOLUTION":
+        if stripped.startswith("# BEGIN SOLUTION"):  # optionally followed by ": hint"
             indent = line[: len(line) - len(line.lstrip())]
             out.append(f'{indent}raise NotImplementedError("starter stub")\n')
             inside = True
-        elif stripped == "# END SOLUTION":
+        elif stripped.startswith("# END SOLUTION"):
             inside = False
         elif not inside:
             out.append(line)

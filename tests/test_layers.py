@@ -51,7 +51,7 @@ def test_fc_forward_values():
 def test_fc_backward_values(rng):
     x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
     g = rng.standard_normal((4, 2))
-    _, cache = fc_forward(x, w, b)
+    cache = (x, w, b)  # the documented cache, built by hand: tests fc_backward on its own
     grad_x, grad_w, grad_b = fc_backward(g, cache)
     np.testing.assert_allclose(grad_x, g @ w.T)
     np.testing.assert_allclose(grad_w, x.T @ g)
@@ -61,11 +61,16 @@ def test_fc_backward_values(rng):
     np.testing.assert_array_equal(skipped[1], grad_w)
 
 
-def test_relu_values():
+def test_relu_forward_values():
     x = np.array([[-2.0, 0.0, 3.0], [1.5, -0.1, 0.2]])
     out, cache = relu_forward(x)
     np.testing.assert_array_equal(out, [[0.0, 0.0, 3.0], [1.5, 0.0, 0.2]])
-    grad = relu_backward(np.full_like(x, 2.0), cache)
+    assert cache is x
+
+
+def test_relu_backward_values():
+    x = np.array([[-2.0, 0.0, 3.0], [1.5, -0.1, 0.2]])
+    grad = relu_backward(np.full_like(x, 2.0), x)  # the cache is the input x
     np.testing.assert_array_equal(grad, [[0.0, 0.0, 2.0], [2.0, 0.0, 2.0]])
 
 
