@@ -188,6 +188,9 @@ def run_worker(sandbox, out_dir, tests, limits):
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else -code
         return f"the process running {tests[0].file} was killed by signal {name} " \
                "(a crash, or the CPU-time or memory limit)"
+    if code != 0:
+        return f"the process running {tests[0].file} exited with code {code} before this " \
+               "test ran (does the file call exit() or os._exit()?)"
     return None
 
 

@@ -47,14 +47,14 @@ def student_frames(tb, sandbox, file_name):
 
 
 def explain(err, sandbox, file_name, timeout):
-    """A short, readable explanation of why a test failed."""
-    if isinstance(err, TimeLimit):
-        return f"took longer than {timeout:g} s and was stopped (an infinite loop?)"
-    if isinstance(err, MemoryError):
-        return "ran out of memory (the grader's memory limit was reached)"
+    """A short, readable explanation of why a test failed (with the student's line)."""
     if isinstance(err, grading_tests.WrongOutput):
         return f"wrong return value: {err}"
-    if isinstance(err, NotImplementedError):
+    if isinstance(err, TimeLimit):
+        text = f"took longer than {timeout:g} s and was stopped (an infinite loop?)"
+    elif isinstance(err, MemoryError):
+        text = "ran out of memory (the grader's memory limit was reached)"
+    elif isinstance(err, NotImplementedError):
         text = f"not implemented (raises NotImplementedError: {err})"
     elif isinstance(err, SystemExit):
         text = f"the code called exit() / sys.exit({err.code!r})"

@@ -1,0 +1,295 @@
+"""staff/grade.py on a corpus of generated submissions, each with its exact expected score:
+the reference (full), the starter (0 on every code test), one bug per graded function (loses
+exactly its points), hangs, crashes at import, stderr noise, notebooks without outputs or with
+a low accuracy, malicious and malformed zips, and Gradescope's folder layout."""
+
+import json
+import subprocess
+import sys
+import zipfile
+
+import grade
+import grading_tests
+import make_starter
+import pytest
+from staff_corpus import (
+    PY_FILES,
+    ROOT,
+    STAFF_DIR,
+    add_entry,
+    make_submission_zip,
+    part1_text,
+    part2_text,
+    symlink_attr,
+    unrun_notebook_text,
+    write_submission_dir,
+    zip_folder,
+)
+
+LIMITS = grade.Limits(test_timeout=2.0)
+TESTS = grading_tests.code_tests()
+ID_BY_NAME = {f"{t.name} [{t.file}]": t.id for t in TESTS}
+POINTS = {t.id: t.points for t in TESTS}
+FULL = grade.max_points()
+NOTEBOOK_IDS = ("part1_run", "part1_accuracy", "part2_images", "part2_predictions")
+
+
+def reference(file_name):
+    return (ROOT / PY_FILES[file_name]).read_text()
+
+
+def mutate(file_name, old, new, count=1):
+    """The reference file with `old` replaced by `new` (which must occur `count` times)."""
+    text = reference(file_name)
+    assert text.count(old) == count, f"{old!r} not found {count} time(s) in {file_name}"
+    return text.replace(old, new)
+
+
+def scores(results):
+    """dict test id -> score (notebook tests by position)."""
+    by_id = {}
+    notebook_entries = [e for e in results["tests"] if e["name"] not in ID_BY_NAME]
+    for entry in results["tests"]:
+        if entry["name"] in ID_BY_NAME:
+            by_id[ID_BY_NAME[entry["name"]]] = entry["score"]
+    by_id.update(zip(NOTEBOOK_IDS, (e["score"] for e in notebook_entries), strict=True))
+    return by_id
+
+
+def outputs(results):
+    return {ID_BY_NAME.get(e["name"], e["name"]): e["output"] for e in results["tests"]}
+
+
+def assert_gradescope_format(results):
+    assert set(results) >= {"score", "max_score", "execution_time", "tests", "output"}
+    assert results["max_score"] == FULL
+    for entry in results["tests"]:
+        assert set(entry) == {"name", "score", "max_score", "status", "output", "visibility"}
+        assert 0 <= entry["score"] <= entry["max_score"]
+        assert entry["status"] == ("passed" if entry["score"] == entry["max_score"] else "failed")
+    assert results["score"] == pytest.approx(sum(e["score"] for e in results["tests"]))
+    json.dumps(results)
+
+
+def grade_zip(tmp_path, overrides=None, omit=()):
+    results = grade.grade(make_submission_zip(tmp_path, overrides=overrides, omit=omit),
+                          limits=LIMITS)
+    assert_gradescope_format(results)
+    return results
+
+
+def assert_lost_exactly(results, lost):
+    """Every code test in `lost` scores 0, every other code test full marks."""
+    got = scores(results)
+    for test in TESTS:
+        want = 0 if test.id in lost else test.points
+        assert got[test.id] == want, (test.id, outputs(results)[test.id])
+
+
+def test_reference_gets_full_marks(tmp_path):
+    results = grade_zip(tmp_path)
+    assert results["score"] == FULL == 80
+    assert all(e["status"] == "passed" for e in results["tests"])
+
+
+def test_code_points_match_the_homework():
+    by_group = {}
+    for test in TESTS:
+        group = test.id.split("_")[0] if test.file != "layers.py" else test.id
+        by_group[group] = by_group.get(group, 0) + test.points
+    assert by_group["f3"] == 10
+    assert by_group["fc_forward"] + by_group["fc_backward"] == 5
+    assert by_group["relu_forward"] + by_group["relu_backward"] == 5
+    assert by_group["softmax_loss"] + by_group["softmax_large"] == 5
+    assert by_group["l2_regularization"] == 5
+    assert by_group["net"] == 10
+    assert by_group["training"] == 5
+
+
+def test_starter_gets_zero_on_every_code_test(tmp_path):
+    starter = {name: make_starter.strip_python(reference(name), name)[0] for name in PY_FILES}
+    starter["part1.ipynb"] = make_starter.strip_notebook(part1_text(), "part1.ipynb")[0]
+    starter["part2.ipynb"] = make_starter.strip_notebook(part2_text(), "part2.ipynb")[0]
+    results = grade_zip(tmp_path, starter)
+    assert results["score"] == 0
+    for test_id, text in outputs(results).items():
+        if test_id in POINTS:
+            assert "not implemented" in text, (test_id, text)
+
+
+BUGS = {  # name: (file, old, new, lost test ids)
+    "f3 wrong loss": ("functions.py", "L = -logp\n", "L = -logp + 0.1\n",
+                      {"f3_y1", "f3_y2", "f3_large"}),
+    "f3 without max shift": ("functions.py", "m = max(s1, s2)\n", "m = 0.0\n", {"f3_large"}),
+    "fc_forward no bias": ("layers.py", "    out += b\n", "    out += 0 * b\n", {"fc_forward"}),
+    "fc_backward mean": ("layers.py", "grad_b = grad_out.sum(axis=0)",
+                         "grad_b = grad_out.mean(axis=0)", {"fc_backward"}),
+    "relu_forward abs": ("layers.py", "out = np.maximum(x, 0)", "out = np.abs(x)",
+                         {"relu_forward"}),
+    "relu_backward sign": ("layers.py", "grad_x = grad_out * (x > 0)",
+                           "grad_x = grad_out * (x < 0)", {"relu_backward"}),
+    "softmax not averaged": ("layers.py", "    grad_x /= n\n", "", {"softmax_loss",
+                                                                    "softmax_large"}),
+    "softmax without max shift": ("layers.py", "shifted = x - x.max(axis=1, keepdims=True)",
+                                  "shifted = x.astype(float)", {"softmax_large"}),
+    "l2_regularization factor": ("layers.py", "grad_w = reg * w", "grad_w = 2 * reg * w",
+                                 {"l2_regularization"}),
+    "init biases one": ("two_layer_net.py", '"b1": np.zeros(hidden_dim, dtype=dtype)',
+                        '"b1": np.ones(hidden_dim, dtype=dtype)', {"net_init"}),
+    "forward without relu": ("two_layer_net.py", "hidden, relu_cache = relu_forward(hidden)",
+                             "relu_cache = hidden", {"net_forward"}),
+    "backward without relu": ("two_layer_net.py",
+                              "grad_hidden = relu_backward(grad_hidden, relu_cache)", "pass",
+                              {"net_backward"}),
+    "training_step regularizes biases": ("train.py", "if param.ndim >= 2:", "if True:",
+                                         {"training_step_loss", "training_step_grads"}),
+}
+
+
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_one_bug_loses_exactly_its_points(tmp_path, bug):
+    file_name, old, new, lost = BUGS[bug]
+    results = grade_zip(tmp_path, {file_name: mutate(file_name, old, new)})
+    assert_lost_exactly(results, lost)
+    assert results["score"] == FULL - sum(POINTS[t] for t in lost)
+
+
+FAILURES = {  # name: (file, old, new, lost test ids, words in the explanation)
+    "infinite loop in one function": (
+        "layers.py", "    out = np.maximum(x, 0)\n", "    while True:\n        pass\n",
+        {"relu_forward"}, "took longer than"),
+    "infinite loop at import": (
+        "two_layer_net.py", "\nclass TwoLayerNet", "\nwhile True:\n    pass\n\n\nclass TwoLayerNet",
+        {"net_init", "net_forward", "net_backward"}, "could not import two_layer_net.py"),
+    "exception at import": (
+        "functions.py", "\nimport numpy as np\n",
+        "\nimport numpy as np\nraise RuntimeError('oops')\n",
+        {"f3_y1", "f3_y2", "f3_large"}, "RuntimeError: oops"),
+    "process exits at import": (
+        "train.py", "\nimport numpy as np\n", "\nimport os\nimport numpy as np\nos._exit(3)\n",
+        {"training_step_loss", "training_step_grads"}, "did not finish"),
+    "memory hog": (
+        "layers.py", "    grad_w = x.T @ grad_out\n",
+        "    grad_w = x.T @ grad_out + 0 * np.ones((20000, 20000)).sum()\n",
+        {"fc_backward"}, "memory"),
+    "sys.exit in a function": (
+        "layers.py", "    grad_w = reg * w\n", "    raise SystemExit(1)\n",
+        {"l2_regularization"}, "exit()"),
+    "missing function": (
+        "layers.py", "def relu_backward(", "def relu_backward_v2(", {"relu_backward"},
+        "has no function relu_backward"),
+    "wrong return type": (
+        "layers.py", "    return out, (x, w, b)\n", "    return out\n", {"fc_forward"},
+        "wrong return value"),
+}
+
+
+@pytest.mark.parametrize("failure", sorted(FAILURES))
+def test_failures_cost_only_their_tests_with_a_reason(tmp_path, failure):
+    file_name, old, new, lost, words = FAILURES[failure]
+    results = grade_zip(tmp_path, {file_name: mutate(file_name, old, new)})
+    assert_lost_exactly(results, lost)
+    for test_id in lost:
+        assert words in outputs(results)[test_id]
+
+
+def test_stderr_and_stdout_noise_cost_nothing(tmp_path):
+    noise = ("import sys\nimport warnings\nprint('debug ' * 1000, file=sys.stderr)\n"
+             "print('chatty ' * 1000)\nwarnings.warn('noise')\n")
+    overrides = {}
+    for name in PY_FILES:
+        text = reference(name)
+        overrides[name] = text.replace("\nimport numpy as np\n",
+                                       "\nimport numpy as np\n" + noise, 1)
+        assert overrides[name] != text
+    overrides["layers.py"] = overrides["layers.py"].replace(
+        "    return out, x\n", "    print('relu!', file=sys.stderr)\n    return out, x\n")
+    results = grade_zip(tmp_path, overrides)
+    assert results["score"] == FULL
+
+
+@pytest.mark.parametrize("overrides, omit, expected", [
+    ({"part1.ipynb": unrun_notebook_text()}, (), {"part1_run": 0, "part1_accuracy": 0}),
+    ({"part1.ipynb": part1_text(0.775)}, (), {"part1_accuracy": 5.0}),
+    ({"part1.ipynb": part1_text(0.70)}, (), {"part1_accuracy": 0}),
+    ({"part1.ipynb": part1_text(None)}, (), {"part1_accuracy": 0}),
+    ({"part2.ipynb": part2_text(images=1)}, (), {"part2_images": 2.5, "part2_predictions": 2.5}),
+    ({}, ("part2.ipynb",), {"part2_images": 0, "part2_predictions": 0}),
+    ({}, ("train.py",), {"training_step_loss": 0, "training_step_grads": 0}),
+])
+def test_notebooks_and_missing_files(tmp_path, overrides, omit, expected):
+    results = grade_zip(tmp_path, overrides, omit)
+    got = scores(results)
+    full = {**POINTS, "part1_run": 15, "part1_accuracy": 10, "part2_images": 5,
+            "part2_predictions": 5}
+    assert got == {**full, **expected}
+
+
+def test_accuracy_formula():
+    assert grade.accuracy_points(0.85) == 10 and grade.accuracy_points(0.99) == 10
+    assert grade.accuracy_points(0.775) == pytest.approx(5.0)
+    assert grade.accuracy_points(0.70) == 0 and grade.accuracy_points(None) == 0
+
+
+def rejected(results, words):
+    assert results["score"] == 0
+    assert words in results["output"]
+    assert all(words in e["output"] for e in results["tests"])
+
+
+@pytest.mark.parametrize("entry, attr, words", [
+    ("../evil.py", None, "zip-slip"),
+    ("jdoe/link", symlink_attr(), "symbolic link"),
+])
+def test_malicious_zips_score_zero_with_the_reason(tmp_path, entry, attr, words):
+    zip_path = make_submission_zip(tmp_path)
+    add_entry(zip_path, entry, b"/etc/passwd", attr=attr)
+    results = grade.grade(zip_path, limits=LIMITS)
+    assert_gradescope_format(results)
+    rejected(results, words)
+
+
+def test_zip_bomb_and_not_a_zip(tmp_path):
+    zip_path = make_submission_zip(tmp_path)
+    with zipfile.ZipFile(zip_path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("jdoe/bomb.txt", b"\0" * (20 * 2**20))
+    rejected(grade.grade(zip_path, limits=LIMITS), "zip bomb")
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(b"PK\x03\x04 garbage")
+    rejected(grade.grade(bad, limits=LIMITS), "not a readable zip")
+
+
+def test_layout_mistakes_are_graded_leniently(tmp_path):
+    zip_path = make_submission_zip(tmp_path)
+    add_entry(zip_path, "other/notes.txt", b"hi")
+    results = grade.grade(zip_path, limits=LIMITS)
+    assert results["score"] == FULL
+    assert "2 top-level folders" in results["output"]
+    flat = zip_folder(tmp_path / "src" / "jdoe", tmp_path / "flat.zip", arcroot="")
+    assert grade.grade(flat, limits=LIMITS)["score"] == FULL
+
+
+@pytest.mark.parametrize("layout", ["files", "subfolder", "zip"])
+def test_gradescope_submission_folder(tmp_path, layout):
+    submission = tmp_path / "submission"
+    if layout == "files":
+        write_submission_dir(submission)
+    elif layout == "subfolder":
+        write_submission_dir(submission / "jdoe")
+        (submission / "__MACOSX").mkdir()
+    else:
+        submission.mkdir()
+        zip_path = make_submission_zip(tmp_path)
+        zip_path.rename(submission / "jdoe.zip")
+    assert grade.grade(submission, limits=LIMITS)["score"] == FULL
+
+
+def test_cli_always_writes_results_json(tmp_path):
+    out = tmp_path / "results" / "results.json"
+    command = [sys.executable, str(STAFF_DIR / "grade.py"), str(tmp_path / "missing.zip"),
+               "--out", str(out), "--test-timeout", "2"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    results = json.loads(out.read_text())
+    assert results["score"] == 0 and "not found" in results["output"]
+    assert len(results["tests"]) == len(TESTS) + 4
