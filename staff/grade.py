@@ -43,6 +43,14 @@ FILE_FOLDERS = {  # student file -> folder of the reference files it runs with
     "two_layer_net.py": "neuralnet",
     "train.py": "neuralnet",
 }
+# Reference files copied next to each student file: only what it imports (None: the whole
+# folder), so student code sees as little of the reference solution as possible.
+SANDBOX_FILES = {
+    "functions.py": (),
+    "layers.py": (),
+    "two_layer_net.py": ("classifier.py", "layers.py"),
+    "train.py": None,
+}
 TEST_TIMEOUT = 10.0  # seconds per code test
 MEMORY_MB = 1536  # address-space limit of each worker process
 FSIZE_MB = 64  # largest file a worker may write
@@ -155,7 +163,10 @@ def make_sandbox(work_dir, label, reference_root, file_name, student_path):
     """A folder with the reference .py files of the file's task, the student's file swapped in."""
     sandbox = Path(work_dir) / f"sandbox-{label}"
     sandbox.mkdir(parents=True)
-    for path in sorted((reference_root / FILE_FOLDERS[file_name]).glob("*.py")):
+    folder = reference_root / FILE_FOLDERS[file_name]
+    names = SANDBOX_FILES[file_name]
+    paths = sorted(folder.glob("*.py")) if names is None else [folder / n for n in names]
+    for path in paths + [folder / file_name]:
         shutil.copyfile(path, sandbox / path.name)
     if student_path is not None:
         shutil.copyfile(student_path, sandbox / file_name)
