@@ -1,0 +1,71 @@
+"""Build the Gradescope autograder upload: `make autograder`.
+
+    python staff/make_autograder.py [--out dist/autograder.zip]
+
+The zip has setup.sh and run_autograder at its root (Gradescope's contract), the course's
+requirements.txt (setup.sh installs it), the grader (staff/grade.py and the modules it uses)
+and the reference solution (backprop/*.py, neuralnet/*.py) that the student files are
+graded against. Upload it under "Configure Autograder" with the Ubuntu 24.04 base image.
+"""
+
+import argparse
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = Path(__file__).resolve().parent / "autograder"
+ROOT_FILES = {  # name in the zip -> source path
+    "setup.sh": TEMPLATES / "setup.sh",
+    "run_autograder": TEMPLATES / "run_autograder",
+    "requirements.txt": ROOT / "requirements.txt",
+}
+GRADER_FILES = ("staff/grade.py", "staff/grading_worker.py", "staff/grading_tests.py",
+                "staff/check_submission.py")
+REFERENCE_FOLDERS = ("backprop", "neuralnet")
+EXECUTABLE = ("setup.sh", "run_autograder")
+FIXED_DATE = (2020, 1, 1, 0, 0, 0)
+
+
+def zip_contents(root=ROOT):
+    """dict name in the zip -> source Path, in a stable order."""
+    contents = dict(ROOT_FILES)
+    for relative in GRADER_FILES:
+        contents[relative] = root / relative
+    for folder in REFERENCE_FOLDERS:
+        for path in sorted((root / folder).glob("*.py")):
+            contents[f"{folder}/{path.name}"] = path
+    missing = [str(path) for path in contents.values() if not path.is_file()]
+    if missing:
+        raise SystemExit(f"error: cannot build the autograder, missing: {', '.join(missing)}")
+    return contents
+
+
+def build(out, root=ROOT):
+    """Write the autograder zip to `out` (replacing it). Returns the names written."""
+    contents = zip_contents(root)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, path in contents.items():
+            info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
+            mode = 0o755 if name in EXECUTABLE else 0o644
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    partial.replace(out)
+    return list(contents)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Build the Gradescope autograder zip.")
+    parser.add_argument("--out", type=Path, default=ROOT / "dist" / "autograder.zip")
+    args = parser.parse_args(argv)
+    names = build(args.out)
+    print(f"wrote {args.out} ({len(names)} files): upload it in Gradescope's "
+          "'Configure Autograder' page, base image Ubuntu 24.04")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""staff/make_autograder.py: the Gradescope zip's layout, and run_autograder end to end on a
+simulated /autograder folder (reference submission -> full marks; broken Python -> a
+results.json that says so)."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+
+import grade
+import make_autograder
+import pytest
+from staff_corpus import write_submission_dir
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ag") / "autograder.zip"
+    make_autograder.build(out)
+    return out
+
+
+def install(zip_path, root):
+    """Unpack the zip like Gradescope does (into root/source), keeping the modes."""
+    source = root / "source"
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(source)
+        for info in archive.infolist():
+            os.chmod(source / info.filename, (info.external_attr >> 16) & 0o777)
+    return source
+
+
+def run_autograder(source, root, python=sys.executable):
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=python)
+    return subprocess.run(["bash", str(source / "run_autograder")], env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_zip_layout(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as archive:
+        infos = {info.filename: info for info in archive.infolist()}
+        setup = archive.read("setup.sh").decode()
+    for name in ("setup.sh", "run_autograder"):
+        assert "/" not in name and name in infos
+        assert (infos[name].external_attr >> 16) & stat.S_IXUSR
+    assert "requirements.txt" in infos and "-r requirements.txt" in setup
+    for name in make_autograder.GRADER_FILES + ("neuralnet/layers.py", "backprop/functions.py"):
+        assert name in infos
+    assert not any(name.startswith(("tests/", "bench/", "results/")) for name in infos)
+
+
+def test_shell_scripts_parse(autograder_zip, tmp_path):
+    source = install(autograder_zip, tmp_path)
+    for name in ("setup.sh", "run_autograder"):
+        check = subprocess.run(["bash", "-n", str(source / name)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stderr
+
+
+def test_run_autograder_grades_the_reference(autograder_zip, tmp_path):
+    source = install(autograder_zip, tmp_path)
+    write_submission_dir(tmp_path / "submission" / "jdoe")
+    run = run_autograder(source, tmp_path)
+    assert run.returncode == 0, run.stderr
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert results["score"] == results["max_score"] == grade.max_points()
+
+
+def test_run_autograder_without_python_still_writes_results(autograder_zip, tmp_path):
+    source = install(autograder_zip, tmp_path)
+    (tmp_path / "submission").mkdir()
+    run = run_autograder(source, tmp_path, python=str(tmp_path / "no-python"))
+    assert run.returncode == 0
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "could not start" in results["output"]
