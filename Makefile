@@ -37,3 +37,22 @@ test: $(STAMP)  ## ruff + the pytest suite
 clean:  ## remove caches and run outputs (keeps .venv and data)
 	rm -rf results dist .pytest_cache .ruff_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
+
+# Course tooling (staff/; README "For graders and course staff").
+starter: $(STAMP)  ## build the student starter kit and check it: dist/hw4-starter/ and .zip
+	$(PY) staff/make_starter.py
+
+submission: $(STAMP)  ## zip the graded files: make submission UNIQNAME=name [FORCE=1]
+	@test -n "$(UNIQNAME)" || { echo "usage: make submission UNIQNAME=name"; exit 2; }
+	$(PY) staff/make_submission.py "$(UNIQNAME)" $(if $(filter $(YES),$(FORCE)),--force)
+
+check: $(STAMP)  ## check a submission zip: make check ZIP=name.zip
+	@test -n "$(ZIP)" || { echo "usage: make check ZIP=name.zip"; exit 2; }
+	$(PY) staff/check_submission.py "$(ZIP)"
+
+grade: $(STAMP)  ## autograde a submission: make grade ZIP=name.zip [OUT=results.json]
+	@test -n "$(ZIP)" || { echo "usage: make grade ZIP=name.zip [OUT=results.json]"; exit 2; }
+	$(PY) staff/grade.py "$(ZIP)" --out "$(or $(OUT),results.json)"
+
+autograder: $(STAMP)  ## build the Gradescope autograder upload: dist/autograder.zip
+	$(PY) staff/make_autograder.py
