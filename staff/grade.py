@@ -315,15 +315,8 @@ def load_notebook(path, name, missing_reason=None):
 
 
 def output_texts(nb):
-    """All text a notebook's outputs show, in order (streams, results, errors)."""
-    texts = []
-    for cell in checker.code_cells(nb):
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream":
-                texts.append(output.get("text", ""))
-            elif output.get("output_type") in ("execute_result", "display_data"):
-                texts.append(output.get("data", {}).get("text/plain", ""))
-    return ["".join(t) if isinstance(t, list) else str(t) for t in texts]
+    """The text each code cell's outputs show, in order (streams and results)."""
+    return [cell_texts(cell) for cell in checker.code_cells(nb)]
 
 
 def run_fraction(nb):
@@ -336,7 +329,9 @@ def run_fraction(nb):
     return ran / len(cells)
 
 
-ACCURACY_RE = re.compile(r"test[\s_-]*acc(?:uracy)?\b[^0-9\n]{0,20}?(\d+(?:\.\d+)?)\s*(%?)",
+# "Test accuracy: 0.9123", "TEST ACCURACY = 91.2%", "test acc 0.91" (not "per-class test
+# accuracy: {...}"): the number must follow the words directly.
+ACCURACY_RE = re.compile(r"test[\s_-]*acc(?:uracy)?\s*(?:[:=]|is|of)?\s*(\d+(?:\.\d+)?)\s*(%?)",
                          re.IGNORECASE)
 
 
@@ -378,20 +373,35 @@ def grade_part1(path, missing_reason=None):
             result(acc_name, accuracy_points(accuracy), PART1_ACCURACY_POINTS, acc_text)]
 
 
-PREDICTION_RE = re.compile(r"(predict|top[\s-]*\d|class)", re.IGNORECASE)
-PROBABILITY_RE = re.compile(r"\d\.\d+|\d+(\.\d+)?\s*%")
+# One predicted class per line: "tabby cat   81.23%", "  1. tabby: 0.812", "tabby - 81%".
+PREDICTION_LINE_RE = re.compile(
+    r"^\s*(?:\d+[.)]\s*)?[A-Za-z][\w ,'/.()-]*?\s*[:=-]?\s+"  # rank, label
+    r"(?:0?\.\d+|1\.0+|\d{1,3}(?:\.\d+)?\s*%)\s*$",  # probability or percentage
+    re.MULTILINE)
+
+
+def cell_texts(cell):
+    """All text a code cell's outputs show, joined."""
+    texts = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            texts.append(output.get("text", ""))
+        elif output.get("output_type") in ("execute_result", "display_data"):
+            texts.append(output.get("data", {}).get("text/plain", ""))
+    return "\n".join("".join(t) if isinstance(t, list) else str(t) for t in texts)
 
 
 def count_images(nb):
+    """Image outputs (matplotlib figures, displayed pictures) of the code cells."""
     return sum(1 for cell in checker.code_cells(nb) for output in cell.get("outputs", [])
                if output.get("output_type") in ("display_data", "execute_result")
                and any(key.startswith("image/") for key in output.get("data", {})))
 
 
 def count_predictions(nb):
-    """Text outputs that show predictions: mention a prediction/top-k/class and a probability."""
-    return sum(1 for text in output_texts(nb)
-               if PREDICTION_RE.search(text) and PROBABILITY_RE.search(text))
+    """Code cells whose outputs list predictions: at least 2 'label  probability' lines."""
+    return sum(1 for cell in checker.code_cells(nb)
+               if len(PREDICTION_LINE_RE.findall(cell_texts(cell))) >= 2)
 
 
 def grade_part2(path, missing_reason=None):
@@ -407,7 +417,8 @@ def grade_part2(path, missing_reason=None):
                f"{images} image output(s) found (2 needed)"),
         result(pred_name, PART2_PREDICTION_POINTS * min(predictions, 2) / 2,
                PART2_PREDICTION_POINTS,
-               f"{predictions} output(s) with predictions and probabilities found (2 needed)"),
+               f"{predictions} cell(s) listing predicted classes with probabilities found "
+               "(2 needed)"),
     ]
 
 

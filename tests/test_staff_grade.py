@@ -293,3 +293,27 @@ def test_cli_always_writes_results_json(tmp_path):
     results = json.loads(out.read_text())
     assert results["score"] == 0 and "not found" in results["output"]
     assert len(results["tests"]) == len(TESTS) + 4
+
+
+def test_accuracy_and_predictions_read_in_the_notebooks_print_formats():
+    from staff_corpus import image_output, notebook, stream
+
+    part1 = nbformat_reads(notebook([
+        [stream("TEST ACCURACY: 0.9123 (9123/10000), loss 0.25\n")],
+        [stream("per-class test accuracy: {'T-shirt/top': 0.853, 'Trouser': 0.98}\n")],
+    ]))
+    assert grade.reported_accuracy(part1) == pytest.approx(0.9123)
+    part2 = nbformat_reads(notebook([
+        [image_output(), stream("tabby                      81.23%\ntiger cat   10.10%\n")],
+        [image_output(), stream("sorrel   90.00%\nhorse cart   2.00%\n"
+                                "rank of the ImageNet horse class 'sorrel': 1\n")],
+        [stream("short side 224, crop 224   [-1, 1]   -0.123  5/6\n")],
+    ]))
+    assert grade.count_images(part2) == 2
+    assert grade.count_predictions(part2) == 2
+
+
+def nbformat_reads(text):
+    import nbformat
+
+    return nbformat.reads(text, as_version=4)
