@@ -266,7 +266,7 @@ def execute_notebook(source: Path, dest: Path, params: dict, env: dict, log,
     print(f"executing {source} -> {dest} with {params or 'its own parameters'}", file=log,
           flush=True)
     try:
-        client.execute(env=full_env)
+        client.execute(env=full_env, stdout=log, stderr=log)  # kernel's own chatter -> log
     except CellExecutionError as err:
         print(str(err), file=log, flush=True)
         raise StageError(f"a cell of {source.name} raised an error") from None
@@ -371,7 +371,7 @@ def _notebook(part: str):
         else:
             params = {"RESULTS_DIR": str(results_dir)}
             if settings.smoke:
-                params["SMOKE"] = True
+                params.update(SMOKE=True, DOWNLOAD=False)
             if settings.fmnist_root is not None:
                 params["DATA_ROOT"] = str(settings.fmnist_root)
             execute_notebook(source, settings.results / "notebooks" / source.name, params,
@@ -468,10 +468,9 @@ def fingerprint(path: Path) -> str:
 def signature(settings: Settings, stage: Stage) -> dict:
     """The settings a stage's outputs depend on besides its input files."""
     sig = {"smoke": settings.smoke, "python": settings.python}
-    if "cifar" in stage.needs and settings.cifar_dir is not None:
-        sig["cifar_dir"] = str(Path(settings.cifar_dir).resolve())
-    if "fmnist" in stage.needs and settings.fmnist_root is not None:
-        sig["fmnist_root"] = str(Path(settings.fmnist_root).resolve())
+    if stage.needs and not settings.smoke:  # where the data is looked for (known before a run)
+        sig["data_dir"] = str(settings.data_dir.resolve()) if settings.data_dir else ""
+        sig["HW4_DATA"] = os.environ.get("HW4_DATA", "")
     return sig
 
 
@@ -617,8 +616,9 @@ def main(argv=None) -> int:
         sys.path.insert(0, str(ROOT / "staff"))
     stages = build_stages(settings)
     mode = "SMOKE (generated data)" if smoke else "real data"
-    print(f"make homework: {len(stages)} stages, {mode}, outputs in {_display(settings.results)}/"
-          + (" (--force)" if settings.force else ""), flush=True)
+    plural = "s" if len(stages) != 1 else ""
+    print(f"make homework: {len(stages)} stage{plural}, {mode}, outputs in "
+          f"{_display(settings.results)}/" + (" (--force)" if settings.force else ""), flush=True)
     return run_stages(settings, stages)
 
 

@@ -118,6 +118,20 @@ def test_changed_settings_rerun(pipeline):
     assert pipeline["calls"] == ["a", "b", "a", "b"]
 
 
+def test_other_data_location_reruns_the_stages_that_read_data(pipeline, monkeypatch):
+    stages = pipeline["stages"]()
+    stages[1].needs = {"cifar"}
+    stages[1].run = writer_stage("b", [], [pipeline["results"] / "b.txt"], pipeline["calls"]).run
+    monkeypatch.setattr(homework, "ensure_data", lambda settings, needs, log: None)
+    monkeypatch.setenv("HW4_DATA", "/data/one")
+    run(pipeline["settings"], stages)
+    run(pipeline["settings"], stages)
+    assert pipeline["calls"] == ["a", "b"]
+    monkeypatch.setenv("HW4_DATA", "/data/two")
+    run(pipeline["settings"], stages)
+    assert pipeline["calls"] == ["a", "b", "b"]
+
+
 def test_notebook_fingerprint_ignores_outputs(tmp_path):
     nb = {"cells": [{"cell_type": "code", "source": "print(1)", "outputs": [],
                      "execution_count": None}], "metadata": {}, "nbformat": 4,
