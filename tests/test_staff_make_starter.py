@@ -283,3 +283,34 @@ def test_cli_reports_marker_errors(tmp_path, capsys):
     assert "never closed" in capsys.readouterr().err
     assert not (tmp_path / "s.zip").exists()
 
+
+
+@pytest.fixture(scope="module")
+def real_starter(tmp_path_factory):
+    """The starter kit built from this repository (without running its scripts)."""
+    out = tmp_path_factory.mktemp("real") / "hw4-starter"
+    regions = ms.build(ms.ROOT, out)
+    return out, regions
+
+
+def test_real_starter_has_no_leaks_and_valid_files(real_starter):
+    out, regions = real_starter
+    files = ms.shipped_files(ms.ROOT)
+    assert ms.verify(ms.ROOT, out, regions, files, run_checks=False) == []
+    owners = {r.owner for r in regions if r.path.endswith(".py")}
+    assert {"f3", "fc_forward", "softmax_loss", "TwoLayerNet.forward", "training_step"} <= owners
+    assert not (out / "staff").exists() and not (out / "bench").exists()
+    assert not (out / "backprop" / "make_backprop_data.py").exists()
+    assert not (out / "tests" / "test_staff_grade.py").exists()
+
+
+def test_real_starter_hyperparameters_are_the_homeworks(real_starter):
+    out, _ = real_starter
+    text = (out / "neuralnet" / "train.py").read_text()
+    for name, value in ms.HOMEWORK_HYPERPARAMETERS.items():
+        assert f"    {name} = {value}\n" in text
+
+
+def test_real_starter_drivers_report_not_implemented(real_starter):
+    out, _ = real_starter
+    assert ms.check_drivers(out) == []
