@@ -1,6 +1,8 @@
 """staff/make_starter.py on small synthetic files: stubs, hyperparameters, notebooks, shipping,
 and each self-check (leaks, compile/validity, drivers, student tests)."""
 
+import subprocess
+import sys
 import textwrap
 import zipfile
 
@@ -314,3 +316,14 @@ def test_real_starter_hyperparameters_are_the_homeworks(real_starter):
 def test_real_starter_drivers_report_not_implemented(real_starter):
     out, _ = real_starter
     assert ms.check_drivers(out) == []
+
+
+def test_real_starter_student_tools(real_starter):
+    out, _ = real_starter
+    run = subprocess.run(["make", "help"], cwd=out, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "make submission" in run.stdout
+    run = subprocess.run([sys.executable, "tools/make_submission.py", "jdoe"], cwd=out,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert "has no outputs" in run.stderr  # the starter notebooks have not been run
+    assert not (out / "jdoe.zip").exists()
