@@ -170,6 +170,8 @@ def run_l2_regularization(module, rng):
 # ----------------------------------------------------------------------------- two_layer_net.py
 
 NET_SIZES = {"input_dim": 12, "hidden_dim": 10, "num_classes": 4}
+INIT_SIZES = {"input_dim": 50, "hidden_dim": 40, "num_classes": 30}  # >= 1200 weights each
+WEIGHT_SCALE = 0.01
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 
 
@@ -196,7 +198,7 @@ def run_net_params(module, rng):
     cls = getattr(module, "TwoLayerNet", None)
     if not isinstance(cls, type):
         raise WrongOutput("two_layer_net.py has no class TwoLayerNet")
-    model = cls(**NET_SIZES, weight_scale=0.01, dtype=np.float64, seed=0)
+    model = cls(**INIT_SIZES, weight_scale=WEIGHT_SCALE, dtype=np.float64, seed=0)
     params = getattr(model, "params", None)
     if not isinstance(params, dict) or set(params) != set(PARAM_NAMES):
         keys = sorted(params) if isinstance(params, dict) else type(params).__name__
@@ -211,7 +213,11 @@ def run_net_params(module, rng):
 
 
 def compare_net_params(student, expected):
-    """Shapes must match, biases must be 0, weights must have std close to weight_scale."""
+    """
+    Shapes must match, biases must be 0, weights must have a standard deviation within 20%
+    of weight_scale (any random generator passes: with >= 1200 samples the estimate is
+    within 20% by more than 8 standard errors).
+    """
     for name in PARAM_NAMES:
         if not np.array_equal(student[f"{name}_shape"], expected[f"{name}_shape"]):
             return (f"{name} has shape {tuple(int(v) for v in student[f'{name}_shape'])}, "
@@ -220,10 +226,11 @@ def compare_net_params(student, expected):
         if student[f"{name}_abs_mean"] != 0:
             return f"{name} must start at zero"
     for name in ("W1", "W2"):
-        ratio = float(student[f"{name}_std"] / expected[f"{name}_std"])
-        if not 0.7 < ratio < 1.3:
+        ratio = float(student[f"{name}_std"]) / WEIGHT_SCALE
+        if not 0.8 < ratio < 1.2:
             return (f"{name} has standard deviation {float(student[f'{name}_std']):.3g}; "
-                    "expected about weight_scale = 0.01 (normal samples * weight_scale)")
+                    f"expected about weight_scale = {WEIGHT_SCALE} (normal samples * "
+                    "weight_scale)")
     return None
 
 

@@ -136,6 +136,10 @@ BUGS = {  # name: (file, old, new, lost test ids)
                                  {"l2_regularization"}),
     "init biases one": ("two_layer_net.py", '"b1": np.zeros(hidden_dim, dtype=dtype)',
                         '"b1": np.ones(hidden_dim, dtype=dtype)', {"net_init"}),
+    "init weights too large": ("two_layer_net.py",
+                               "random_weights(rng, (input_dim, hidden_dim), weight_scale, dtype)",
+                               "random_weights(rng, (input_dim, hidden_dim), 10 * weight_scale, "
+                               "dtype)", {"net_init"}),
     "forward without relu": ("two_layer_net.py", "hidden, relu_cache = relu_forward(hidden)",
                              "relu_cache = hidden", {"net_forward"}),
     "backward without relu": ("two_layer_net.py",
@@ -152,6 +156,27 @@ def test_one_bug_loses_exactly_its_points(tmp_path, bug):
     results = grade_zip(tmp_path, {file_name: mutate(file_name, old, new)})
     assert_lost_exactly(results, lost)
     assert results["score"] == FULL - sum(POINTS[t] for t in lost)
+
+
+ALTERNATIVES = {  # correct code written differently: (file, old, new)
+    "relu as a product": ("layers.py", "out = np.maximum(x, 0)", "out = x * (x > 0)"),
+    "fc_forward with np.dot": ("layers.py", "    out = x @ w\n    out += b\n",
+                               "    out = np.dot(x, w) + b\n"),
+    "init with another generator": (
+        "two_layer_net.py",
+        "random_weights(rng, (input_dim, hidden_dim), weight_scale, dtype)",
+        "np.random.default_rng(123).normal(0, weight_scale, (input_dim, hidden_dim))"
+        ".astype(dtype)"),
+}
+
+
+def test_correct_alternatives_get_full_marks(tmp_path):
+    overrides = {}
+    for file_name, old, new in ALTERNATIVES.values():
+        text = overrides.get(file_name, reference(file_name))
+        assert text.count(old) == 1, old
+        overrides[file_name] = text.replace(old, new)
+    assert grade_zip(tmp_path, overrides)["score"] == FULL
 
 
 FAILURES = {  # name: (file, old, new, lost test ids, words in the explanation)
