@@ -447,38 +447,48 @@ def write_zip(folder, zip_path):
 # ----------------------------------------------------------------------------- self-checks
 
 
-def leak_candidates(regions, root, files):
-    """Region lines that are non-trivial and never appear outside a region in the reference."""
-    outside = set()
-    for relative in files:
-        if relative.endswith((".py", ".ipynb")):
-            text = (root / relative).read_text(encoding="utf-8", errors="replace")
-            for line in strip_all_regions(text).splitlines():
-                outside.add(normalize(line))
-    candidates = {}
-    for region in regions:
-        for line in region.lines:
-            key = normalize(line)
-            if len(key) >= MIN_LEAK_CHARS and not TRIVIAL_RE.match(key) and key not in outside:
-                candidates.setdefault(key, f"{region.path}:{region.start} ({region.owner})")
-    return candidates
+def source_lines(path):
+    """The lines of a text file; for a notebook, the lines of its cells' sources."""
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    if Path(path).suffix != ".ipynb":
+        return text.splitlines()
+    try:
+        cells = json.loads(text).get("cells", [])
+    except (ValueError, AttributeError):
+        return text.splitlines()
+    lines = []
+    for cell in cells:
+        source = cell.get("source", "")
+        lines.extend(("".join(source) if isinstance(source, list) else source).splitlines())
+    return lines
 
 
-def normalize(line):
-    return line.strip().strip('",\\n').strip()
-
-
-def strip_all_regions(text):
-    """Text without any region's lines (notebook JSON lines are handled by normalize)."""
+def outside_regions(lines):
+    """The lines that are not inside any solution region (markers dropped)."""
     out, inside = [], False
-    for line in text.splitlines():
+    for line in lines:
         if "BEGIN SOLUTION" in line:
             inside = True
         elif "END SOLUTION" in line:
             inside = False
         elif not inside:
             out.append(line)
-    return "\n".join(out)
+    return out
+
+
+def leak_candidates(regions, root, files):
+    """Region lines that are non-trivial and never appear outside a region in the reference."""
+    outside = set()
+    for relative in files:
+        if relative.endswith((".py", ".ipynb")):
+            outside.update(line.strip() for line in outside_regions(source_lines(root / relative)))
+    candidates = {}
+    for region in regions:
+        for line in region.lines:
+            key = line.strip()
+            if len(key) >= MIN_LEAK_CHARS and not TRIVIAL_RE.match(key) and key not in outside:
+                candidates.setdefault(key, f"{region.path}:{region.start} ({region.owner})")
+    return candidates
 
 
 def check_leaks(out, candidates):
@@ -486,14 +496,15 @@ def check_leaks(out, candidates):
     for path in sorted(out.rglob("*")):
         if not path.is_file() or path.suffix not in (".py", ".ipynb", ".md", ".txt"):
             continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if "BEGIN SOLUTION" in text and path.relative_to(out).parts[0] != "tests":
-            problems.append(f"{path.relative_to(out)} still contains a BEGIN SOLUTION marker")
-        for line in text.splitlines():
-            key = normalize(line)
+        lines = source_lines(path)
+        relative = path.relative_to(out)
+        if relative.parts[0] != "tests" and any("BEGIN SOLUTION" in line for line in lines):
+            problems.append(f"{relative} still contains a BEGIN SOLUTION marker")
+        for line in lines:
+            key = line.strip()
             if key in candidates:
-                problems.append(f"solution line from {candidates[key]} leaked into "
-                                f"{path.relative_to(out)}: {key}")
+                problems.append(f"solution line from {candidates[key]} leaked into {relative}: "
+                                f"{key}")
     return problems
 
 

@@ -206,7 +206,11 @@ def test_leak_check_finds_a_solution_line(tmp_path):
     with open(out / "neuralnet" / "train.py", "a") as f:
         f.write("result = square(x) + 1\n")  # non-trivial line from Model.forward
     (out / "README.md").write_text("out = np.multiply(x, x)\n")
+    nb = nbformat.read(out / "part1.ipynb", as_version=4)
+    nb.cells.append(new_code_cell('def g(a):\n    return a * 2\nprint("done")'))
+    nbformat.write(nb, out / "part1.ipynb")
     problems = ms.check_leaks(out, ms.leak_candidates(regions, root, files))
+    assert any("part1.ipynb cell 3" in p and "leaked into part1.ipynb" in p for p in problems)
     assert any("Model.forward" in p and "neuralnet/train.py" in p for p in problems)
     assert any("README.md" in p for p in problems)
     candidates = ms.leak_candidates(regions, root, files)
