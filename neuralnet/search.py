@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 from data import CifarDataError, load_cifar10
 from tqdm import tqdm
-from train import CONFIGS, EXTRA_DEFAULTS, TrainingDiverged, train
-from two_layer_net import TwoLayerNet
+from train import CONFIGS, EXTRA_DEFAULTS, TrainingDiverged, fit
 
 # The search space: (low, high) for log-uniform values, lists for choices.
 SPACE = {
@@ -50,11 +49,9 @@ def sample_hyperparameters(rng, space=None):
 def run_trial(data, base, sampled, seed):
     """Train one model; returns a result row (dict with COLUMNS)."""
     hp = dict(base, **sampled, seed=seed)
-    model = TwoLayerNet(input_dim=data["X_train"].shape[1], num_classes=10,
-                        hidden_dim=hp["hidden_dim"], weight_scale=hp["weight_scale"], seed=seed)
     row = dict(sampled)
     try:
-        history = train(model, data, hp, progress=False, log=lambda message: None)
+        _, history = fit(data, hp, progress=False, log=lambda message: None)
     except TrainingDiverged:
         return dict(row, val_accuracy=0.0, train_accuracy=0.0, train_seconds=math.nan,
                     status="diverged")
