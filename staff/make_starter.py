@@ -8,7 +8,8 @@ Copies the student-facing part of this repository and removes the solutions:
     `raise NotImplementedError("<function>: ...")` at the region's indentation; in notebook
     code cells it becomes `# TODO: ...` (plus `pass` where a block would otherwise be empty);
     in markdown cells it becomes "*Your answer here.*";
-  * the `# BEGIN HYPERPARAMETERS` block of train.py is reset to the homework's weak defaults;
+  * the `# BEGIN HYPERPARAMETERS` block of train.py is reset to the homework's weak defaults
+    (the markers stay);
   * notebook outputs, execution counts and run metadata are cleared, python_backup/ is
     regenerated from the cleared notebooks;
   * staff/, bench/, the hidden tests, results, checkpoints, data, and generators that hold
@@ -168,14 +169,15 @@ def python_stub(region):
 
 
 def reset_hyperparameters(lines, path):
-    """Reset the assignments inside the hyperparameter block; drop its markers."""
+    """Reset the assignments inside the hyperparameter block (its markers stay, to show
+    students where to edit)."""
     blocks = find_regions(lines, path, HP_BEGIN, HP_END)
     if not blocks:
         return lines
     seen = set()
 
     def reset(block):
-        out = []
+        out = [f"{block.indent}{HP_BEGIN}\n"]
         for line in block.lines:
             match = re.match(r"(\s*)(\w+)(\s*=\s*)([^#\n]*?)(\s*#.*)?(\n?)$", line)
             if match and match.group(2) in HOMEWORK_HYPERPARAMETERS:
@@ -184,7 +186,7 @@ def reset_hyperparameters(lines, path):
                 value = HOMEWORK_HYPERPARAMETERS[name]
                 line = f"{match.group(1)}{name}{match.group(3)}{value}{match.group(5) or ''}\n"
             out.append(line)
-        return out
+        return out + [f"{block.indent}{HP_END}\n"]
 
     result = replace_regions(lines, blocks, reset)
     missing = sorted(set(HOMEWORK_HYPERPARAMETERS) - seen)
@@ -586,37 +588,53 @@ def run_pytest(folder, tests, junit, timeout=900):
 def check_student_tests(root, out, regions):
     """
     Student tests: all pass on the reference; on the starter every failure is a
-    NotImplementedError and every stubbed .py function makes at least one test fail.
+    NotImplementedError; and every stubbed function of a tested module makes a test fail
+    (with its own "<function>: not implemented" message), on the starter or, when the
+    tests stop earlier there (e.g. at a stubbed constructor), with that function alone
+    stubbed in the reference.
     """
     tests = [t for t in STUDENT_TESTS if t != "tests/conftest.py" and (out / t).is_file()]
     if not tests:
         return ["no student-visible tests in the starter"]
-    problems = []
     with tempfile.TemporaryDirectory(prefix="hw4-starter-") as tmp:
         reference_kit = Path(tmp) / "reference"
         build(root, reference_kit, strip=False)
         reference = run_pytest(reference_kit, tests, Path(tmp) / "ref.xml")
         starter = run_pytest(out, tests, Path(tmp) / "starter.xml")
-    for name, _, text in reference:
-        if text is not None:
-            problems.append(f"student test fails on the reference: {name}")
-    stubbed_messages = []
+        problems = classify_failures(reference, starter)
+        covered = "\n".join(text for _, _, text in starter if text)
+        tested = tested_modules(out, tests)
+        uncovered = {(r.path, r.owner): r for r in regions if r.path.endswith(".py")
+                     and Path(r.path).stem in tested
+                     and f"{r.owner}: not implemented" not in covered}
+        for (path, owner), region in uncovered.items():
+            if not fails_alone(reference_kit, tests, path, owner, Path(tmp)):
+                problems.append(f"no student test fails on the missing {owner} "
+                                f"({path}:{region.start})")
+    return problems
+
+
+def classify_failures(reference, starter):
+    """Problems: tests failing on the reference, or on the starter for another reason."""
+    problems = [f"student test fails on the reference: {name}"
+                for name, _, text in reference if text is not None]
     for name, _, text in starter:
-        if text is None:
-            continue
-        if "NotImplementedError" not in text:
+        if text is not None and "NotImplementedError" not in text:
             last = text.strip().splitlines()[-1] if text.strip() else ""
             problems.append(f"student test fails on the starter for another reason than "
                             f"missing code: {name}: {last[:200]}")
-        stubbed_messages.append(text)
-    covered = "\n".join(stubbed_messages)
-    tested = tested_modules(out, tests)
-    for region in regions:
-        if region.path.endswith(".py") and Path(region.path).stem in tested \
-                and f"{region.owner}: not implemented" not in covered:
-            problems.append(f"no student test fails on the missing {region.owner} "
-                            f"({region.path}:{region.start})")
     return problems
+
+
+def fails_alone(reference_kit, tests, path, owner, tmp):
+    """True if some student test fails on the reference with only `owner` stubbed."""
+    variant = tmp / f"only-{owner}"
+    shutil.copytree(reference_kit, variant)
+    lines = (variant / path).read_text().splitlines(keepends=True)
+    regions = [r for r in find_regions(lines, path) if r.owner == owner]
+    (variant / path).write_text("".join(replace_regions(lines, regions, python_stub)))
+    cases = run_pytest(variant, tests, tmp / f"only-{owner}.xml")
+    return any(text and f"{owner}: not implemented" in text for _, _, text in cases)
 
 
 def tested_modules(out, tests):
