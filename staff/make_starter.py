@@ -569,8 +569,12 @@ def run_pytest(folder, tests, junit, timeout=900):
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                "--continue-on-collection-errors", f"--junitxml={junit}", "-o", "addopts=",
                *tests]
-    subprocess.run(command, cwd=folder, env=script_env(), capture_output=True, text=True,
-                   timeout=timeout)
+    try:
+        subprocess.run(command, cwd=folder, env=script_env(), capture_output=True, text=True,
+                       timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise StarterError(f"the student tests did not finish in {timeout} s in {folder}") \
+            from None
     if not Path(junit).is_file():
         raise StarterError(f"pytest wrote no report in {folder}")
     cases = []
