@@ -409,7 +409,8 @@ def build_stages(settings: Settings) -> list[Stage]:
     stages = [
         Stage("backprop", "backprop driver + gradient checks",
               _rel(("backprop/functions.py", "backprop/backprop-data.pkl", *BACKPROP_SCRIPTS,
-                    *NET_SOURCES, "neuralnet/linear_classifier.py")),
+                    "neuralnet/layers.py", "neuralnet/classifier.py",
+                    "neuralnet/linear_classifier.py", "neuralnet/two_layer_net.py")),
               [r / "backprop.txt"], _run_checks,
               result=lambda s: f"{len(BACKPROP_SCRIPTS)} scripts PASS"),
         Stage("best", "two-layer net, best config",

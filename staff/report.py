@@ -210,7 +210,8 @@ def new_page(pdf: PdfPages, title: str, subtitle: str = ""):
     fig = plt.figure(figsize=PAGE_SIZE)
     fig.text(0.06, 0.955, title, fontsize=16, weight="bold", parse_math=False)
     if subtitle:
-        fig.text(0.06, 0.932, subtitle, fontsize=9, color="0.35", parse_math=False)
+        fig.text(0.06, 0.945, textwrap.fill(subtitle, 120), fontsize=9, color="0.35", va="top",
+                 parse_math=False)
     return fig
 
 
@@ -416,7 +417,7 @@ def page_pretrained(pdf, res: Results) -> None:
     subtitle = f"part2.ipynb: model {p2['model']}"
     if p2.get("preprocessing"):
         subtitle += f"; preprocessing: {p2['preprocessing']}"
-    fig = new_page(pdf, SECTION_TITLES[5], textwrap.shorten(subtitle, 130))
+    fig = new_page(pdf, SECTION_TITLES[5], subtitle)
     images = {entry["name"]: entry for entry in p2["images"]}
     for k, name in enumerate(("img1", "img2")):
         if name not in images:
