@@ -258,10 +258,11 @@ def execute_notebook(source: Path, dest: Path, params: dict, env: dict, log,
     nb = nbformat.read(source, as_version=4)
     if params:
         inject_parameters(nb, params)
-    full_env = dict(os.environ, MPLBACKEND="Agg", PYTHONUNBUFFERED="1", **env)
+    full_env = dict(os.environ, PYTHONUNBUFFERED="1", **env)
+    full_env.pop("MPLBACKEND", None)  # the kernel's inline backend puts the figures in the cells
     # the kernel must be this interpreter (the .venv), whatever `python` is on PATH
     full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env.get("PATH", "")
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(ROOT)}})
     print(f"executing {source} -> {dest} with {params or 'its own parameters'}", file=log,
           flush=True)
@@ -269,10 +270,18 @@ def execute_notebook(source: Path, dest: Path, params: dict, env: dict, log,
         client.execute(env=full_env, stdout=log, stderr=log)  # kernel's own chatter -> log
     except CellExecutionError as err:
         print(str(err), file=log, flush=True)
-        raise StageError(f"a cell of {source.name} raised an error") from None
-    finally:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, dest)  # outputs up to the failing cell help debugging
+        # keep the committed notebook intact; the partial one helps debugging
+        failed = log_dir_of(log) / f"{source.stem}.failed.ipynb"
+        nbformat.write(nb, failed)
+        raise StageError(f"a cell of {source.name} raised an error (executed notebook up to "
+                         f"the error: {_display(failed)})") from None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest)
+
+
+def log_dir_of(log) -> Path:
+    """The folder of an open log file (where failed notebooks are kept)."""
+    return Path(getattr(log, "name", ".")).resolve().parent
 
 
 # --------------------------------------------------------------------------- stages

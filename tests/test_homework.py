@@ -302,3 +302,40 @@ def test_smoke_run_end_to_end(tmp_path):
     # a second run skips every stage
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and again.stdout.count("skipped (up to date)") == 7
+
+
+def _tiny_notebook(path, body):
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("N = 1"), nbformat.v4.new_code_cell(body)]
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return nbformat
+
+
+@pytest.mark.slow
+def test_execute_notebook_injects_parameters_and_keeps_inline_figures(tmp_path):
+    source, dest = tmp_path / "nb.ipynb", tmp_path / "out/nb.ipynb"
+    nbformat = _tiny_notebook(source, "import matplotlib.pyplot as plt\n"
+                                      "plt.plot([1, 2]); plt.show()\nprint('N is', N)")
+    with open(tmp_path / "stage.log", "w") as log:
+        homework.execute_notebook(source, dest, {"N": 7}, {}, log)
+    outputs = nbformat.read(dest, as_version=4).cells[2].outputs
+    assert any("image/png" in o.get("data", {}) for o in outputs)
+    assert any("N is 7" in o.get("text", "") for o in outputs)
+
+
+@pytest.mark.slow
+def test_failing_notebook_leaves_the_source_untouched(tmp_path):
+    source = tmp_path / "nb.ipynb"
+    _tiny_notebook(source, "raise ValueError('cell broke')")
+    before = source.read_text()
+    (tmp_path / "logs").mkdir()
+    with open(tmp_path / "logs/part9.log", "w") as log, \
+            pytest.raises(homework.StageError, match="raised an error"):
+        homework.execute_notebook(source, source, {}, {}, log)
+    assert source.read_text() == before
+    assert "cell broke" in (tmp_path / "logs/nb.failed.ipynb").read_text()
+    assert "cell broke" in (tmp_path / "logs/part9.log").read_text()
