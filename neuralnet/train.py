@@ -43,12 +43,12 @@ EXTRA_DEFAULTS = {
 CONFIGS = {
     "default": {},
     "best": {
-        "num_train": 49000, "hidden_dim": 1536, "batch_size": 200, "num_epochs": 20,
-        "learning_rate": 0.03, "reg": 5e-4, "weight_scale": 0.02, "momentum": 0.9,
-        "schedule": "onecycle", "flip": True,
+        "num_train": 49000, "hidden_dim": 1024, "batch_size": 200, "num_epochs": 27,
+        "learning_rate": 0.03, "reg": 1e-3, "weight_scale": 0.02, "momentum": 0.9,
+        "schedule": "onecycle", "flip": True, "shift": 2,
     },
     "overfit": {
-        "num_train": 1000, "hidden_dim": 1024, "batch_size": 100, "num_epochs": 20,
+        "num_train": 5000, "hidden_dim": 1024, "batch_size": 100, "num_epochs": 25,
         "learning_rate": 0.02, "reg": 0.0, "weight_scale": 0.02, "momentum": 0.9,
         "schedule": "onecycle",
     },
