@@ -214,41 +214,6 @@ def load_cifar10(num_train=49000, num_val=1000, num_test=None, data_dir=None,
     return data
 
 
-def flip_rows(X):
-    """Mirror CIFAR rows left-right: X (N, 3072) -> (N, 3072)."""
-    return np.ascontiguousarray(X.reshape(-1, 3, 32, 32)[..., ::-1]).reshape(X.shape)
-
-
-def pca_projection(X, k, seed=0, iterations=4, max_rows=5000):
-    """The top-k principal directions of (already centred) rows X: (N, D) -> P: (D, k).
-
-    The columns of P are orthonormal, in order of decreasing variance; ``X @ P`` are the
-    first k PCA coordinates. Computed by subspace iteration on the covariance of at most
-    ``max_rows`` rows (a few seconds for D = 3072), not a full eigendecomposition. When X
-    has rank < k, the surplus columns are (near) zero.
-    """
-    D = X.shape[1]
-    if not 1 <= k <= D:
-        raise ValueError(f"k={k} must be between 1 and {D}")
-    rng = np.random.default_rng(seed)
-    rows = X if len(X) <= max_rows else X[np.sort(rng.choice(len(X), max_rows, False))]
-    cov = ((rows.T @ rows) / np.float32(len(rows))).astype(np.float64)  # (D, D)
-    Q = _orthonormalize(rng.standard_normal((D, min(k + 16, D))))
-    for _ in range(iterations):
-        Q = _orthonormalize(cov @ Q)
-    eigvals, vectors = np.linalg.eigh(Q.T @ cov @ Q)  # Rayleigh-Ritz in the small subspace
-    top = np.argsort(eigvals)[::-1][:k]
-    return np.ascontiguousarray((Q @ vectors[:, top]).astype(np.float32))
-
-
-def _orthonormalize(Y):
-    """Orthonormal columns spanning those of Y: (D, m) -> (D, m), via the m x m Gram matrix
-    (much faster than np.linalg.qr here)."""
-    eigvals, vectors = np.linalg.eigh(Y.T @ Y)
-    floor = 1e-12 * max(eigvals.max(), 1e-300)  # directions Y lacks (rank < m) stay ~0
-    return Y @ (vectors / np.sqrt(np.maximum(eigvals, 0) + floor))
-
-
 class DataSampler:
     """Iterate over (X_batch, y_batch) minibatches that cover every example once per epoch.
 
@@ -259,24 +224,17 @@ class DataSampler:
     Optional data augmentation for CIFAR-10 rows (D = 3072, channels first), done on the
     whole batch at once: ``flip`` mirrors a random half of the images left-right, ``shift``
     translates each image by a random (dy, dx) in [-shift, shift] pixels, filling with 0
-    (the mean after preprocessing). ``X_flipped`` (same shape as X) holds precomputed
-    mirrored rows, e.g. of projected data (any D): ``flip`` then takes a random half of
-    each batch from it.
+    (the mean after preprocessing).
     """
 
-    def __init__(self, X, y, batch_size, shuffle=True, seed=None, flip=False, shift=0,
-                 X_flipped=None):
+    def __init__(self, X, y, batch_size, shuffle=True, seed=None, flip=False, shift=0):
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels")
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if X_flipped is not None and X_flipped.shape != X.shape:
-            raise ValueError(f"X_flipped has shape {X_flipped.shape}, X {X.shape}: must match")
-        pixels = X.ndim == 2 and X.shape[1] == IMAGE_DIM
-        if (shift or (flip and X_flipped is None)) and not pixels:
-            raise ValueError(f"flip/shift need CIFAR rows of {IMAGE_DIM} values, got {X.shape} "
-                             "(for other rows pass X_flipped)")
-        self.X, self.y, self.X_flipped = X, y, X_flipped
+        if (flip or shift) and (X.ndim != 2 or X.shape[1] != IMAGE_DIM):
+            raise ValueError(f"flip/shift need CIFAR rows of {IMAGE_DIM} values, got {X.shape}")
+        self.X, self.y = X, y
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.flip = flip
@@ -297,13 +255,7 @@ class DataSampler:
             else:
                 idx = np.sort(order[start:start + self.batch_size])  # sorted: faster gather
                 X_batch, y_batch = self.X[idx], self.y[idx]
-            if self.flip and self.X_flipped is not None:
-                rows = np.arange(start, min(start + self.batch_size, n)) if order is None \
-                    else idx
-                mirror = self.rng.random(len(rows)) < 0.5
-                X_batch = X_batch.copy() if order is None else X_batch
-                X_batch[mirror] = self.X_flipped[rows[mirror]]
-            elif self.flip or self.shift:
+            if self.flip or self.shift:
                 X_batch = self.augment(X_batch)
             yield X_batch, y_batch
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from data import CifarDataError, DataSampler, flip_rows, load_cifar10, pca_projection
+from data import CifarDataError, DataSampler, load_cifar10
 from layers import l2_regularization, softmax_loss
 from optim import SGD, SGDMomentum, one_cycle_lr
 from tqdm import tqdm
@@ -34,7 +34,6 @@ EXTRA_DEFAULTS = {
     "schedule": "constant",  # "constant" or "onecycle" (warm-up, then cosine decay)
     "flip": False,           # random horizontal flips of training images
     "shift": 0,              # random translations by up to this many pixels
-    "pca_dim": 0,            # > 0: train on the top PCA coordinates of the images (see fit)
     "eval_size": 1000,       # training images used for the per-epoch training accuracy
     "seed": 0,               # seeds the initialization and the minibatch order
 }
@@ -54,7 +53,7 @@ CONFIGS = {
     },
 }
 HYPERPARAMETER_FLAGS = ("num_train", "num_val", "hidden_dim", "batch_size", "num_epochs",
-                        "learning_rate", "reg", "pca_dim", "seed")
+                        "learning_rate", "reg", "seed")
 
 
 class TrainingDiverged(RuntimeError):
@@ -110,8 +109,7 @@ def train(model, data, hp, print_every=0, progress=True, log=print):
     accuracy checks included) and train_seconds. Raises TrainingDiverged on a NaN/inf loss.
     """
     sampler = DataSampler(data["X_train"], data["y_train"], hp["batch_size"], shuffle=True,
-                          seed=hp["seed"], flip=hp["flip"], shift=hp["shift"],
-                          X_flipped=data.get("X_train_flipped"))
+                          seed=hp["seed"], flip=hp["flip"], shift=hp["shift"])
     n_eval = min(hp["eval_size"], len(data["X_train"]))
     train_eval = DataSampler(data["X_train"][:n_eval], data["y_train"][:n_eval], 1000,
                              shuffle=False)
@@ -155,58 +153,12 @@ def train(model, data, hp, print_every=0, progress=True, log=print):
     return history
 
 
-def project_data(data, projection, flip):
-    """Training and validation rows in PCA coordinates, X @ projection: (N, k).
-
-    With ``flip`` also the coordinates of the mirrored training images (X_train_flipped),
-    so flips stay a free choice between two precomputed rows.
-    """
-    out = {"X_train": data["X_train"] @ projection, "y_train": data["y_train"],
-           "X_val": data["X_val"] @ projection, "y_val": data["y_val"]}
-    if flip:
-        out["X_train_flipped"] = flip_rows(data["X_train"]) @ projection
-    return out
-
-
-def fold_projection(model, projection):
-    """A TwoLayerNet on full rows x that computes model(x @ projection).
-
-    The first layer is linear, so (x @ P) @ W1 = x @ (P @ W1): the projection folds into W1
-    exactly, and the saved checkpoint is an ordinary TwoLayerNet(input_dim=D).
-    """
-    params = model.parameters()
-    full = TwoLayerNet(input_dim=projection.shape[0], num_classes=model.num_classes,
-                       hidden_dim=model.hidden_dim, dtype=params["W1"].dtype)
-    full.params.update(W1=projection @ params["W1"], b1=params["b1"].copy(),
-                       W2=params["W2"].copy(), b2=params["b2"].copy())
-    return full
-
-
 def fit(data, hp, print_every=0, progress=True, log=print):
-    """Build a TwoLayerNet from ``hp`` and train it on ``data``; returns (model, history).
-
-    With hp["pca_dim"] = k > 0, the network is trained on the top-k PCA coordinates of the
-    training images (k inputs instead of 3072: a wider hidden layer for the same compute)
-    and then folded back into a network on full images (fold_projection). The time to fit
-    the projection counts as training time.
-    """
-    start = time.perf_counter()
-    projection = None
-    if hp["pca_dim"]:
-        if hp["shift"]:
-            raise ValueError("shift augmentation needs pixels: use it without pca_dim")
-        projection = pca_projection(data["X_train"], hp["pca_dim"], seed=hp["seed"])
-        data = project_data(data, projection, hp["flip"])
-        log(f"PCA: {data['X_train'].shape[1]} coordinates ({time.perf_counter() - start:.1f} s)")
+    """Build a TwoLayerNet from ``hp`` and train it on ``data``; returns (model, history)."""
     model = TwoLayerNet(input_dim=data["X_train"].shape[1], num_classes=10,
                         hidden_dim=hp["hidden_dim"], weight_scale=hp["weight_scale"],
                         seed=hp["seed"])
-    setup = time.perf_counter() - start
     history = train(model, data, hp, print_every=print_every, progress=progress, log=log)
-    if projection is not None:
-        model = fold_projection(model, projection)
-    history["epoch_seconds"] = [setup + t for t in history["epoch_seconds"]]
-    history["train_seconds"] += setup
     return model, history
 
 

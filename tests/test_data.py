@@ -262,31 +262,3 @@ def test_download_script_rejects_bad_md5_and_reports_offline(tmp_path):
     assert list(dest.iterdir()) == [dest / "download_cifar.sh"]  # deleted
     offline = run_download(dest, "file:///nonexistent.tar.gz", "0" * 32)
     assert offline.returncode != 0 and "offline" in offline.stderr and "HW4_DATA" in offline.stderr
-
-
-def test_pca_projection_finds_the_top_subspace(rng):
-    basis, _ = np.linalg.qr(rng.standard_normal((40, 40)))
-    scales = np.array([10.0, 8, 6, 5] + [0.1] * 36)
-    X = ((rng.standard_normal((2000, 40)) * scales) @ basis.T).astype(np.float32)
-    P = data.pca_projection(X, 4, seed=0)
-    assert P.shape == (40, 4) and P.dtype == np.float32
-    np.testing.assert_allclose(P.T @ P, np.eye(4), atol=1e-5)
-    top = basis[:, :4]  # the true top-4 directions span the same space as P
-    np.testing.assert_allclose(top @ (top.T @ P), P, atol=1e-3)
-    variances = ((X @ P) ** 2).mean(axis=0)
-    assert np.all(np.diff(variances) < 0)  # ordered by decreasing variance
-    with pytest.raises(ValueError, match="k=41"):
-        data.pca_projection(X, 41)
-
-
-def test_flip_rows_and_precomputed_flips(rng):
-    X = rng.standard_normal((30, 3072)).astype(np.float32)
-    F = data.flip_rows(X)
-    np.testing.assert_array_equal(F.reshape(30, 3, 32, 32), X.reshape(30, 3, 32, 32)[..., ::-1])
-    Xp, Fp = X[:, :5], F[:, :5]  # "projected" rows of any width, with their mirrored rows
-    (Xb, yb), = DataSampler(Xp, np.arange(30), 30, shuffle=False, seed=0, flip=True,
-                            X_flipped=Fp)
-    took_flip = np.all(Xb == Fp, axis=1)
-    assert np.all(took_flip | np.all(Xb == Xp, axis=1)) and 5 < took_flip.sum() < 25
-    with pytest.raises(ValueError, match="X_flipped"):
-        DataSampler(Xp, np.arange(30), 5, flip=True, X_flipped=F)

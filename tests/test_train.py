@@ -228,30 +228,3 @@ def test_test_script_errors_are_clear(trained, fake_data, tmp_path):
     small = run_script(TEST, "--checkpoint-file", tmp_path / "small.npz",
                        "--data-dir", fake_data)
     assert small.returncode != 0 and "small.preprocessing.npz" in small.stderr
-
-
-def test_fold_projection_is_exact(rng):
-    from train import fold_projection
-
-    P = np.linalg.qr(rng.standard_normal((20, 6)))[0].astype(np.float32)
-    small = TwoLayerNet(input_dim=6, num_classes=3, hidden_dim=7, weight_scale=0.5, seed=1)
-    full = fold_projection(small, P)
-    X = rng.standard_normal((9, 20)).astype(np.float32)
-    assert full.parameters()["W1"].shape == (20, 7)
-    np.testing.assert_allclose(full.forward(X)[0], small.forward(X @ P)[0], rtol=1e-4,
-                               atol=1e-5)
-
-
-def test_fit_in_pca_coordinates_saves_a_full_size_model(fake_data, tmp_path):
-    result = run_script(TRAIN, "--config", "best", "--smoke", "--no-progress",
-                        "--data-dir", fake_data, "--hidden-dim", 64, "--pca-dim", 32,
-                        "--checkpoint-file", tmp_path / "c.npz", "--plot-file", tmp_path / "p.png")
-    assert result.returncode == 0, result.stderr
-    assert "PCA: 32 coordinates" in result.stdout
-    summary = json.loads((tmp_path / "c.json").read_text())
-    assert summary["hyperparameters"]["pca_dim"] == 32
-    assert summary["final_val_accuracy"] > 0.3
-    model = TwoLayerNet.from_checkpoint(tmp_path / "c.npz")
-    assert model.parameters()["W1"].shape == (3072, 64)
-    test = run_script(TEST, "--checkpoint-file", tmp_path / "c.npz", "--data-dir", fake_data)
-    assert test.returncode == 0 and "test accuracy" in test.stdout
