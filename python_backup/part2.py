@@ -223,6 +223,7 @@ def to_rgb_image(image):
 # ## Preprocessing: what these weights expect
 #
 # A pretrained network only works on inputs prepared the way its training images were.
+# <!-- BEGIN SOLUTION -->
 # EfficientNet-Lite was trained in TensorFlow; its model builder normalizes with
 # `MEAN_RGB = 127` and `STDDEV_RGB = 128` ("inception-style", which the builder prefers for
 # edge models because it quantizes well), i.e. pixel values are mapped to **[-1, 1]**, not the
@@ -234,11 +235,15 @@ def to_rgb_image(image):
 # best one is: **shorter side → 224 (bicubic), center crop 224×224, `x / 127.5 - 1`**
 # (i.e. [-1, 1]). This is what `preprocess` does. Chelsea the cat then gets 88 % on the cat
 # classes, coffee over 90 % on espresso.
+# <!-- END SOLUTION -->
 
 # %%
-IMAGE_SIZE = 224
+IMAGE_SIZE = 224  # the input resolution EfficientNet-Lite0 was trained at
+PREPROCESSING = "(describe your preprocessing here)"  # written to predictions.json
+# BEGIN SOLUTION
 PREPROCESSING = ("resize shorter side to 224 (bicubic), center crop 224x224, "
                  "scale to [-1, 1]: x / 127.5 - 1")
+# END SOLUTION
 
 
 def preprocess(img):
@@ -504,6 +509,7 @@ for mean_log_p, hits, geometry, normalization in sorted(scores, reverse=True):
 # END SOLUTION
 
 # %% [markdown]
+# <!-- BEGIN SOLUTION -->
 # The winner is the shorter side resized to 224, a 224×224 center crop and [-1, 1] scaling,
 # the normalization the TensorFlow EfficientNet-Lite builder used in training. The network is
 # fairly robust: ImageNet mean/std comes a close second, while [0, 1] scaling (inputs too
@@ -511,6 +517,7 @@ for mean_log_p, hits, geometry, normalization in sorted(scores, reverse=True):
 # side loses less of the object than TF's evaluation crop (224 of a 256 resize), and squashing
 # the photo distorts its shapes. Six photos are a small test, so we trust the normalization
 # mostly because it matches how the weights were trained; the crop is the empirical choice.
+# <!-- END SOLUTION -->
 #
 # ## Our two images
 #
@@ -538,7 +545,9 @@ all_classes = [label for label, _ in predict(IMG2, k=len(idx2label))]
 print("rank of the ImageNet horse class 'sorrel':", all_classes.index("sorrel") + 1)
 
 # %% [markdown]
-# **Why the model fails on img2.** The silhouette is a horse, and ImageNet does have a horse
+# **Why the model fails on img2.**
+# <!-- BEGIN SOLUTION -->
+# The silhouette is a horse, and ImageNet does have a horse
 # class (`sorrel`, index 339), yet the network answers with dog breeds and ranks `sorrel`
 # low (see the output above). ImageNet-trained CNNs decide mostly from local texture and colour (fur, skin,
 # the grass around a horse) rather than from global shape (Geirhos et al., "ImageNet-trained
@@ -547,6 +556,7 @@ print("rank of the ImageNet horse class 'sorrel':", all_classes.index("sorrel") 
 # the network knows is a short-haired dark animal with long legs — a Great Dane or a hound.
 # Its moderate probability also shows that the softmax is not a reliable "I don't know": the
 # model must spread 100 % over its 1,000 classes even for inputs unlike anything it has seen.
+# <!-- END SOLUTION -->
 #
 # ## Saving the results
 #
