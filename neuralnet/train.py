@@ -42,7 +42,7 @@ EXTRA_DEFAULTS = {
 CONFIGS = {
     "default": {},
     "best": {
-        "num_train": 49000, "hidden_dim": 1024, "batch_size": 200, "num_epochs": 27,
+        "num_train": 49000, "hidden_dim": 1024, "batch_size": 200, "num_epochs": 25,
         "learning_rate": 0.03, "reg": 1e-3, "weight_scale": 0.02, "momentum": 0.9,
         "schedule": "onecycle", "flip": True, "shift": 2,
     },
