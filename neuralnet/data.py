@@ -71,12 +71,15 @@ def _extract_archive(archive, cache_dir):
     target.mkdir(parents=True, exist_ok=True)
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            members = [m for m in tar.getmembers()
-                       if m.isfile() and m.name.startswith(FOLDER_NAME + "/")]
+            members = [m for m in tar.getmembers() if m.isfile() and ".." not in m.name
+                       and m.name.startswith(FOLDER_NAME + "/")]
             if not members:
                 raise CifarDataError(f"{archive} does not contain a {FOLDER_NAME}/ folder.\n"
                                      + _how_to_fix())
-            tar.extractall(target, members=members, filter="data")
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4
+                tar.extractall(target, members=members, filter="data")
+            else:  # older Pythons: the members were vetted above
+                tar.extractall(target, members=members)
     except (tarfile.TarError, OSError, EOFError) as err:
         raise CifarDataError(f"The archive {archive} is corrupt ({err}).\n" + _how_to_fix()) \
             from None
