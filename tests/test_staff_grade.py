@@ -342,3 +342,16 @@ def nbformat_reads(text):
     import nbformat
 
     return nbformat.reads(text, as_version=4)
+
+
+@pytest.mark.parametrize("name, grader, points", [
+    ("part1.ipynb", grade.grade_part1, 25), ("part2.ipynb", grade.grade_part2, 10)])
+def test_committed_notebooks_get_full_notebook_marks(name, grader, points):
+    """Guards the print formats the grader reads against changes in the notebooks."""
+    import check_submission
+
+    nb = nbformat_reads((ROOT / name).read_text())
+    if check_submission.notebook_run_stats(nb)[2] == 0:
+        pytest.skip(f"{name} has no outputs in this checkout")
+    entries = grader(ROOT / name)
+    assert sum(e["score"] for e in entries) == points, [e["output"] for e in entries]
