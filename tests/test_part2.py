@@ -395,3 +395,15 @@ def test_notebook_executes_headless(tmp_path):
     for name in ("img1.png", "img2.png"):
         with Image.open(results / name) as img:
             assert img.mode == "RGB" and max(img.size) <= 512
+
+
+def test_bench_script_smoke(tmp_path):
+    out = tmp_path / "bench.json"
+    result = run_script(ROOT / "bench" / "bench_part2.py", "--repeats", 1, "--warmup", 0,
+                        "--batch", 2, "--batch-repeats", 1, "--json-file", out, timeout=120)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(out.read_text())
+    assert len(record["variants"]) == 4
+    assert all(row["latency_ms"] > 0 and row["throughput_img_s"] > 0
+               for row in record["variants"])
+    assert record["load_s"] > 0 and record["channels_last_max_abs_diff"] < 1e-3
