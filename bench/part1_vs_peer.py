@@ -10,9 +10,16 @@ One run trains, on the same machine and one after the other:
     touches the test set once.
 It writes BENCH_DIR/{peer.json, comparison.json} and a plot of accuracy against training
 time (docs/img/part1_vs_peer.png by default). Extra runs of ours (e.g. the full setting's
-results/part1/summary.json from the executed notebook) can be added with --add-summary.
+results/part1/summary.json from the executed notebook) can be added with --add-run.
 
+    # peer (2 epochs) and our light setting, side by side in one run:
     HW4_DATA=/work/data python bench/part1_vs_peer.py --peer-epochs 2 --setting light
+    # ours with as much training time as the peer (5 epochs), plotted with the runs above
+    # and the executed notebook's full run:
+    HW4_DATA=/work/data python bench/part1_vs_peer.py --peer-epochs 0 --setting light \
+        --ours-epochs 5 --add-run results/bench/part1/peer.json \
+        --add-run results/bench/part1/ours-light-default-epochs/summary.json \
+        --add-run results/part1/summary.json
 """
 
 import argparse
@@ -105,10 +112,12 @@ def run_peer(data_dir, epochs, seed=1):
             "images_per_second": len(train) * epochs / train_seconds}
 
 
-def run_ours(data_dir, setting, results_dir):
-    """Run python_backup/part1.py with the given setting; return its summary.json (a dict)."""
+def run_ours(data_dir, setting, epochs, results_dir):
+    """Run python_backup/part1.py with the given setting (and epochs, 0 = the setting's);
+    return the comparison entry of its summary.json."""
     env = dict(os.environ, HW4_DATA=str(data_dir), HW4_PART1_SETTING=setting,
-               HW4_PART1_RESULTS_DIR=str(results_dir), MPLBACKEND="Agg", HW4_SMOKE="0")
+               HW4_PART1_EPOCHS=str(epochs), HW4_PART1_RESULTS_DIR=str(results_dir),
+               MPLBACKEND="Agg", HW4_SMOKE="0")
     start = time.perf_counter()
     subprocess.run([sys.executable, str(ROOT / "python_backup" / "part1.py")], env=env,
                    check=True, stdout=subprocess.DEVNULL)
@@ -119,7 +128,8 @@ def run_ours(data_dir, setting, results_dir):
 def ours_entry(summary):
     """The fields of one of our summary.json files that the comparison needs."""
     hp = summary["hyperparameters"]
-    return {"name": f"ours, setting {summary['setting']!r}", "epochs": hp["epochs"],
+    name = f"ours, setting {summary['setting']!r}, {hp['epochs']} epochs"
+    return {"name": name, "epochs": hp["epochs"],
             "num_train": summary["num_train"], "num_parameters": summary["num_parameters"],
             "epoch_seconds": summary["epoch_seconds"], "val_accuracy": summary["val_accuracy"],
             "test_accuracy": summary["test_accuracy"], "train_seconds": summary["train_seconds"],
@@ -154,8 +164,12 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=os.environ.get("HW4_DATA", "./data"))
     parser.add_argument("--peer-epochs", type=int, default=2)
     parser.add_argument("--setting", default="light", help="our setting to run ('' = none)")
-    parser.add_argument("--add-summary", action="append", default=[],
-                        help="also plot this summary.json of ours (repeatable)")
+    parser.add_argument("--ours-epochs", type=int, default=0,
+                        help="epochs of our run (0 = the setting's; the one-cycle schedule "
+                        "is fitted to them)")
+    parser.add_argument("--add-run", action="append", default=[],
+                        help="also plot this earlier run: a summary.json of ours or a "
+                        "peer.json of this script (repeatable)")
     parser.add_argument("--bench-dir", default="results/bench/part1")
     parser.add_argument("--plot-file", default=str(ROOT / "docs" / "img" / "part1_vs_peer.png"))
     args = parser.parse_args(argv)
@@ -168,9 +182,11 @@ def main(argv=None):
         runs.append(run_peer(args.data_dir, args.peer_epochs))
         (bench_dir / "peer.json").write_text(json.dumps(runs[-1], indent=2))
     if args.setting:
-        runs.append(run_ours(args.data_dir, args.setting, bench_dir / f"ours-{args.setting}"))
-    for path in args.add_summary:
-        runs.append(ours_entry(json.loads(Path(path).read_text())))
+        out = bench_dir / f"ours-{args.setting}-{args.ours_epochs or 'default'}-epochs"
+        runs.append(run_ours(args.data_dir, args.setting, args.ours_epochs, out))
+    for path in args.add_run:
+        run = json.loads(Path(path).read_text())
+        runs.append(run if "test_accuracy_per_epoch" in run else ours_entry(run))
     (bench_dir / "comparison.json").write_text(json.dumps(runs, indent=2))
     plot(runs, args.plot_file)
 
