@@ -332,3 +332,9 @@ def test_real_starter_student_tools(real_starter):
     assert run.returncode == 1
     assert "has no outputs" in run.stderr  # the starter notebooks have not been run
     assert not (out / "jdoe.zip").exists()
+
+
+@pytest.mark.slow
+def test_real_starter_student_tests_fail_exactly_where_code_is_missing(real_starter):
+    out, regions = real_starter
+    assert ms.check_student_tests(ms.ROOT, out, regions) == []
