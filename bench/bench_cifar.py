@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "neuralnet"))
 
 from data import load_cifar10  # noqa: E402
 from optim import SGDMomentum  # noqa: E402
-from train import CONFIGS, training_step  # noqa: E402
+from train import config_settings, training_step  # noqa: E402
 from two_layer_net import TwoLayerNet  # noqa: E402
 
 BATCH, HIDDEN, LR, MOMENTUM, REG = 200, 1024, 0.01, 0.9, 5e-4
@@ -165,7 +165,7 @@ def main():
     data = load_cifar10(num_train=49000, num_val=1000, num_test=0)
     steps = time_steps(data, with_torch=not args.no_torch)
     report["step_seconds_b200_h1024"] = steps
-    best = CONFIGS["best"]
+    best = config_settings("best")
     if (best["hidden_dim"], best["batch_size"]) != (HIDDEN, BATCH):
         report["step_seconds_best_size"] = time_steps(
             data, hidden=best["hidden_dim"], batch=best["batch_size"], rounds=3,

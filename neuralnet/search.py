@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from data import CifarDataError, load_cifar10
 from tqdm import tqdm
-from train import CONFIGS, EXTRA_DEFAULTS, TrainingDiverged, fit
+from train import CONFIG_NAMES, EXTRA_DEFAULTS, TrainingDiverged, checked_config_settings, fit
 
 # The search space: (low, high) for log-uniform values, lists for choices.
 SPACE = {
@@ -88,7 +88,7 @@ def parse_args(argv=None):
     parser.add_argument("--num-train", type=int, default=10000,
                         help="training images per trial (fewer = faster search)")
     parser.add_argument("--num-val", type=int, default=1000, help="validation images")
-    parser.add_argument("--config", choices=sorted(CONFIGS), default="best",
+    parser.add_argument("--config", choices=CONFIG_NAMES, default="best",
                         help="settings not searched (momentum, schedule, flips) come from "
                              "this config")
     parser.add_argument("--csv-file", default="search.csv", help="results table (CSV)")
@@ -106,7 +106,7 @@ def main(argv=None):
                             data_dir=args.data_dir)
     except (CifarDataError, ValueError) as err:
         raise SystemExit(f"error: {err}") from None
-    base = {**EXTRA_DEFAULTS, **CONFIGS[args.config], "num_train": args.num_train,
+    base = {**EXTRA_DEFAULTS, **checked_config_settings(args.config), "num_train": args.num_train,
             "num_val": args.num_val}
     rng = np.random.default_rng(args.seed)
     rows = []

@@ -1,14 +1,15 @@
 """neuralnet/optim.py, utils.py, train.py and test.py on generated CIFAR-10 data."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
-from conftest import NEURALNET_DIR, ROOT, run_script
+from conftest import NEURALNET_DIR, ROOT, run_script, strip_solutions
 from fake_cifar10 import write_fake_cifar10
 from layers import softmax_loss
 from optim import SGD, SGDMomentum, one_cycle_lr
-from train import CONFIGS, training_step
+from train import CONFIG_NAMES, config_settings, training_step
 from two_layer_net import TwoLayerNet
 from utils import check_accuracy
 
@@ -129,7 +130,8 @@ def test_configs_keep_homework_defaults_in_main():
               for line in block.strip().splitlines()}
     assert values == {"num_train": "20000", "hidden_dim": "16", "batch_size": "128",
                       "num_epochs": "10", "learning_rate": "1e-4", "reg": "1.0"}
-    assert set(CONFIGS) == {"default", "best", "overfit"}
+    assert CONFIG_NAMES == ("default", "best", "overfit")
+    assert config_settings("default") == {}
 
 
 # ----------------------------------------------------------------- scripts end to end
@@ -207,6 +209,19 @@ def test_runs_from_its_own_folder_with_smoke_best_and_pdf(fake_data, tmp_path):
     assert (tmp_path / "p.pdf").read_bytes()[:5] == b"%PDF-"
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["config"] == "best" and summary["hyperparameters"]["flip"] is True
+
+
+def test_stubbed_tuned_config_says_what_to_fill_in(tmp_path):
+    kit = tmp_path / "neuralnet"
+    shutil.copytree(NEURALNET_DIR, kit, ignore=shutil.ignore_patterns("__pycache__"))
+    (kit / "train.py").write_text(strip_solutions((kit / "train.py").read_text()))
+    result = run_script(kit / "train.py", "--config", "best", "--smoke",
+                        "--checkpoint-file", tmp_path / "c.npz")
+    assert result.returncode != 0
+    assert "config_settings() in train.py" in result.stderr
+    assert "Traceback" not in result.stderr
+    with pytest.raises(ValueError, match="unknown config 'fast'"):
+        config_settings("fast")
 
 
 def test_test_script_errors_are_clear(trained, fake_data, tmp_path):
