@@ -549,12 +549,13 @@ def run_stages(settings: Settings, stages: list[Stage], out=sys.stdout) -> int:
             continue
         print(f"{head} ", end="", file=out, flush=True)
         log_path = logs / f"{stage.name}.log"
-        stamp_path(settings, stage).unlink(missing_ok=True)
         start = time.perf_counter()
         try:
             with open(log_path, "w") as log:
                 print(f"# stage {stage.name}: runs because {why}", file=log, flush=True)
                 ensure_data(settings, stage.needs, log)
+                # from here the outputs may be half rewritten: not up to date until success
+                stamp_path(settings, stage).unlink(missing_ok=True)
                 stage.run(settings, log)
                 missing = [p for p in stage.outputs if not p.exists()]
                 if missing:

@@ -400,7 +400,7 @@ def page_cnn_results(pdf, res: Results) -> None:
     p1 = res.part1
     fig = new_page(pdf, SECTION_TITLES[4], "part1.ipynb: training curves and the test set")
     show_image(fig, [0.06, 0.47, 0.88, 0.44], res.image("part1/curves.png"),
-               "Train / validation accuracy per epoch")
+               "Training and validation curves")
     table(fig, [0.06, 0.05, 0.42, 0.36], hyperparameter_rows(p1), ["hyperparameter", "value"],
           title="Hyperparameters")
     rows = [["test accuracy", pct(p1["test_accuracy"])]]

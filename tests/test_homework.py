@@ -244,8 +244,11 @@ def test_missing_data_stops_the_stage_that_needs_it(no_default_data):
     calls = []
     stage = writer_stage("train", [], [no_default_data / "r/out.txt"], calls)
     stage.needs = {"cifar"}
-    rc, out = run(Settings(results=no_default_data / "r", download=False), [stage])
+    settings = Settings(results=no_default_data / "r", download=False)
+    homework.write_stamp(settings, stage, 1.0)  # it ran once, with other data settings
+    rc, out = run(settings, [stage])
     assert rc == 1 and calls == [] and "CIFAR-10 not found" in out and "HW4_DATA" in out
+    assert homework.stamp_path(settings, stage).exists()  # nothing was touched
 
 
 # --------------------------------------------------------------------------- notebooks
