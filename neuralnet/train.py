@@ -75,8 +75,8 @@ def checked_config_settings(name):
     try:
         return config_settings(name)
     except NotImplementedError:
-        raise SystemExit(f"error: --config {name} needs your tuned settings: fill in "
-                         "config_settings() in train.py") from None
+        raise SystemExit(f"error: --config {name}: config_settings() in train.py raised "
+                         "NotImplementedError; fill in your tuned settings there") from None
 
 
 HYPERPARAMETER_FLAGS = ("num_train", "num_val", "hidden_dim", "batch_size", "num_epochs",

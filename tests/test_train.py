@@ -9,7 +9,7 @@ from conftest import NEURALNET_DIR, ROOT, run_script, strip_solutions
 from fake_cifar10 import write_fake_cifar10
 from layers import softmax_loss
 from optim import SGD, SGDMomentum, one_cycle_lr
-from train import CONFIG_NAMES, config_settings, training_step
+from train import CONFIG_NAMES, EXTRA_DEFAULTS, config_settings, training_step
 from two_layer_net import TwoLayerNet
 from utils import check_accuracy
 
@@ -211,6 +211,15 @@ def test_runs_from_its_own_folder_with_smoke_best_and_pdf(fake_data, tmp_path):
     assert summary["config"] == "best" and summary["hyperparameters"]["flip"] is True
 
 
+@pytest.mark.parametrize("name", ["best", "overfit"])
+def test_tuned_configs_set_known_hyperparameters(name):
+    settings = config_settings(name)
+    known = {"num_train", "hidden_dim", "batch_size", "num_epochs", "learning_rate", "reg",
+             *EXTRA_DEFAULTS}
+    assert settings and set(settings) <= known
+    assert settings.get("learning_rate", 1e-4) > 0 and settings.get("reg", 1.0) >= 0
+
+
 def test_stubbed_tuned_config_says_what_to_fill_in(tmp_path):
     kit = tmp_path / "neuralnet"
     shutil.copytree(NEURALNET_DIR, kit, ignore=shutil.ignore_patterns("__pycache__"))
@@ -218,7 +227,7 @@ def test_stubbed_tuned_config_says_what_to_fill_in(tmp_path):
     result = run_script(kit / "train.py", "--config", "best", "--smoke",
                         "--checkpoint-file", tmp_path / "c.npz")
     assert result.returncode != 0
-    assert "config_settings() in train.py" in result.stderr
+    assert "config_settings() in train.py raised NotImplementedError" in result.stderr
     assert "Traceback" not in result.stderr
     with pytest.raises(ValueError, match="unknown config 'fast'"):
         config_settings("fast")
