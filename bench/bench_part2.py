@@ -18,25 +18,20 @@ import platform
 import statistics
 import sys
 import time
-import types
 from pathlib import Path
 
-import jupytext
 import skimage.data
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKUP = ROOT / "python_backup" / "part2.py"
+sys.path.insert(0, str(ROOT / "staff"))
+from notebook_code import load_as_module  # noqa: E402
 
 
 def load_part2_functions(path=BACKUP):
     """Run the non-demo code cells of the jupytext script in a fresh module; return it."""
-    module = types.ModuleType("part2")
-    module.__file__ = str(path)
-    for cell in jupytext.read(path).cells:
-        if cell.cell_type == "code" and "demo" not in cell.metadata.get("tags", []):
-            exec(compile(cell.source, str(path), "exec"), module.__dict__)
-    return module
+    return load_as_module(path, "part2")
 
 
 def timed(fn, repeats, warmup):

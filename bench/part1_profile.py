@@ -17,10 +17,10 @@ training images it measures
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
-import nbformat
 import torch
 import torch.nn.functional as F
 import torchvision
@@ -28,16 +28,14 @@ from torch import nn
 from torch.profiler import ProfilerActivity, profile, record_function
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "staff"))
+from notebook_code import run_tagged_cells  # noqa: E402
 
 
 def notebook_namespace(mean, std):
     """Execute the notebook cells tagged 'pipeline' and 'model'; return their namespace."""
-    nb = nbformat.read(ROOT / "part1.ipynb", as_version=4)
     namespace = {"torch": torch, "nn": nn, "F": F, "MEAN": mean, "STD": std}
-    for tag in ("pipeline", "model"):
-        (cell,) = [c for c in nb.cells if tag in c.metadata.get("tags", [])]
-        exec(compile(cell.source, f"part1.ipynb:{tag}", "exec"), namespace)
-    return namespace
+    return run_tagged_cells(ROOT / "part1.ipynb", ["pipeline", "model"], namespace)
 
 
 def make_step(ns, model, batch_size, channels_last, bf16):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from classifier import Classifier
+from conftest import numeric_gradient
 from layers import softmax_loss
 from linear_classifier import LinearClassifier
 from two_layer_net import TwoLayerNet
@@ -15,20 +16,6 @@ def make_model(kind, dtype=np.float64):
     if kind == "linear":
         return LinearClassifier(D, C, weight_scale=0.5, dtype=dtype, seed=1)
     return TwoLayerNet(D, C, H, weight_scale=0.5, dtype=dtype, seed=1)
-
-
-def numeric_gradient(f, x, h=1e-6):
-    """Plain centred differences of the scalar f() with respect to the array x (in place)."""
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        plus = f()
-        x[idx] = old - h
-        minus = f()
-        x[idx] = old
-        grad[idx] = (plus - minus) / (2 * h)
-    return grad
 
 
 def test_two_layer_net_parameters():

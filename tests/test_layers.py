@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import numeric_gradient
 from layers import (
     fc_backward,
     fc_forward,
@@ -11,20 +12,6 @@ from layers import (
     relu_forward,
     softmax_loss,
 )
-
-
-def numeric_gradient(f, x, h=1e-6):
-    """Plain centred differences of the scalar f() with respect to the array x (in place)."""
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        plus = f()
-        x[idx] = old - h
-        minus = f()
-        x[idx] = old
-        grad[idx] = (plus - minus) / (2 * h)
-    return grad
 
 
 def softmax_reference(x, y):

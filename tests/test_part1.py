@@ -5,7 +5,6 @@ epochs) on synthetic idx files written into tmp_path, so no real data set is nee
 """
 
 import json
-import sys
 
 import pytest
 from conftest import ROOT, run_script
@@ -15,8 +14,8 @@ nbformat = pytest.importorskip("nbformat")
 jupytext = pytest.importorskip("jupytext")
 torchvision = pytest.importorskip("torchvision")
 
-sys.path.insert(0, str(ROOT / "staff"))
 from fake_fashion_mnist import write_fake_fashion_mnist  # noqa: E402
+from notebook_code import run_tagged_cells  # noqa: E402
 
 NOTEBOOK = ROOT / "part1.ipynb"
 SCRIPT = ROOT / "python_backup" / "part1.py"
@@ -32,19 +31,10 @@ EXPECTED_PARAMS = (
 pytestmark = pytest.mark.torch
 
 
-def cell_with_tag(tag):
-    """Source of the one notebook cell tagged `tag`."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c for c in nb.cells if tag in c.metadata.get("tags", [])]
-    assert len(cells) == 1, f"expected exactly one cell tagged {tag!r}, found {len(cells)}"
-    return cells[0].source
-
-
 @pytest.fixture(scope="module")
 def fashion_cnn():
     """The FashionCNN class, defined by executing the notebook's model cell."""
-    namespace = {"nn": torch.nn, "torch": torch}
-    exec(compile(cell_with_tag("model"), "part1.ipynb:model", "exec"), namespace)
+    namespace = run_tagged_cells(NOTEBOOK, ["model"], {"nn": torch.nn, "torch": torch})
     return namespace["FashionCNN"]
 
 

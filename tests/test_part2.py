@@ -7,7 +7,6 @@ The whole notebook is executed once, headless, in `test_notebook_executes_headle
 
 import json
 import sys
-import types
 import urllib.error
 
 import jupytext
@@ -17,6 +16,7 @@ import pytest
 import skimage.data
 import torch
 from conftest import ROOT, run_script
+from notebook_code import load_as_module
 from PIL import Image
 
 NOTEBOOK = ROOT / "part2.ipynb"
@@ -28,12 +28,7 @@ pytestmark = pytest.mark.torch
 
 def load_part2_functions(path=BACKUP):
     """Run the non-demo code cells of the jupytext script in a fresh module; return it."""
-    module = types.ModuleType("part2")
-    module.__file__ = str(path)
-    for cell in jupytext.read(path).cells:
-        if cell.cell_type == "code" and "demo" not in cell.metadata.get("tags", []):
-            exec(compile(cell.source, str(path), "exec"), module.__dict__)
-    return module
+    return load_as_module(path, "part2")
 
 
 @pytest.fixture(scope="module")
