@@ -304,7 +304,8 @@ def test_smoke_run_end_to_end(tmp_path):
     assert (results / "notebooks/part1.ipynb").is_file()
     # a second run skips every stage
     again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert again.returncode == 0 and again.stdout.count("skipped (up to date)") == 7
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.count("skipped (up to date)") == 7, again.stdout
 
 
 def _tiny_notebook(path, body):
