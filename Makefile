@@ -27,6 +27,15 @@ homework: $(STAMP)  ## the main job: run every task of the homework, build repor
 report: $(STAMP)  ## rebuild report.pdf from results/ (make homework builds it too)
 	$(PY) staff/report.py
 
+DATA ?= data
+data: $(STAMP)  ## get CIFAR-10 + Fashion-MNIST into DATA=data/ (then export HW4_DATA=data)
+	$(PY) staff/get_data.py "$(DATA)"
+
+bench: $(STAMP)  ## the benchmarks on the real data in HW4_DATA (numbers for BENCHMARKS.md)
+	$(PY) bench/bench_cifar.py
+	$(PY) bench/part1_vs_peer.py --peer-epochs 2 --setting light
+	$(PY) bench/bench_part2.py
+
 lint: $(STAMP)  ## ruff on the whole tree
 	$(VENV)/bin/ruff check .
 
