@@ -218,8 +218,13 @@ def print_table(report):
     if "best" in report:
         r = report["best"]
         print(f"  epoch / (steps x step) = {r['epoch_over_steps']:.3f}; "
-              f"time to 45% val = {r['seconds_to_45pct_val']} s; "
+              f"time to 45% val = {fmt_seconds(r['seconds_to_45pct_val'])}; "
               f"test acc = {r.get('test_accuracy', 'not measured')}")
+
+
+def fmt_seconds(seconds):
+    """'12.2 s', or 'never' when the run did not reach the accuracy (None)."""
+    return "never" if seconds is None else f"{seconds:.1f} s"
 
 
 if __name__ == "__main__":
