@@ -5,7 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import NEURALNET_DIR, ROOT, run_script, strip_solutions
+from conftest import NEURALNET_DIR, ROOT, numeric_gradient, run_script, strip_solutions
 from fake_cifar10 import write_fake_cifar10
 from layers import softmax_loss
 from optim import SGD, SGDMomentum, one_cycle_lr
@@ -21,20 +21,6 @@ TINY = ["--num-train", 400, "--num-val", 100, "--num-epochs", 4, "--no-progress"
 def tiny_model(seed=0):
     return TwoLayerNet(input_dim=6, num_classes=3, hidden_dim=5, weight_scale=0.5,
                        dtype=np.float64, seed=seed)
-
-
-def numeric_grad(f, x, h=1e-6):
-    """Centered differences of the scalar function f() with respect to array x (in place)."""
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        plus = f()
-        x[i] = old - h
-        minus = f()
-        x[i] = old
-        grad[i] = (plus - minus) / (2 * h)
-    return grad
 
 
 def test_training_step_loss_is_data_loss_plus_l2_on_weights(rng):
@@ -57,7 +43,7 @@ def test_training_step_gradients_match_numeric(rng, reg):
         param[...] = rng.standard_normal(param.shape)
     _, grads = training_step(model, X, y, reg)
     for name, param in model.parameters().items():
-        expected = numeric_grad(lambda: training_step(model, X, y, reg)[0], param)
+        expected = numeric_gradient(lambda: training_step(model, X, y, reg)[0], param)
         np.testing.assert_allclose(grads[name], expected, rtol=1e-5, atol=1e-8, err_msg=name)
 
 
