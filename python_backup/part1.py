@@ -58,7 +58,7 @@ IN_NOTEBOOK = "ipykernel" in sys.modules
 # * `DATA_ROOT`: the torchvision root that holds (or receives) `FashionMNIST/raw/`.
 # * `BF16`: run convolutions in bfloat16 (autocast). `"auto"` turns it on where the
 #   hardware computes bfloat16 natively (CPUs with AVX-512 BF16 or AMX, GPUs from Ampere on):
-#   about 1.9x faster training on this course's 2-core CPU, same accuracy.
+#   about 1.7x faster training on this course's 2-core CPU (BENCHMARKS.md), same accuracy.
 
 # %% tags=["parameters"]
 SETTING = os.environ.get("HW4_PART1_SETTING", "full")  # "full" or "light"
