@@ -343,14 +343,19 @@ def page_f4_graph(pdf, nodes, note: str) -> None:
 # --------------------------------------------------------------------------- sections 2-6
 
 
+def page_training_run(pdf, title: str, subtitle: str, image, caption: str, summary: dict,
+                      rows) -> None:
+    """A run's page: its plot on top, its hyperparameters and its `rows` of results below."""
+    fig = new_page(pdf, title, subtitle)
+    show_image(fig, [0.06, 0.47, 0.88, 0.44], image, caption)
+    table(fig, [0.06, 0.05, 0.42, 0.36], hyperparameter_rows(summary), ["hyperparameter", "value"],
+          title="Hyperparameters")
+    table(fig, [0.54, 0.05, 0.40, 0.36], rows, ["result", "value"], title="Results")
+    save(pdf, fig)
+
+
 def page_best(pdf, res: Results) -> None:
     best, test = res.best, res.best_test
-    fig = new_page(pdf, SECTION_TITLES[1], "neuralnet/train.py --config best; "
-                   "neuralnet/test.py on its checkpoint (test set used once)")
-    show_image(fig, [0.06, 0.47, 0.88, 0.44], res.image("best/plot.png"),
-               "Loss and accuracy during training")
-    table(fig, [0.06, 0.05, 0.42, 0.36], hyperparameter_rows(best), ["hyperparameter", "value"],
-          title="Hyperparameters")
     rows = [
         ["final test accuracy", pct(test["test_accuracy"])],
         ["test images", fmt(test["num_test"])],
@@ -359,26 +364,23 @@ def page_best(pdf, res: Results) -> None:
     ]
     if "train_seconds" in best:
         rows.append(["training time", f"{best['train_seconds']:.1f} s"])
-    table(fig, [0.54, 0.05, 0.40, 0.36], rows, ["result", "value"], title="Results")
-    save(pdf, fig)
+    page_training_run(pdf, SECTION_TITLES[1], "neuralnet/train.py --config best; "
+                      "neuralnet/test.py on its checkpoint (test set used once)",
+                      res.image("best/plot.png"), "Loss and accuracy during training", best, rows)
 
 
 def page_overfit(pdf, res: Results) -> None:
     over = res.overfit
-    fig = new_page(pdf, SECTION_TITLES[2], "neuralnet/train.py --config overfit: "
-                   "train accuracy far above validation accuracy")
-    show_image(fig, [0.06, 0.47, 0.88, 0.44], res.image("overfit/plot.png"),
-               "Loss and accuracy during training")
-    table(fig, [0.06, 0.05, 0.42, 0.36], hyperparameter_rows(over), ["hyperparameter", "value"],
-          title="Hyperparameters")
     gap = over["final_train_accuracy"] - over["final_val_accuracy"]
     rows = [
         ["final train accuracy", pct(over["final_train_accuracy"])],
         ["final val accuracy", pct(over["final_val_accuracy"])],
         ["train - val gap", pct(gap)],
     ]
-    table(fig, [0.54, 0.05, 0.40, 0.36], rows, ["result", "value"], title="Results")
-    save(pdf, fig)
+    page_training_run(pdf, SECTION_TITLES[2], "neuralnet/train.py --config overfit: "
+                      "train accuracy far above validation accuracy",
+                      res.image("overfit/plot.png"), "Loss and accuracy during training", over,
+                      rows)
 
 
 def pages_architecture(pdf, res: Results) -> None:
@@ -398,18 +400,13 @@ def pages_architecture(pdf, res: Results) -> None:
 
 def page_cnn_results(pdf, res: Results) -> None:
     p1 = res.part1
-    fig = new_page(pdf, SECTION_TITLES[4], "part1.ipynb: training curves and the test set")
-    show_image(fig, [0.06, 0.47, 0.88, 0.44], res.image("part1/curves.png"),
-               "Training and validation curves")
-    table(fig, [0.06, 0.05, 0.42, 0.36], hyperparameter_rows(p1), ["hyperparameter", "value"],
-          title="Hyperparameters")
     rows = [["test accuracy", pct(p1["test_accuracy"])]]
     if p1.get("val_accuracy"):
         rows.append(["final val accuracy", pct(p1["val_accuracy"][-1])])
     if "train_seconds" in p1:
         rows.append(["training time", f"{p1['train_seconds']:.1f} s"])
-    table(fig, [0.54, 0.05, 0.40, 0.36], rows, ["result", "value"], title="Results")
-    save(pdf, fig)
+    page_training_run(pdf, SECTION_TITLES[4], "part1.ipynb: training curves and the test set",
+                      res.image("part1/curves.png"), "Training and validation curves", p1, rows)
 
 
 def page_pretrained(pdf, res: Results) -> None:
