@@ -12,10 +12,15 @@ ValueError naming the offending shapes or values, before any arithmetic is done.
 import numpy as np
 
 
-def _check_ndim(func, name, a, ndim, shape_doc):
-    """Raise ValueError unless `a` is a numpy array with `ndim` dimensions."""
+def _check_array(func, name, a):
+    """Raise ValueError unless `a` is a numpy array."""
     if not isinstance(a, np.ndarray):
         raise ValueError(f"{func}: {name} must be a numpy array, got {type(a).__name__}")
+
+
+def _check_ndim(func, name, a, ndim, shape_doc):
+    """Raise ValueError unless `a` is a numpy array with `ndim` dimensions."""
+    _check_array(func, name, a)
     if a.ndim != ndim:
         raise ValueError(
             f"{func}: {name} must be {ndim}-D with shape {shape_doc}, got shape {a.shape}"
@@ -125,8 +130,7 @@ def relu_forward(x):
     - out: array of the same shape and dtype as x
     - cache: x, for relu_backward
     """
-    if not isinstance(x, np.ndarray):
-        raise ValueError(f"relu_forward: x must be a numpy array, got {type(x).__name__}")
+    _check_array("relu_forward", "x", x)
     # BEGIN SOLUTION
     out = np.maximum(x, 0)
     # END SOLUTION
@@ -145,10 +149,7 @@ def relu_backward(grad_out, cache):
     - grad_x: gradient with respect to x, same shape as x (0 where x <= 0)
     """
     x = cache
-    if not isinstance(grad_out, np.ndarray):
-        raise ValueError(
-            f"relu_backward: grad_out must be a numpy array, got {type(grad_out).__name__}"
-        )
+    _check_array("relu_backward", "grad_out", grad_out)
     _check_same_shape("relu_backward", "grad_out", grad_out, "x", x)
     # BEGIN SOLUTION
     grad_x = grad_out * (x > 0)
@@ -170,8 +171,7 @@ def l2_loss(x, y):
     - grad_x: (N, D) gradient of the loss with respect to x
     """
     _check_ndim("l2_loss", "x", x, 2, "(N, D)")
-    if not isinstance(y, np.ndarray):
-        raise ValueError(f"l2_loss: y must be a numpy array, got {type(y).__name__}")
+    _check_array("l2_loss", "y", y)
     _check_same_shape("l2_loss", "x", x, "y", y)
     _check_nonempty("l2_loss", "x", x)
     # BEGIN SOLUTION
@@ -228,8 +228,7 @@ def l2_regularization(w, reg):
     - loss: scalar of w's dtype
     - grad_w: gradient with respect to w, same shape and dtype as w
     """
-    if not isinstance(w, np.ndarray):
-        raise ValueError(f"l2_regularization: w must be a numpy array, got {type(w).__name__}")
+    _check_array("l2_regularization", "w", w)
     if isinstance(reg, bool) or not isinstance(reg, (int, float, np.integer, np.floating)):
         raise ValueError(f"l2_regularization: reg must be a number, got {reg!r}")
     reg = float(reg)  # a Python float never promotes float32 arrays to float64
