@@ -106,14 +106,15 @@ def time_steps(data, hidden=HIDDEN, batch=BATCH, rounds=5, steps=20, with_torch=
 
     ours = new_model()
     opt = SGDMomentum(ours.parameters(), LR, momentum=MOMENTUM)
-    bare = {k: v.copy() for k, v in new_model().parameters().items()}
+    bare = new_model().parameters()  # a second model's arrays: nothing shared with ours
     velocity = {k: np.zeros_like(v) for k, v in bare.items()}
 
-    def run_ours(X, y):
-        loss, grads = training_step(ours, X, y, REG)
+    def run_ours(i):
+        loss, grads = training_step(ours, *batches[i], REG)
         opt.step(grads)
 
-    contenders = {"bare_numpy": lambda X, y: bare_numpy_step(bare, velocity, X, y),
+    # every contender takes the index of a batch (PyTorch's are converted beforehand)
+    contenders = {"bare_numpy": lambda i: bare_numpy_step(bare, velocity, *batches[i]),
                   "ours": run_ours}
     if with_torch:
         torch_step, torch = make_torch_step()
@@ -123,8 +124,8 @@ def time_steps(data, hidden=HIDDEN, batch=BATCH, rounds=5, steps=20, with_torch=
     for _ in range(rounds + 1):  # the first round warms up and is dropped
         for name, fn in contenders.items():
             t0 = time.perf_counter()
-            for i, (X, y) in enumerate(batches):
-                fn(i) if name == "pytorch" else fn(X, y)
+            for i in range(steps):
+                fn(i)
             times[name].append((time.perf_counter() - t0) / steps)
     return {name: float(np.median(t[1:])) for name, t in times.items()}
 
@@ -173,8 +174,9 @@ def main():
     del data
 
     if not args.skip_train:
-        for config in ("best", "overfit"):
-            summary = run_config(config, results_dir / config)
+        summaries = {config: run_config(config, results_dir / config)
+                     for config in ("best", "overfit")}
+        for config, summary in summaries.items():
             epochs = np.diff([0.0] + summary["epoch_seconds"])
             report[config] = {
                 "final_train_accuracy": summary["final_train_accuracy"],
@@ -188,8 +190,7 @@ def main():
         steps_per_epoch = -(-hp["num_train"] // hp["batch_size"])
         report["best"]["epoch_over_steps"] = \
             report["best"]["median_epoch_seconds"] / (steps_per_epoch * step)
-        report["best"]["seconds_to_45pct_val"] = time_to(
-            json.loads((results_dir / "best" / "checkpoint.json").read_text()), 0.45)
+        report["best"]["seconds_to_45pct_val"] = time_to(summaries["best"], 0.45)
     if args.test:
         out = results_dir / "best" / "test.json"
         subprocess.run([sys.executable, str(ROOT / "neuralnet" / "test.py"),
