@@ -73,7 +73,13 @@ class Classifier(ABC):
         Raises FileNotFoundError if `path` does not exist and ValueError if it is not an
         .npz archive or its names or shapes do not match this model's parameters.
         """
-        arrays = load_arrays(path)
+        self._copy_in(load_arrays(path), path)
+
+    def _copy_in(self, arrays, path):
+        """
+        Copy `arrays` (dict name -> array, read from `path`) into the parameters, in place.
+        Raises ValueError naming `path`, and changes nothing, if names or shapes differ.
+        """
         params = self.parameters()
         problems = describe_mismatch(params, arrays)
         if problems:
