@@ -410,10 +410,9 @@ def _part2_result(settings: Settings) -> str:
 
 def build_stages(settings: Settings) -> list[Stage]:
     r = settings.results
-    report_code = ("staff/report.py", "backprop/functions.py", "neuralnet/layers.py",
-                   "neuralnet/two_layer_net.py", "neuralnet/train.py", "part1.ipynb",
-                   "part2.ipynb")
-    from report import REQUIRED_OUTPUTS  # staff/ is on sys.path (see main)
+    from report import CODE_FILES, NOTEBOOKS, REQUIRED_OUTPUTS  # staff/ is on sys.path (main)
+
+    report_code = ("staff/report.py", *CODE_FILES, *NOTEBOOKS)  # what the write-up shows
 
     stages = [
         Stage("backprop", "backprop driver + gradient checks",
