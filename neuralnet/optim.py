@@ -61,7 +61,7 @@ class SGDMomentum(Optimizer):
         v <- momentum * v + dw
         w <- w - lr * (dw + momentum * v)    (nesterov)   or   w <- w - lr * v
 
-    The velocities v are float arrays shaped like the parameters, created as zeros here.
+    The velocities v are float arrays shaped like the parameters, created as zeros in __init__.
     """
 
     def __init__(self, params, learning_rate, momentum=0.9, nesterov=True):
