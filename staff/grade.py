@@ -272,8 +272,7 @@ def grade_code(files, work_dir, reference_root, limits):
     for file_name, tests in by_file.items():
         expected = reference_outputs(reference_root, file_name, tests, limits)
         if file_name not in files:
-            entries.extend(result(f"{t.name} [{file_name}]", 0, t.points,
-                                  f"{file_name} is missing from the submission") for t in tests)
+            entries += zero_code_entries(tests, f"{file_name} is missing from the submission")
             continue
         label = file_name.replace(".py", "")
         records, ending = run_file(work_dir, label, reference_root, file_name, files[file_name],
@@ -283,9 +282,19 @@ def grade_code(files, work_dir, reference_root, limits):
     return entries
 
 
+def code_test_name(test):
+    """A code test's name in results.json: its title and the student file."""
+    return f"{test.name} [{test.file}]"
+
+
+def zero_code_entries(tests, reason):
+    """0 points for each of `tests`, all for the same reason."""
+    return [result(code_test_name(t), 0, t.points, reason) for t in tests]
+
+
 def score_code_test(test, record, ending, expected):
     """Full points if the outputs match the reference's, else 0 with the reason."""
-    name = f"{test.name} [{test.file}]"
+    name = code_test_name(test)
     if record is None:
         return result(name, 0, test.points, f"did not finish: {ending or 'no result'}")
     status, message, outputs = record
@@ -428,9 +437,8 @@ def grade_part2(path, missing_reason=None):
 def all_zero(notes):
     """Entries for every test with 0 points (the submission could not be used at all)."""
     reason = "; ".join(notes) or "the submission could not be read"
-    entries = [result(f"{t.name} [{t.file}]", 0, t.points, reason)
-               for t in grading_tests.code_tests()]
-    return entries + grade_part1(None, reason) + grade_part2(None, reason)
+    return (zero_code_entries(grading_tests.code_tests(), reason)
+            + grade_part1(None, reason) + grade_part2(None, reason))
 
 
 def max_points():
