@@ -349,13 +349,12 @@ def check_contents(folder, report):
     """Check the extracted required files under `folder` (a Path)."""
     for wanted, inside in report.files.items():
         data = (folder.parent / inside).read_bytes()
-        text = data.decode("utf-8", errors="replace")
         if wanted.endswith(".py"):
             problem = python_problem(data, inside)
             if problem:
                 report.errors.append(problem)
         else:
-            check_notebook(text, inside, report)
+            check_notebook(data.decode("utf-8", errors="replace"), inside, report)
 
 
 # ----------------------------------------------------------------------------- entry points
