@@ -181,12 +181,17 @@ def net_params(rng):
             "W2": rng.normal(size=(h, c)), "b2": rng.normal(size=c)}
 
 
-def bare_net(module, params):
-    """A TwoLayerNet with given float64 parameters, built without calling its __init__."""
+def net_class(module):
+    """The student's TwoLayerNet class, or WrongOutput if it is missing."""
     cls = getattr(module, "TwoLayerNet", None)
     if not isinstance(cls, type):
         raise WrongOutput("two_layer_net.py has no class TwoLayerNet")
-    model = object.__new__(cls)
+    return cls
+
+
+def bare_net(module, params):
+    """A TwoLayerNet with given float64 parameters, built without calling its __init__."""
+    model = object.__new__(net_class(module))
     model.input_dim = NET_SIZES["input_dim"]
     model.hidden_dim = NET_SIZES["hidden_dim"]
     model.num_classes = NET_SIZES["num_classes"]
@@ -195,10 +200,7 @@ def bare_net(module, params):
 
 
 def run_net_params(module, rng):
-    cls = getattr(module, "TwoLayerNet", None)
-    if not isinstance(cls, type):
-        raise WrongOutput("two_layer_net.py has no class TwoLayerNet")
-    model = cls(**INIT_SIZES, weight_scale=WEIGHT_SCALE, dtype=np.float64, seed=0)
+    model = net_class(module)(**INIT_SIZES, weight_scale=WEIGHT_SCALE, dtype=np.float64, seed=0)
     params = getattr(model, "params", None)
     if not isinstance(params, dict) or set(params) != set(PARAM_NAMES):
         keys = sorted(params) if isinstance(params, dict) else type(params).__name__
