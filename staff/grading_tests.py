@@ -189,6 +189,14 @@ def net_class(module):
     return cls
 
 
+def param_dict(value, what):
+    """`value` if it is a dict with exactly the keys W1, b1, W2, b2, else WrongOutput."""
+    if not isinstance(value, dict) or set(value) != set(PARAM_NAMES):
+        shown = sorted(value) if isinstance(value, dict) else type(value).__name__
+        raise WrongOutput(f"{what} a dict with keys W1, b1, W2, b2; got {shown}")
+    return value
+
+
 def bare_net(module, params):
     """A TwoLayerNet with given float64 parameters, built without calling its __init__."""
     model = object.__new__(net_class(module))
@@ -201,10 +209,7 @@ def bare_net(module, params):
 
 def run_net_params(module, rng):
     model = net_class(module)(**INIT_SIZES, weight_scale=WEIGHT_SCALE, dtype=np.float64, seed=0)
-    params = getattr(model, "params", None)
-    if not isinstance(params, dict) or set(params) != set(PARAM_NAMES):
-        keys = sorted(params) if isinstance(params, dict) else type(params).__name__
-        raise WrongOutput(f"TwoLayerNet.params must be a dict with keys W1, b1, W2, b2; got {keys}")
+    params = param_dict(getattr(model, "params", None), "TwoLayerNet.params must be")
     out = {}
     for name in PARAM_NAMES:
         array = to_array(params[name], f"TwoLayerNet.params[{name!r}]")
@@ -253,10 +258,7 @@ def run_net_backward(module, rng):
     hidden, relu_cache = layers.relu_forward(hidden)
     _, fc2_cache = layers.fc_forward(hidden, params["W2"], params["b2"])
     grads = bare_net(module, params).backward(grad_scores, (fc1_cache, relu_cache, fc2_cache))
-    if not isinstance(grads, dict) or set(grads) != set(PARAM_NAMES):
-        shown = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
-        raise WrongOutput(f"TwoLayerNet.backward must return a dict with keys W1, b1, W2, b2; "
-                          f"got {shown}")
+    grads = param_dict(grads, "TwoLayerNet.backward must return")
     return {name: to_array(grads[name], f"grads[{name!r}]") for name in PARAM_NAMES}
 
 
@@ -274,10 +276,7 @@ def run_training_step(module, rng):
     result = unpack(function(module, "training_step")(model, X, y, 0.3), 2,
                     "training_step's (loss, grads)")
     loss, grads = result
-    if not isinstance(grads, dict) or set(grads) != set(PARAM_NAMES):
-        shown = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
-        raise WrongOutput(f"training_step must return grads as a dict with keys W1, b1, W2, b2; "
-                          f"got {shown}")
+    grads = param_dict(grads, "training_step must return grads as")
     out = {f"grad_{name}": to_array(grads[name], f"grads[{name!r}]") for name in PARAM_NAMES}
     out["loss"] = to_array(loss, "loss from training_step")
     return out
