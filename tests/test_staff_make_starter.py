@@ -209,11 +209,11 @@ def test_leak_check_finds_a_solution_line(tmp_path):
     nb = nbformat.read(out / "part1.ipynb", as_version=4)
     nb.cells.append(new_code_cell('def g(a):\n    return a * 2\nprint("done")'))
     nbformat.write(nb, out / "part1.ipynb")
-    problems = ms.check_leaks(out, ms.leak_candidates(regions, root, files))
+    candidates = ms.leak_candidates(regions, root, files)
+    problems = ms.check_leaks(out, candidates)
     assert any("part1.ipynb cell 3" in p and "leaked into part1.ipynb" in p for p in problems)
     assert any("Model.forward" in p and "neuralnet/train.py" in p for p in problems)
     assert any("README.md" in p for p in problems)
-    candidates = ms.leak_candidates(regions, root, files)
     assert "return result" not in candidates  # trivial lines are not counted
     assert "return a * 2" in candidates
 
