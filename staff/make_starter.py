@@ -39,6 +39,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from homework import BACKPROP_SCRIPTS
+
 ROOT = Path(__file__).resolve().parents[1]
 STAFF_DIR = Path(__file__).resolve().parent
 STAMP = ".hw4-starter"  # marks a folder this script wrote (so --out may replace it)
@@ -71,8 +73,7 @@ STUDENT_HELPERS = {  # files the student tests import from elsewhere -> where th
     "staff/fake_cifar10.py": "tests/fake_cifar10.py",
 }
 STUDENT_TOOLS = ("check_submission.py", "make_submission.py")
-DRIVER_SCRIPTS = ("backprop/backprop.py", "neuralnet/gradcheck_layers.py",
-                  "neuralnet/check_softmax_stability.py", "neuralnet/gradcheck_classifier.py")
+DRIVER_SCRIPTS = BACKPROP_SCRIPTS  # the driver and checks that `make homework` runs first
 MIN_LEAK_CHARS = 12  # shorter region lines (`x = 0`) are too generic to count as a leak
 TRIVIAL_RE = re.compile(r"^(?:(?:return|yield)\b[\w\s,().]*|pass|else:|try:|continue|break)$")
 NOTEBOOK_RUN_METADATA = ("execution", "ExecuteTime", "papermill", "collapsed", "scrolled")
