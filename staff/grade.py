@@ -113,11 +113,11 @@ def prepare_submission(submission, work_dir, notes):
     """
     submission = Path(submission)
     if submission.is_dir():
+        files = locate_in_folder(submission)
         zips = sorted(p for p in submission.iterdir() if p.suffix == ".zip" and p.is_file())
-        if not locate_in_folder(submission) and len(zips) == 1:
-            submission = zips[0]  # the upload was a zip that Gradescope did not unpack
-        else:
-            return locate_in_folder(submission)
+        if files or len(zips) != 1:
+            return files
+        submission = zips[0]  # the upload was a zip that Gradescope did not unpack
     if not submission.is_file():
         notes.append(f"submission {submission} not found")
         return None
