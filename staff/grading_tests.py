@@ -2,16 +2,26 @@
 
 Each test runs inside the grading worker (staff/grading_worker.py), in a folder holding our
 reference files with one student file swapped in. `run(module, rng)` calls the student's
-module and returns a dict name -> array of outputs; the grader runs the same test on the
-reference files and compares the two dicts (values and shapes), unless the test has its own
-`compare`. Inputs are built directly (e.g. the caches passed to backward functions), so a
-bug in one function never costs the points of another.
+module and returns a dict name -> float64 array of outputs; the grader runs the same test
+on the reference files and compares the two dicts with `compare(student, expected)`, which
+returns a problem (a sentence naming the mistake when the numbers show it) or None.
+
+Student code is called only through the original starter's API: `fc_backward(grad_out,
+cache)` and `relu_backward(grad_out, cache)` with the cache of the student's own forward,
+`TwoLayerNet(input_dim, num_classes, hidden_dim, weight_scale)`, and weights read and set
+only through `parameters()` (live arrays under any keys, matched to W1, b1, W2, b2 by shape,
+then by order). Float32 models pass: their inputs are exact in float32, and the tolerance
+allows float32 rounding.
 """
 
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
+
+# What the grader's environment has besides numpy (staff/autograder/requirements-grader.txt):
+# a submission may import these. Anything else fails at import, with the reason.
+GRADER_PACKAGES = ("scipy", "scikit-learn", "pandas", "matplotlib", "tqdm")
 
 
 class WrongOutput(Exception):
@@ -25,7 +35,7 @@ class CodeTest:
     points: float
     file: str  # the student file under test, e.g. "layers.py"
     run: object  # run(module, rng) -> dict name -> np.ndarray (inside the worker)
-    compare: object = None  # compare(student, expected) -> problem or None; None: allclose
+    compare: object = None  # compare(student, expected) -> problem or None; None: compare_arrays
 
     @property
     def module(self):
@@ -35,10 +45,13 @@ class CodeTest:
         return zlib.crc32(self.id.encode())
 
 
+NOT_IMPLEMENTED = "returned None: not implemented (or a return statement is missing)"
+
+
 def to_array(value, what):
     """A float64 array from a returned value, or WrongOutput saying what came back."""
     if value is None:
-        raise WrongOutput(f"{what} is None; did you forget a return statement?")
+        raise WrongOutput(f"{what}: {NOT_IMPLEMENTED}")
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as err:
@@ -49,6 +62,8 @@ def to_array(value, what):
 
 def unpack(result, count, what):
     """Check `result` is a tuple/list of `count` items and return it."""
+    if result is None:
+        raise WrongOutput(f"{what}: {NOT_IMPLEMENTED}")
     if not isinstance(result, (tuple, list)) or len(result) != count:
         kind = type(result).__name__
         length = f" of length {len(result)}" if isinstance(result, (tuple, list)) else ""
@@ -64,15 +79,48 @@ def function(module, name):
     return func
 
 
+def exact32(array):
+    """`array` rounded to float32 values, as float64 (a float32 model holds it exactly)."""
+    return np.asarray(array, dtype=np.float32).astype(np.float64)
+
+
+def own_cache(forward, args, usual_cache):
+    """
+    The cache that the student's forward returns for `args`: backward gets it, as in the
+    original API. If that forward raises or returns no (out, cache), `usual_cache` (the
+    layout of the reference) lets the backward still be tested.
+
+    Returns (cache, whether the student's forward gave it).
+    """
+    try:
+        result = forward(*args)
+    except Exception:  # noqa: BLE001 -- the forward's own test reports this error
+        return usual_cache, False
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return usual_cache, False
+    return result[1], True
+
+
+def call_backward(backward, args, forward_name, forward_ok):
+    """backward(*args), saying so when it fails on a stand-in for a failed forward's cache."""
+    try:
+        return backward(*args)
+    except NotImplementedError:
+        raise
+    except Exception as err:
+        if forward_ok:
+            raise
+        raise WrongOutput(f"{forward_name} failed, so there is no cache to test the backward "
+                          f"with ({type(err).__name__} with a cache of the usual layout)") from None
+
+
 # ----------------------------------------------------------------------------- functions.py
 
 
-def f3_cases(rng, y_values, scale):
-    cases = []
-    for y in y_values:
-        for _ in range(4):
-            s1, s2 = (float(v) for v in rng.normal(0.0, scale, size=2))
-            cases.append((s1, s2, y))
+def f3_cases(rng, y):
+    """Scores on the homework's range (|s| of a few units), plus two fixed ones."""
+    cases = [(1.0, 2.0, y), (-3.0, 4.5, y)]
+    cases += [(float(a), float(b), y) for a, b in rng.normal(0.0, 3.0, size=(6, 2))]
     return cases
 
 
@@ -80,7 +128,7 @@ def run_f3(module, cases):
     f3 = function(module, "f3")
     values, grads = [], []
     for s1, s2, y in cases:
-        L, g = unpack(f3(s1, s2, y), 2, f"f3({s1:.3g}, {s2:.3g}, {y}) return value (L, grads)")
+        L, g = unpack(f3(s1, s2, y), 2, f"f3({s1:.3g}, {s2:.3g}, {y}) (L, grads)")
         g = unpack(g, 2, "the gradients returned by f3, (grad_s1, grad_s2),")
         values.append(to_array(L, "L returned by f3"))
         grads.append([to_array(g[0], "grad_s1"), to_array(g[1], "grad_s2")])
@@ -88,17 +136,11 @@ def run_f3(module, cases):
 
 
 def run_f3_y1(module, rng):
-    return run_f3(module, f3_cases(rng, [1], 2.0))
+    return run_f3(module, f3_cases(rng, 1))
 
 
 def run_f3_y2(module, rng):
-    return run_f3(module, f3_cases(rng, [2], 2.0))
-
-
-def run_f3_large(module, rng):
-    cases = [(1000.0, -1000.0, 2), (-800.0, 750.0, 1), (710.0, 705.0, 1), (-720.0, -730.0, 2)]
-    cases += f3_cases(rng, [1, 2], 300.0)
-    return run_f3(module, cases)
+    return run_f3(module, f3_cases(rng, 2))
 
 
 # ----------------------------------------------------------------------------- layers.py
@@ -120,30 +162,54 @@ def run_fc_forward(module, rng):
 def run_fc_backward(module, rng):
     x, w, b = fc_inputs(rng)
     grad_out = rng.normal(size=(5, 3))
-    grads = unpack(function(module, "fc_backward")(grad_out, (x, w, b)), 3,
-                   "fc_backward's (grad_x, grad_w, grad_b)")
+    cache, ok = own_cache(function(module, "fc_forward"), (x, w, b), (x, w, b))
+    result = call_backward(function(module, "fc_backward"), (grad_out, cache), "fc_forward", ok)
+    grads = unpack(result, 3, "fc_backward's (grad_x, grad_w, grad_b)")
     names = ("grad_x", "grad_w", "grad_b")
-    pairs = zip(names, grads, strict=True)
-    return {name: to_array(g, f"{name} from fc_backward") for name, g in pairs}
+    return {name: to_array(g, f"{name} from fc_backward")
+            for name, g in zip(names, grads, strict=True)}
+
+
+def relu_input(rng):
+    """(6, 5) scores with exact zeros: relu's gradient there is 0 (x > 0, not x >= 0)."""
+    x = rng.normal(size=(6, 5))
+    x[0, :3] = 0.0
+    return x
 
 
 def run_relu_forward(module, rng):
-    x = rng.normal(size=(6, 5))
+    x = relu_input(rng)
     out, _ = unpack(function(module, "relu_forward")(x), 2, "relu_forward's (out, cache)")
     return {"out": to_array(out, "out from relu_forward")}
 
 
 def run_relu_backward(module, rng):
-    x = rng.normal(size=(6, 5))
+    x = relu_input(rng)
     grad_out = rng.normal(size=(6, 5))
-    grad_x = function(module, "relu_backward")(grad_out, x)
-    return {"grad_x": to_array(grad_x, "grad_x from relu_backward")}
+    cache, ok = own_cache(function(module, "relu_forward"), (x,), x)
+    grad_x = call_backward(function(module, "relu_backward"), (grad_out, cache),
+                           "relu_forward", ok)
+    return {"grad_x": to_array(grad_x, "grad_x from relu_backward"),
+            "x_is_zero": (x == 0).astype(np.float64)}
 
 
-def run_softmax(module, x, y):
+def compare_relu_backward(student, expected):
+    """grad_x; says so when it is wrong only where x == 0 (x >= 0 instead of x > 0)."""
+    problem = compare_arrays({"grad_x": student["grad_x"]}, {"grad_x": expected["grad_x"]})
+    got, want = student["grad_x"], expected["grad_x"]
+    if problem and got.shape == want.shape:
+        zero = expected["x_is_zero"] == 1
+        wrong = ~np.isclose(got, want, rtol=RTOL, atol=ATOL)
+        if wrong.any() and np.all(zero[wrong]):
+            return ("grad_x is wrong only where x == 0: relu's gradient is 0 there "
+                    "(x > 0, not x >= 0)")
+    return problem
+
+
+def run_softmax(module, x, y, suffix=""):
     loss, grad = unpack(function(module, "softmax_loss")(x, y), 2, "softmax_loss's (loss, grad_x)")
-    return {"loss": to_array(loss, "loss from softmax_loss"),
-            "grad_x": to_array(grad, "grad_x from softmax_loss")}
+    return {f"loss{suffix}": to_array(loss, "loss from softmax_loss"),
+            f"grad_x{suffix}": to_array(grad, "grad_x from softmax_loss")}
 
 
 def run_softmax_small(module, rng):
@@ -153,10 +219,17 @@ def run_softmax_small(module, rng):
 
 
 def run_softmax_large(module, rng):
-    x = rng.normal(scale=500.0, size=(6, 5))
-    x[0] = [1000.0, -1000.0, 0.0, 999.0, 2.0]
-    y = rng.integers(0, 5, size=6)
-    return run_softmax(module, x, y)
+    """
+    Scores beyond +-710 (exp overflows to inf, or underflows to 0 for all classes) that
+    all lie within 600 of each other: subtracting the max (of each row, or of the whole
+    batch) before exp makes every probability >= exp(-600), so -log(p) stays exact.
+    """
+    out = {}
+    for sign, suffix in ((1.0, "_high"), (-1.0, "_low")):
+        x = sign * rng.uniform(750.0, 1300.0, size=(5, 4))
+        y = rng.integers(0, 4, size=5)
+        out.update(run_softmax(module, x, y, suffix))
+    return out
 
 
 def run_l2_regularization(module, rng):
@@ -169,174 +242,371 @@ def run_l2_regularization(module, rng):
 
 # ----------------------------------------------------------------------------- two_layer_net.py
 
-NET_SIZES = {"input_dim": 12, "hidden_dim": 10, "num_classes": 4}
-INIT_SIZES = {"input_dim": 50, "hidden_dim": 40, "num_classes": 30}  # >= 1200 weights each
+NET_SIZES = (12, 4, 10)  # input_dim, num_classes, hidden_dim: all four shapes differ
+INIT_SIZES = (50, 30, 40)  # >= 1200 weights in each matrix
 WEIGHT_SCALE = 0.01
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
+TRAIN_REG = 0.3
 
 
-def net_params(rng):
-    d, h, c = NET_SIZES["input_dim"], NET_SIZES["hidden_dim"], NET_SIZES["num_classes"]
-    return {"W1": rng.normal(size=(d, h)), "b1": rng.normal(size=h),
-            "W2": rng.normal(size=(h, c)), "b2": rng.normal(size=c)}
+def param_shapes(sizes):
+    """dict W1, b1, W2, b2 -> shape for TwoLayerNet(input_dim, num_classes, hidden_dim)."""
+    d, c, h = sizes
+    return {"W1": (d, h), "b1": (h,), "W2": (h, c), "b2": (c,)}
 
 
 def net_class(module):
     """The student's TwoLayerNet class, or WrongOutput if it is missing."""
     cls = getattr(module, "TwoLayerNet", None)
     if not isinstance(cls, type):
-        raise WrongOutput("two_layer_net.py has no class TwoLayerNet")
+        raise WrongOutput(f"{module.__name__}.py has no class TwoLayerNet")
     return cls
 
 
-def param_dict(value, what):
-    """`value` if it is a dict with exactly the keys W1, b1, W2, b2, else WrongOutput."""
-    if not isinstance(value, dict) or set(value) != set(PARAM_NAMES):
-        shown = sorted(value) if isinstance(value, dict) else type(value).__name__
-        raise WrongOutput(f"{what} a dict with keys W1, b1, W2, b2; got {shown}")
-    return value
+def new_net(module, sizes):
+    """TwoLayerNet(input_dim, num_classes, hidden_dim, weight_scale), positionally."""
+    return net_class(module)(*sizes, WEIGHT_SCALE)
 
 
-def bare_net(module, params):
-    """A TwoLayerNet with given float64 parameters, built without calling its __init__."""
-    model = object.__new__(net_class(module))
-    model.input_dim = NET_SIZES["input_dim"]
-    model.hidden_dim = NET_SIZES["hidden_dim"]
-    model.num_classes = NET_SIZES["num_classes"]
-    model.params = params
-    return model
+def fits(shape, wanted):
+    """A parameter of `shape` can hold one of `wanted` (a bias may also be (1, n))."""
+    return tuple(shape) == wanted or (len(wanted) == 1 and tuple(shape) == (1, wanted[0]))
 
 
-def run_net_params(module, rng):
-    model = net_class(module)(**INIT_SIZES, weight_scale=WEIGHT_SCALE, dtype=np.float64, seed=0)
-    params = param_dict(getattr(model, "params", None), "TwoLayerNet.params must be")
+def describe_params(params):
+    return ", ".join(f"{key!r} {np.shape(value)}" for key, value in params.items()) or "nothing"
+
+
+def model_params(model):
+    """model.parameters(), checked to be a dict of numpy arrays."""
+    params = model.parameters()
+    if params is None:
+        raise WrongOutput(f"TwoLayerNet.parameters() {NOT_IMPLEMENTED}")
+    if not isinstance(params, dict):
+        raise WrongOutput("TwoLayerNet.parameters() must return a dict name -> array, got a "
+                          f"{type(params).__name__}")
+    return params
+
+
+def match_params(params, sizes):
+    """
+    Match the student's parameter keys to W1, b1, W2, b2: a key of that name if its shape
+    fits, else the first unused key (in dict order) whose array has the shape.
+
+    Returns:
+    - keys: dict W1, b1, W2, b2 -> the student's key
+    """
+    arrays = [key for key, value in params.items() if isinstance(value, np.ndarray)]
+    keys = {}
+    for name, shape in param_shapes(sizes).items():
+        same_name = [k for k in arrays if str(k) == name and fits(params[k].shape, shape)]
+        found = same_name or [k for k in arrays if fits(params[k].shape, shape)]
+        if not found:
+            raise WrongOutput(
+                f"TwoLayerNet{sizes + (WEIGHT_SCALE,)}.parameters() holds no array of shape "
+                f"{shape} for {name}; it holds {describe_params(params)}")
+        keys[name] = found[0]
+        arrays.remove(found[0])
+    return keys
+
+
+def set_params(model, values, sizes):
+    """Copy `values` (W1, b1, W2, b2) into the model's live arrays. Returns the key matching."""
+    params = model_params(model)
+    keys = match_params(params, sizes)
+    for name, key in keys.items():
+        params[key][...] = values[name].reshape(params[key].shape)
+    again = model_params(model)
+    for name, key in keys.items():
+        if key not in again or not np.allclose(np.asarray(again[key], dtype=np.float64).ravel(),
+                                               values[name].ravel()):
+            raise WrongOutput("TwoLayerNet.parameters() must return the model's own arrays "
+                              "(not copies): the grader sets the weights through them")
+    return keys
+
+
+def net_values(rng, sizes, bias_scale=1.0):
+    """Random W1, b1, W2, b2 (nonzero biases), exact in float32."""
+    return {name: exact32(rng.normal(scale=1.0 if name[0] == "W" else bias_scale, size=shape))
+            for name, shape in param_shapes(sizes).items()}
+
+
+def grads_by_name(grads, keys, sizes, what):
+    """Gradients under the student's keys -> dict W1, b1, W2, b2 -> float64 array."""
+    if grads is None:
+        raise WrongOutput(f"{what}: {NOT_IMPLEMENTED}")
+    if not isinstance(grads, dict):
+        raise WrongOutput(f"{what} must be a dict with the keys of parameters(), got a "
+                          f"{type(grads).__name__}")
     out = {}
-    for name in PARAM_NAMES:
-        array = to_array(params[name], f"TwoLayerNet.params[{name!r}]")
-        out[f"{name}_shape"] = np.array(array.shape, dtype=np.float64)
+    for name, shape in param_shapes(sizes).items():
+        key = keys[name]
+        if key not in grads:
+            raise WrongOutput(f"{what} has no gradient under {key!r} (the key of parameters() "
+                              f"holding {name}, shape {shape}); its keys: {list(grads)}")
+        array = to_array(grads[key], f"the gradient {key!r}")
+        if len(shape) == 1 and array.shape == (1, shape[0]):
+            array = array.reshape(shape)
+        out[name] = array
+    return out
+
+
+def run_net_init(module, rng):
+    model = new_net(module, INIT_SIZES)
+    params = model_params(model)
+    keys = match_params(params, INIT_SIZES)
+    out = {}
+    for name, shape in param_shapes(INIT_SIZES).items():
+        array = to_array(params[keys[name]], f"parameters()[{keys[name]!r}]")
+        out[f"{name}_shape"] = np.array(shape, dtype=np.float64)
         out[f"{name}_std"] = np.array(array.std())
         out[f"{name}_abs_mean"] = np.array(np.abs(array).mean())
     return out
 
 
-def compare_net_params(student, expected):
+def compare_net_init(student, expected):
     """
-    Shapes must match, biases must be 0, weights must have a standard deviation within 20%
-    of weight_scale (any random generator passes: with >= 1200 samples the estimate is
-    within 20% by more than 8 standard errors).
+    Biases must be 0, weights must have a standard deviation within 20% of weight_scale
+    (any random generator passes: with >= 1200 samples the estimate is within 20% by more
+    than 8 standard errors). The shapes were checked when the parameters were matched.
     """
     for name in PARAM_NAMES:
         if not np.array_equal(student[f"{name}_shape"], expected[f"{name}_shape"]):
-            return (f"{name} has shape {tuple(int(v) for v in student[f'{name}_shape'])}, "
-                    f"expected {tuple(int(v) for v in expected[f'{name}_shape'])}")
+            return f"{name} has the wrong shape"
     for name in ("b1", "b2"):
         if student[f"{name}_abs_mean"] != 0:
             return f"{name} must start at zero"
     for name in ("W1", "W2"):
-        ratio = float(student[f"{name}_std"]) / WEIGHT_SCALE
-        if not 0.8 < ratio < 1.2:
-            return (f"{name} has standard deviation {float(student[f'{name}_std']):.3g}; "
-                    f"expected about weight_scale = {WEIGHT_SCALE} (normal samples * "
-                    "weight_scale)")
+        std = float(student[f"{name}_std"])
+        if not 0.8 < std / WEIGHT_SCALE < 1.2:
+            return (f"{name} has standard deviation {std:.3g}; expected about weight_scale = "
+                    f"{WEIGHT_SCALE} (normal samples * weight_scale)")
     return None
 
 
+def net_inputs(rng, count):
+    X = exact32(rng.normal(size=(count, NET_SIZES[0])))
+    return X
+
+
 def run_net_forward(module, rng):
-    params = net_params(rng)
-    X = rng.normal(size=(6, NET_SIZES["input_dim"]))
-    result = unpack(bare_net(module, params).forward(X), 2, "TwoLayerNet.forward's (scores, cache)")
+    model = new_net(module, NET_SIZES)
+    set_params(model, net_values(rng, NET_SIZES), NET_SIZES)
+    X = net_inputs(rng, 6)
+    result = unpack(model.forward(X), 2, "TwoLayerNet.forward's (scores, cache)")
     return {"scores": to_array(result[0], "scores from TwoLayerNet.forward")}
 
 
-def run_net_backward(module, rng):
-    import layers  # our reference layers, next to the student's two_layer_net.py
+def usual_net_cache(X, values):
+    """(fc1_cache, relu_cache, fc2_cache) as the reference builds it, with our layers.py."""
+    import layers  # the reference layers.py, next to the student's two_layer_net.py
 
-    params = net_params(rng)
-    X = rng.normal(size=(6, NET_SIZES["input_dim"]))
-    grad_scores = rng.normal(size=(6, NET_SIZES["num_classes"]))
-    hidden, fc1_cache = layers.fc_forward(X, params["W1"], params["b1"])
+    hidden, fc1_cache = layers.fc_forward(X, values["W1"], values["b1"])
     hidden, relu_cache = layers.relu_forward(hidden)
-    _, fc2_cache = layers.fc_forward(hidden, params["W2"], params["b2"])
-    grads = bare_net(module, params).backward(grad_scores, (fc1_cache, relu_cache, fc2_cache))
-    grads = param_dict(grads, "TwoLayerNet.backward must return")
-    return {name: to_array(grads[name], f"grads[{name!r}]") for name in PARAM_NAMES}
+    _, fc2_cache = layers.fc_forward(hidden, values["W2"], values["b2"])
+    return fc1_cache, relu_cache, fc2_cache
+
+
+def run_net_backward(module, rng):
+    model = new_net(module, NET_SIZES)
+    values = net_values(rng, NET_SIZES)
+    keys = set_params(model, values, NET_SIZES)
+    X = net_inputs(rng, 6)
+    grad_scores = exact32(rng.normal(size=(6, NET_SIZES[1])))
+    out = {}
+    try:
+        scores, cache = unpack(model.forward(X), 2, "forward")
+        out["forward_scores"] = to_array(scores, "scores")
+        ok = True
+    except Exception:  # noqa: BLE001 -- the forward test reports it
+        cache, ok = usual_net_cache(X, values), False
+    grads = call_backward(model.backward, (grad_scores, cache), "TwoLayerNet.forward", ok)
+    grads = grads_by_name(grads, keys, NET_SIZES, "TwoLayerNet.backward's result")
+    out.update(grads)
+    return out
+
+
+def compare_net_backward(student, expected):
+    """The gradients; if wrong, says whether the student's forward (whose cache it used) is."""
+    problem = compare_arrays({n: student.get(n) for n in PARAM_NAMES if n in student},
+                             {n: expected[n] for n in PARAM_NAMES})
+    if problem and "forward_scores" in student and compare_arrays(
+            {"scores": student["forward_scores"]}, {"scores": expected["forward_scores"]}):
+        problem += (" (backward runs on the cache of your forward, whose scores are wrong "
+                    "too: fix forward first)")
+    return problem
 
 
 # ----------------------------------------------------------------------------- train.py
 
 
 def run_training_step(module, rng):
-    from two_layer_net import TwoLayerNet  # our reference model
+    """training_step on a TwoLayerNet (the student's if it works, else ours), weights set."""
+    import two_layer_net  # the one that the grader put next to the student's train.py
 
-    model = TwoLayerNet(**NET_SIZES, weight_scale=0.5, dtype=np.float64, seed=3)
-    for array in model.parameters().values():  # nonzero biases: a bias penalty would show
-        array += rng.normal(scale=0.3, size=array.shape)
-    X = rng.normal(size=(8, NET_SIZES["input_dim"]))
-    y = rng.integers(0, NET_SIZES["num_classes"], size=8)
-    result = unpack(function(module, "training_step")(model, X, y, 0.3), 2,
+    model = new_net(two_layer_net, NET_SIZES)
+    values = net_values(rng, NET_SIZES, bias_scale=0.5)  # a bias penalty shows
+    keys = set_params(model, values, NET_SIZES)
+    X = net_inputs(rng, 8)
+    y = rng.integers(0, NET_SIZES[1], size=8)
+    result = unpack(function(module, "training_step")(model, X, y, TRAIN_REG), 2,
                     "training_step's (loss, grads)")
-    loss, grads = result
-    grads = param_dict(grads, "training_step must return grads as")
-    out = {f"grad_{name}": to_array(grads[name], f"grads[{name!r}]") for name in PARAM_NAMES}
-    out["loss"] = to_array(loss, "loss from training_step")
+    grads = grads_by_name(result[1], keys, NET_SIZES, "the grads returned by training_step")
+    out = {f"grad_{name}": grad for name, grad in grads.items()}
+    out["loss"] = to_array(result[0], "loss from training_step")
+    out.update({f"param_{name}": value for name, value in values.items()})
     return out
 
 
-def only(keys):
-    """A compare function that looks at some outputs only (used to split points)."""
+def regularization_mistake(name, got, want, expected):
+    """Names a regularization mistake that explains got - want for training_step output `name`."""
+    params = {n: expected[f"param_{n}"] for n in PARAM_NAMES}
+    if name == "loss":
+        penalty = {n: TRAIN_REG / 2 * float(np.sum(p ** 2)) for n, p in params.items()}
+        candidates = {
+            "the biases are regularized: the L2 term is reg / 2 * sum(W**2) for W1 and W2 only":
+                penalty["b1"] + penalty["b2"],
+            "the L2 regularization reg / 2 * sum(W**2) of W1 and W2 is missing from the loss":
+                -penalty["W1"] - penalty["W2"],
+            "the L2 term is twice reg / 2 * sum(W**2)": penalty["W1"] + penalty["W2"],
+        }
+        for text, shift in candidates.items():
+            if close(got, want + shift):
+                return text
+        return None
+    param = params[name[len("grad_"):]]
+    if close(got, want + TRAIN_REG * param):
+        kind = "a bias is regularized" if param.ndim == 1 else "its L2 gradient is counted twice"
+        return f"{name} is off by reg * {name[5:]}: {kind}"
+    if close(got, want - TRAIN_REG * param):
+        return (f"{name} is missing the regularization gradient reg * {name[5:]} (the loss "
+                "has reg / 2 * sum(W**2), its gradient reg * W)")
+    return None
+
+
+def compare_training_step(keys):
+    """Compares the outputs `keys` of training_step, naming regularization mistakes."""
     def compare(student, expected):
-        return compare_arrays({k: student[k] for k in keys if k in student},
-                              {k: expected[k] for k in keys})
+        problem = compare_arrays({k: student[k] for k in keys if k in student},
+                                 {k: expected[k] for k in keys})
+        if problem is None:
+            return None
+        for key in keys:
+            got = student.get(key)
+            if got is not None and got.shape == expected[key].shape \
+                    and not close(got, expected[key]):
+                mistake = regularization_mistake(key, got, expected[key], expected)
+                if mistake:
+                    return mistake
+        return problem
     return compare
 
 
 # ----------------------------------------------------------------------------- comparison
 
-RTOL, ATOL = 1e-6, 1e-9
+# Loose enough for float32 models and layers (about 1e-7 relative rounding per operation),
+# far tighter than any mistake.
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def close(got, want):
+    """allclose with RTOL, and ATOL relative to the largest expected magnitude."""
+    finite = want[np.isfinite(want)]
+    scale = max(float(np.max(np.abs(finite))) if finite.size else 1.0, 1.0)
+    return bool(np.allclose(got, want, rtol=RTOL, atol=ATOL * scale))
+
+
+def shape_problem(name, got, want):
+    text = f"{name} has shape {got.shape}, expected {want.shape}"
+    if got.ndim == 2 and got.T.shape == want.shape and close(got.T, want):
+        return text + ": it is the transpose of the right answer"
+    if got.size == want.size and close(got.reshape(want.shape), want):
+        return text + f": the right values, in the wrong shape (reshape to {want.shape})"
+    return text
+
+
+def ratio_problem(name, got, want):
+    """Names a constant factor between got and want (sign, 2, 1/2, N, 1/N), or None."""
+    norm = float(np.sum(want * want))
+    if norm == 0 or not np.all(np.isfinite(got)):
+        return None
+    ratio = float(np.sum(got * want)) / norm
+    if abs(ratio - 1) < 1e-3 or not close(got, ratio * want):
+        return None
+    nearest = round(ratio)
+    inverse = round(1 / ratio) if ratio else 0
+    if nearest == -1 and abs(ratio + 1) < 1e-3:
+        return f"{name} has the wrong sign (it is -1 times the expected values)"
+    if nearest == 2 and abs(ratio - 2) < 1e-3:
+        return f"{name} is twice the expected values: a factor of 2 too many"
+    if inverse == 2 and abs(1 / ratio - 2) < 1e-3:
+        return f"{name} is half the expected values: a factor of 2 missing"
+    if nearest >= 3 and abs(ratio - nearest) < 1e-3:
+        return (f"{name} is {nearest} times the expected values: a missing 1/N (a sum over "
+                f"the N = {nearest} examples instead of the mean?)")
+    if inverse >= 3 and abs(1 / ratio - inverse) < 1e-3:
+        return f"{name} is 1/{inverse} of the expected values: divided by N = {inverse} twice?"
+    if got.size > 1:
+        return f"{name} is {ratio:.4g} times the expected values"
+    return None
+
+
+def value_problem(name, got, want):
+    """Why got (same shape as want) differs: nan/inf, a constant factor, or the first entry."""
+    if np.any(np.isnan(got)) and not np.any(np.isnan(want)):
+        return (f"{name} holds nan: exp overflowed (inf for scores above 709) or underflowed "
+                "(0 below -745) for every class, and inf / inf or 0 / 0 is nan; subtract each "
+                "row's largest score before exp")
+    if np.any(np.isinf(got)) and not np.any(np.isinf(want)):
+        return (f"{name} holds inf: an underflow (a probability rounded to 0, and -log(0) = inf) "
+                "or an overflow of exp")
+    factor = ratio_problem(name, got, want)
+    if factor:
+        return factor
+    wrong = ~np.isclose(got, want, rtol=RTOL, atol=ATOL * max(float(np.max(np.abs(want))), 1.0))
+    index = tuple(int(i) for i in np.argwhere(wrong)[0]) if got.ndim else ()
+    where = f"{name}[{', '.join(map(str, index))}]" if index else name
+    return f"{where} is {got[index]:.6g}, expected {want[index]:.6g}"
 
 
 def compare_arrays(student, expected):
-    """Returns a message naming the first output that differs, or None if all match."""
+    """Returns a message naming the first output that differs (and how), or None."""
     for name, want in expected.items():
-        if name not in student:
+        got = student.get(name)
+        if got is None:
             return f"no value for {name}"
-        got = student[name]
         if got.shape != want.shape:
-            return f"{name} has shape {got.shape}, expected {want.shape}"
-        scale = float(np.max(np.abs(want))) if want.size and np.all(np.isfinite(want)) else 1.0
-        if not np.allclose(got, want, rtol=RTOL, atol=ATOL * max(scale, 1.0)):
-            if not np.all(np.isfinite(got)):
-                return f"{name} holds inf or nan (overflow? check numerical stability)"
-            error = float(np.max(np.abs(got - want)))
-            return f"{name} is wrong (largest difference from the expected values: {error:.3g})"
+            return shape_problem(name, got, want)
+        if not close(got, want):
+            return value_problem(name, got, want)
     return None
 
 
 def code_tests():
     """The graded code tests in report order. Points: 45 in all."""
+    grad_keys = [f"grad_{n}" for n in PARAM_NAMES]
     return [
-        CodeTest("f3_y1", "f3: loss and gradients, y = 1", 4, "functions.py", run_f3_y1),
-        CodeTest("f3_y2", "f3: loss and gradients, y = 2", 4, "functions.py", run_f3_y2),
-        CodeTest("f3_large", "f3: large scores (|s| up to 1000), no overflow", 2,
-                 "functions.py", run_f3_large),
+        CodeTest("f3_y1", "f3: loss and gradients, y = 1", 5, "functions.py", run_f3_y1),
+        CodeTest("f3_y2", "f3: loss and gradients, y = 2", 5, "functions.py", run_f3_y2),
         CodeTest("fc_forward", "fc_forward", 2, "layers.py", run_fc_forward),
         CodeTest("fc_backward", "fc_backward", 3, "layers.py", run_fc_backward),
         CodeTest("relu_forward", "relu_forward", 2, "layers.py", run_relu_forward),
-        CodeTest("relu_backward", "relu_backward", 3, "layers.py", run_relu_backward),
+        CodeTest("relu_backward", "relu_backward", 3, "layers.py", run_relu_backward,
+                 compare_relu_backward),
         CodeTest("softmax_loss", "softmax_loss: loss and gradient", 3, "layers.py",
                  run_softmax_small),
-        CodeTest("softmax_large", "softmax_loss: large scores, no overflow", 2, "layers.py",
-                 run_softmax_large),
+        CodeTest("softmax_large", "softmax_loss: scores beyond +-710, no overflow", 2,
+                 "layers.py", run_softmax_large),
         CodeTest("l2_regularization", "l2_regularization: loss and gradient", 5, "layers.py",
                  run_l2_regularization),
         CodeTest("net_init", "TwoLayerNet.__init__: parameter shapes and initialization", 2,
-                 "two_layer_net.py", run_net_params, compare_net_params),
+                 "two_layer_net.py", run_net_init, compare_net_init),
         CodeTest("net_forward", "TwoLayerNet.forward: scores", 4, "two_layer_net.py",
                  run_net_forward),
         CodeTest("net_backward", "TwoLayerNet.backward: gradients", 4, "two_layer_net.py",
-                 run_net_backward),
+                 run_net_backward, compare_net_backward),
         CodeTest("training_step_loss", "training_step: loss (data loss + L2 on weights)", 2,
-                 "train.py", run_training_step, only(["loss"])),
+                 "train.py", run_training_step, compare_training_step(["loss"])),
         CodeTest("training_step_grads", "training_step: gradients", 3, "train.py",
-                 run_training_step, only([f"grad_{n}" for n in PARAM_NAMES])),
+                 run_training_step, compare_training_step(grad_keys)),
     ]

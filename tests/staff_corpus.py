@@ -132,3 +132,215 @@ def symlink_attr():
 def copy_tree(src, dst):
     shutil.copytree(src, dst)
     return Path(dst)
+
+
+# Solutions written against the ORIGINAL starter's API, the way students of the course wrote
+# them: f3 with math.exp as the graph is drawn, softmax with -log(prob), TwoLayerNet weights
+# as attributes behind parameters(), fc_backward(grad_out, cache), f4 left as its stub,
+# `import sklearn` at the top of train.py. Each earns every code point.
+ORIGINAL_FUNCTIONS = '''\
+import math
+
+import numpy as np
+
+
+def f1(x1, w1, x2, w2, b, y):
+    a1 = x1 * w1
+    a2 = x2 * w2
+    y_hat = a1 + a2 + b
+    d = y_hat - y
+    L = d ** 2
+    grad_d = 2 * d
+    grad_y_hat = grad_d
+    grad_y = -grad_d
+    return L, (grad_y_hat * w1, grad_y_hat * x1, grad_y_hat * w2, grad_y_hat * x2,
+               grad_y_hat, grad_y)
+
+
+def f2(x):
+    d = 2 * x
+    e = math.exp(d)
+    t = e - 1
+    b = e + 1
+    y = t / b
+    grad_t = 1 / b
+    grad_b = -t / b ** 2
+    grad_e = grad_t + grad_b
+    grad_d = grad_e * e
+    return y, (grad_d * 2,)
+
+
+def f3(s1, s2, y):
+    e1 = math.exp(s1)
+    e2 = math.exp(s2)
+    d = e1 + e2
+    p1 = e1 / d
+    p2 = e2 / d
+    if y == 1:
+        p = p1
+    else:
+        p = p2
+    L = -math.log(p)
+
+    grad_p = -1 / p
+    grad_p1 = grad_p if y == 1 else 0
+    grad_p2 = grad_p if y == 2 else 0
+    grad_e1 = grad_p1 / d
+    grad_e2 = grad_p2 / d
+    grad_d = -grad_p1 * e1 / d ** 2 - grad_p2 * e2 / d ** 2
+    grad_e1 += grad_d
+    grad_e2 += grad_d
+    grad_s1 = grad_e1 * e1
+    grad_s2 = grad_e2 * e2
+    return L, (grad_s1, grad_s2)
+
+
+def f3_y1(s1, s2):
+    return f3(s1, s2, 1)
+
+
+def f3_y2(s1, s2):
+    return f3(s1, s2, 2)
+
+
+def f4():
+    pass
+'''
+
+ORIGINAL_LAYERS = '''\
+import numpy as np
+
+
+def fc_forward(x, w, b):
+    out = x.dot(w) + b
+    cache = (x, w, b)
+    return out, cache
+
+
+def fc_backward(grad_out, cache):
+    x, w, b = cache
+    grad_x = grad_out.dot(w.T)
+    grad_w = x.T.dot(grad_out)
+    grad_b = np.sum(grad_out, axis=0)
+    return grad_x, grad_w, grad_b
+
+
+def relu_forward(x):
+    out = np.maximum(0, x)
+    cache = x
+    return out, cache
+
+
+def relu_backward(grad_out, cache):
+    x = cache
+    grad_x = grad_out.copy()
+    grad_x[x <= 0] = 0
+    return grad_x
+
+
+def l2_loss(x, y):
+    N = x.shape[0]
+    diff = x - y
+    loss = 0.5 * np.sum(diff * diff) / N
+    grad_x = diff / N
+    return loss, grad_x
+
+
+def softmax_loss(x, y):
+    N = x.shape[0]
+    shifted = x - np.max(x, axis=1, keepdims=True)
+    exp_scores = np.exp(shifted)
+    probs = exp_scores / np.sum(exp_scores, axis=1, keepdims=True)
+    loss = -np.sum(np.log(probs[range(N), y])) / N
+    grad_x = probs.copy()
+    grad_x[range(N), y] -= 1
+    grad_x /= N
+    return loss, grad_x
+
+
+def l2_regularization(w, reg):
+    loss = 0.5 * reg * np.sum(w * w)
+    grad_w = reg * w
+    return loss, grad_w
+'''
+
+ORIGINAL_TWO_LAYER_NET = '''\
+import numpy as np
+from classifier import Classifier
+from layers import fc_backward, fc_forward, relu_backward, relu_forward
+
+
+class TwoLayerNet(Classifier):
+    def __init__(self, input_dim=3072, num_classes=10, hidden_dim=512, weight_scale=1e-3):
+        self.W1 = weight_scale * np.random.randn(input_dim, hidden_dim)
+        self.b1 = np.zeros(hidden_dim)
+        self.W2 = weight_scale * np.random.randn(hidden_dim, num_classes)
+        self.b2 = np.zeros(num_classes)
+
+    def parameters(self):
+        params = {"W1": self.W1, "b1": self.b1, "W2": self.W2, "b2": self.b2}
+        return params
+
+    def forward(self, X):
+        h, cache1 = fc_forward(X, self.W1, self.b1)
+        h, cache2 = relu_forward(h)
+        scores, cache3 = fc_forward(h, self.W2, self.b2)
+        cache = (cache1, cache2, cache3)
+        return scores, cache
+
+    def backward(self, grad_scores, cache):
+        cache1, cache2, cache3 = cache
+        grad_h, grad_W2, grad_b2 = fc_backward(grad_scores, cache3)
+        grad_h = relu_backward(grad_h, cache2)
+        grad_X, grad_W1, grad_b1 = fc_backward(grad_h, cache1)
+        grads = {"W1": grad_W1, "b1": grad_b1, "W2": grad_W2, "b2": grad_b2}
+        return grads
+'''
+
+ORIGINAL_TRAIN = '''\
+import numpy as np
+import sklearn  # noqa: F401 -- the course's environment had it; students imported it
+from layers import l2_regularization, softmax_loss
+from two_layer_net import TwoLayerNet
+
+
+def training_step(model, X_batch, y_batch, reg):
+    scores, cache = model.forward(X_batch)
+    loss, grad_scores = softmax_loss(scores, y_batch)
+    grads = model.backward(grad_scores, cache)
+    for name, param in model.parameters().items():
+        if param.ndim == 2:
+            reg_loss, reg_grad = l2_regularization(param, reg)
+            loss += reg_loss
+            grads[name] += reg_grad
+    return loss, grads
+
+
+def main():
+    model = TwoLayerNet(3072, 10, 512, 1e-3)
+    print(model)
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+ORIGINAL_API = {"functions.py": ORIGINAL_FUNCTIONS, "layers.py": ORIGINAL_LAYERS,
+                "two_layer_net.py": ORIGINAL_TWO_LAYER_NET, "train.py": ORIGINAL_TRAIN}
+
+
+def renamed_net(keys, dtype="np.float64"):
+    """The original-API TwoLayerNet with its attributes and keys renamed (W1 -> keys[0],
+    ...) and its arrays created in `dtype`."""
+    text = ORIGINAL_TWO_LAYER_NET
+    for old, new in zip(("W1", "b1", "W2", "b2"), keys, strict=True):
+        text = text.replace(f"self.{old}", f"self.{new}").replace(f'"{old}"', f'"{new}"')
+    for old, new in (("np.random.randn(input_dim, hidden_dim)",
+                      f"np.random.randn(input_dim, hidden_dim).astype({dtype})"),
+                     ("np.random.randn(hidden_dim, num_classes)",
+                      f"np.random.randn(hidden_dim, num_classes).astype({dtype})"),
+                     ("np.zeros(hidden_dim)", f"np.zeros(hidden_dim, dtype={dtype})"),
+                     ("np.zeros(num_classes)", f"np.zeros(num_classes, dtype={dtype})")):
+        assert old in text
+        text = text.replace(old, new)
+    return text

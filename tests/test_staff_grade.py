@@ -118,9 +118,7 @@ def test_starter_gets_zero_on_every_code_test(tmp_path):
 
 
 BUGS = {  # name: (file, old, new, lost test ids)
-    "f3 wrong loss": ("functions.py", "L = -logp\n", "L = -logp + 0.1\n",
-                      {"f3_y1", "f3_y2", "f3_large"}),
-    "f3 without max shift": ("functions.py", "m = max(s1, s2)\n", "m = 0.0\n", {"f3_large"}),
+    "f3 wrong loss": ("functions.py", "L = -logp\n", "L = -logp + 0.1\n", {"f3_y1", "f3_y2"}),
     "fc_forward no bias": ("layers.py", "    out += b\n", "    out += 0 * b\n", {"fc_forward"}),
     "fc_backward mean": ("layers.py", "grad_b = grad_out.sum(axis=0)",
                          "grad_b = grad_out.mean(axis=0)", {"fc_backward"}),
@@ -141,7 +139,7 @@ BUGS = {  # name: (file, old, new, lost test ids)
                                "random_weights(rng, (input_dim, hidden_dim), 10 * weight_scale, "
                                "dtype)", {"net_init"}),
     "forward without relu": ("two_layer_net.py", "hidden, relu_cache = relu_forward(hidden)",
-                             "relu_cache = hidden", {"net_forward"}),
+                             "relu_cache = hidden", {"net_forward", "net_backward"}),
     "backward without relu": ("two_layer_net.py",
                               "grad_hidden = relu_backward(grad_hidden, relu_cache)", "pass",
                               {"net_backward"}),
@@ -162,6 +160,7 @@ ALTERNATIVES = {  # correct code written differently: (file, old, new)
     "relu as a product": ("layers.py", "out = np.maximum(x, 0)", "out = x * (x > 0)"),
     "fc_forward with np.dot": ("layers.py", "    out = x @ w\n    out += b\n",
                                "    out = np.dot(x, w) + b\n"),
+    "f3 without the max shift": ("functions.py", "m = max(s1, s2)\n", "m = 0.0\n"),
     "init with another generator": (
         "two_layer_net.py",
         "random_weights(rng, (input_dim, hidden_dim), weight_scale, dtype)",
@@ -189,7 +188,7 @@ FAILURES = {  # name: (file, old, new, lost test ids, words in the explanation)
     "exception at import": (
         "functions.py", "\nimport numpy as np\n",
         "\nimport numpy as np\nraise RuntimeError('oops')\n",
-        {"f3_y1", "f3_y2", "f3_large"}, "RuntimeError: oops"),
+        {"f3_y1", "f3_y2"}, "RuntimeError: oops"),
     "process exits at import": (
         "train.py", "\nimport numpy as np\n", "\nimport os\nimport numpy as np\nos._exit(3)\n",
         {"training_step_loss", "training_step_grads"}, "did not finish"),
