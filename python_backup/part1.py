@@ -6,7 +6,7 @@
 # and evaluates it once on the test set. It runs top to bottom in Google Colab and in a
 # local Jupyter; it uses a GPU when there is one, but is tuned to finish on a 2-core CPU:
 #
-# | `SETTING` | epochs | target | measured on a 2-core CPU (BENCHMARKS.md) |
+# | `SETTING` | epochs | target | measured on a 2-core CPU |
 # | --- | --- | --- | --- |
 # | `"full"` (default) | 18 | >= 93% test accuracy within 10 min | 93.59% after 7.3 min of training |
 # | `"light"` | 9 | >= 92% test accuracy within 5 min | 92.86% after 4.0 min |
@@ -49,7 +49,7 @@ IN_NOTEBOOK = "ipykernel" in sys.modules
 # ## Parameters
 #
 # Edit the cell below, or set the environment variables it reads (that is how the tests
-# and `make homework` run it: e.g. `HW4_SMOKE=1 HW4_DATA=/tmp/fake python python_backup/part1.py`).
+# run it: e.g. `HW4_SMOKE=1 HW4_DATA=/tmp/fake python python_backup/part1.py`).
 # The cell is tagged `parameters`, so papermill-style tools can also inject a cell after it.
 #
 # * `SETTING`: `"full"` (the best model within 10 CPU minutes) or `"light"` (within 5).
@@ -58,7 +58,7 @@ IN_NOTEBOOK = "ipykernel" in sys.modules
 # * `DATA_ROOT`: the torchvision root that holds (or receives) `FashionMNIST/raw/`.
 # * `BF16`: run convolutions in bfloat16 (autocast). `"auto"` turns it on where the
 #   hardware computes bfloat16 natively (CPUs with AVX-512 BF16 or AMX, GPUs from Ampere on):
-#   about 1.7x faster training on this course's 2-core CPU (BENCHMARKS.md), same accuracy.
+#   about 1.7x faster training on this course's 2-core CPU, same accuracy.
 
 # %% tags=["parameters"]
 SETTING = os.environ.get("HW4_PART1_SETTING", "full")  # "full" or "light"
@@ -73,8 +73,8 @@ SEED = int(os.environ.get("HW4_SEED", "0"))
 BF16 = os.environ.get("HW4_PART1_BF16", "auto")  # "auto": where the hardware has it; "on"; "off"
 
 # %%
-# BEGIN SOLUTION
-# Hyperparameters of the two settings (tuned on the validation split, see BENCHMARKS.md).
+# BEGIN SOLUTION: a dict with the settings "full" and "light", each a dict with at least epochs, batch_size and lr
+# Hyperparameters of the two settings (tuned on the validation split).
 SETTINGS = {
     "full": dict(epochs=18, batch_size=256, lr=0.1, weight_decay=5e-4, label_smoothing=0.1),
     "light": dict(epochs=9, batch_size=256, lr=0.1, weight_decay=5e-4, label_smoothing=0.1),
@@ -298,7 +298,7 @@ class FashionCNN(nn.Module):
 
     def __init__(self, widths=(32, 64, 128), num_classes=10, dropout=0.2):
         super().__init__()
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION: define the layers described in the docstring
         c1, c2, c3 = widths
         self.features = nn.Sequential(
             *self.conv_bn_relu(1, c1), nn.MaxPool2d(2),
@@ -320,7 +320,7 @@ class FashionCNN(nn.Module):
         ]
 
     def forward(self, x):
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION: the forward pass, returning the (N, num_classes) scores
         return self.classifier(self.features(x))
         # END SOLUTION
 
@@ -354,7 +354,7 @@ model = model.to(DEVICE, memory_format=torch.channels_last)
 #   they accumulate into, BatchNorm statistics and the optimizer stay float32.
 
 # %%
-# BEGIN SOLUTION
+# BEGIN SOLUTION: the optimizer, its learning-rate schedule and the loss (criterion)
 optimizer = torch.optim.SGD(model.parameters(), lr=HP["lr"], momentum=0.9, nesterov=True,
                             weight_decay=HP["weight_decay"])
 steps_per_epoch = math.ceil(len(X_train) / HP["batch_size"])
@@ -378,7 +378,7 @@ def train_one_epoch(model, X, y, generator, history, progress):
     model.train()
     total_loss, correct = 0.0, 0
     for images, labels in batches(X, y, HP["batch_size"], generator, train=True):
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION: one optimization step on (images, labels) that sets scores and loss
         optimizer.zero_grad(set_to_none=True)
         with autocast():
             scores = model(images)

@@ -240,15 +240,16 @@ def to_rgb_image(image):
 # %%
 IMAGE_SIZE = 224  # the input resolution EfficientNet-Lite0 was trained at
 PREPROCESSING = "(describe your preprocessing here)"  # written to predictions.json
-# BEGIN SOLUTION
+# BEGIN SOLUTION: your preprocessing in words, written to predictions.json
 PREPROCESSING = ("resize shorter side to 224 (bicubic), center crop 224x224, "
                  "scale to [-1, 1]: x / 127.5 - 1")
 # END SOLUTION
 
 
 def preprocess(img):
-    """RGB PIL image of any size -> float32 tensor (3, 224, 224) with values in [-1, 1]."""
-    # BEGIN SOLUTION
+    """RGB PIL image of any size -> float32 tensor (3, 224, 224), prepared the way the
+    network's training images were (the question above)."""
+    # BEGIN SOLUTION: turn the image into the input the network expects
     img = TF.resize(img, IMAGE_SIZE, interpolation=InterpolationMode.BICUBIC)
     img = TF.center_crop(img, IMAGE_SIZE)
     x = TF.pil_to_tensor(img).float()  # (3, 224, 224), values 0..255
@@ -348,7 +349,7 @@ def predict(image, k=5, model=None):
         raise ValueError(f"k must be an integer in 1..{len(idx2label)}, got {k!r}")
     img = to_rgb_image(image)
     model = model if model is not None else default_model()
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION: preprocess, a batch of one, network, softmax, the k most likely classes
     x = model.preprocess(img).unsqueeze(0).to(model.device)  # (1, 3, 224, 224)
     probs = torch.softmax(model.net(x), dim=1)[0]  # (1000,)
     top = torch.topk(probs, k)
@@ -460,7 +461,7 @@ print("find_label('cat')   ->", find_label("cat"))
 # number of photos whose top-1 class is correct.
 
 # %% tags=["demo"]
-# BEGIN SOLUTION
+# BEGIN SOLUTION: score candidate preprocessings on photos whose classes you know
 import matplotlib.cbook
 import skimage.data
 
@@ -525,9 +526,7 @@ for mean_log_p, hits, geometry, normalization in sorted(scores, reverse=True):
 # `"/content/my_photo.jpg"` works, as does a PIL image or a numpy array.
 
 # %% tags=["demo"]
-IMG1 = None  # a photo the model gets right
-IMG2 = None  # an image the model gets wrong
-# BEGIN SOLUTION
+# BEGIN SOLUTION: IMG1, a photo the model gets right, and IMG2, an image it gets wrong
 IMG1 = "skimage:chelsea"  # Chelsea the cat (scikit-image sample photo)
 IMG2 = "skimage:horse"  # a black horse silhouette (scikit-image sample image)
 # END SOLUTION

@@ -1,6 +1,6 @@
 """Write a small, learnable fake CIFAR-10 in the official python-pickle layout.
 
-Used by the tests and by ``make homework SMOKE=1``: the files look exactly like the real
+Used by the tests and by the smoke runs: the files look exactly like the real
 download (``cifar-10-batches-py/data_batch_1..5``, ``test_batch``, ``batches.meta``;
 optionally ``cifar-10-python.tar.gz``), but every image is a class-dependent colour
 pattern plus noise, so a short training run beats chance.

@@ -34,11 +34,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import starter_checks
 from homework import BACKPROP_SCRIPTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +49,7 @@ STAMP = ".hw4-starter"  # marks a folder this script wrote (so --out may replace
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 HP_BEGIN, HP_END = "# BEGIN HYPERPARAMETERS", "# END HYPERPARAMETERS"
+STAFF_BEGIN, STAFF_END = "# BEGIN STAFF ONLY", "# END STAFF ONLY"
 HOMEWORK_HYPERPARAMETERS = {  # the weak defaults the homework hands out (train.py main)
     "num_train": "20000",
     "hidden_dim": "16",
@@ -223,21 +226,75 @@ def compiles(source):
     return True
 
 
-def notebook_code_stub(region):
-    return [f"{region.indent}# TODO: {stub_message(region)}\n"]
+def assigned_names(region):
+    """Names a module-level region binds by assignment, def or class, in order (imports
+    and loop variables do not count: they are not what the student is asked to define)."""
+    try:
+        tree = ast.parse(textwrap.dedent("".join(region.lines)))
+    except SyntaxError:
+        return []
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return list(dict.fromkeys(names))
 
 
-def strip_code_cell(source, path):
+def notebook_code_stub(region, used, defaults):
+    """
+    The stub of a notebook code region: a `# TODO` naming what to write, and a
+    NotImplementedError naming it wherever the notebook would otherwise fail later with an
+    obscure error (in a function; at module level when the region defines names that the
+    code around the regions uses and that have no default before the region).
+    used: identifiers of the notebook's code outside its regions; defaults: names assigned
+    earlier in the region's cell.
+    """
+    what = region.hint or "write this part"
+    if region.owner != "<module>":
+        return [f"{region.indent}# TODO: {region.owner}: {what}\n",
+                f"{region.indent}raise NotImplementedError({json.dumps(stub_message(region))})\n"]
+    names = [name for name in assigned_names(region) if name in used]
+    if not names:
+        return [f"{region.indent}# TODO: {what}\n"]
+    listed = ", ".join(names)
+    if all(name in defaults for name in names):
+        return [f"{region.indent}# TODO: set {listed} ({what})\n"]
+    message = json.dumps(f"{listed}: not defined yet ({what})")
+    return [f"{region.indent}# TODO: define {listed} ({what})\n",
+            f"{region.indent}raise NotImplementedError({message})\n"]
+
+
+def identifiers(source):
+    """The names in Python `source`, outside strings and comments."""
+    return {token for token in starter_checks.TOKEN_RE.findall(source)
+            if re.fullmatch(r"[A-Za-z_]\w*", token)}
+
+
+def earlier_assignments(lines, region):
+    """Names assigned at the start of a line before `region` in its cell (defaults)."""
+    return {match.group(1) for line in lines[:region.start - 1]
+            for match in [re.match(r"([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)", line)] if match}
+
+
+def strip_code_cell(source, path, used=frozenset()):
+    """The starter version of a code cell's source, and its Regions (see notebook_code_stub;
+    `used`: identifiers of the notebook's code outside its regions)."""
     lines = source.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     regions = find_regions(lines, path)
     if not regions:
         return source, []
-    out = replace_regions(lines, regions, notebook_code_stub)
-    if not compiles("".join(out)):  # a block left empty: add `pass` after each stub
-        out = replace_regions(lines, regions, lambda r: notebook_code_stub(r) +
-                              [f"{r.indent}pass\n"])
+
+    def stub(region):
+        return notebook_code_stub(region, used, earlier_assignments(lines, region))
+
+    out = replace_regions(lines, regions, stub)
+    if not compiles("".join(out)):  # a block left with only a comment: add `pass`
+        out = replace_regions(lines, regions, lambda r: stub(r) + [f"{r.indent}pass\n"])
     return "".join(out).rstrip("\n"), regions
 
 
@@ -274,13 +331,15 @@ def strip_notebook(text, path):
     import nbformat
 
     nb = nbformat.reads(text, as_version=4)
+    used = identifiers("\n".join("\n".join(outside_regions(cell.source.splitlines()))
+                                  for cell in nb.cells if cell.cell_type == "code"))
     regions = []
     for number, cell in enumerate(nb.cells, start=1):
         where = f"{path} cell {number}"
         for key in NOTEBOOK_RUN_METADATA:
             cell.metadata.pop(key, None)
         if cell.cell_type == "code":
-            cell.source, found = strip_code_cell(cell.source, where)
+            cell.source, found = strip_code_cell(cell.source, where, used)
             cell.outputs = []
             cell.execution_count = None
         elif cell.cell_type == "markdown":
@@ -352,12 +411,29 @@ def shipped_files(root):
     return sorted(found)
 
 
+def drop_staff_blocks(text, path):
+    """`text` without its `# BEGIN STAFF ONLY` ... `# END STAFF ONLY` blocks (markers too):
+    lines the reference needs that would only confuse a student (e.g. staff/ on sys.path)."""
+    lines = text.splitlines(keepends=True)
+    blocks = find_regions(lines, path, STAFF_BEGIN, STAFF_END)
+    return "".join(replace_regions(lines, blocks, lambda block: [])) if blocks else text
+
+
+def copy_staff_file(source, target):
+    """Copy a staff/ file into the kit, its usage lines pointing at where it now lives
+    (`python staff/x.py` -> `python tools/x.py`)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = source.read_text(encoding="utf-8")
+    shipped_as = f"{target.parent.name}/{target.name}"
+    target.write_text(text.replace(f"staff/{source.name}", shipped_as), encoding="utf-8")
+    shutil.copymode(source, target)
+
+
 def copy_helpers(root, out):
     """The helper modules the student tests import (e.g. the fake CIFAR-10 writer)."""
     for source, target in STUDENT_HELPERS.items():
         if (root / source).is_file():
-            (out / target).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(root / source, out / target)
+            copy_staff_file(root / source, out / target)
 
 
 def transform(relative, data, regions, strip=True):
@@ -366,11 +442,11 @@ def transform(relative, data, regions, strip=True):
     strip=False keeps the solutions (a reference copy laid out like the starter).
     """
     if relative.endswith(".py"):
-        text = data.decode("utf-8")
+        text = drop_staff_blocks(data.decode("utf-8"), relative)
         if relative.startswith("tests/"):
             return drop_unshipped(text, relative).encode()
         if not strip:
-            return data
+            return text.encode()
         text, found = strip_python(text, relative)
         regions.extend(found)
         return text.encode()
@@ -397,9 +473,8 @@ def write_extras(root, out):
     templates = STAFF_DIR / "starter_files"
     shutil.copyfile(templates / "README.md", out / "README.md")
     shutil.copyfile(templates / "Makefile", out / "Makefile")
-    (out / "tools").mkdir()
     for name in STUDENT_TOOLS:
-        shutil.copyfile(STAFF_DIR / name, out / "tools" / name)
+        copy_staff_file(STAFF_DIR / name, out / "tools" / name)
 
 
 def regenerate_backups(out):
@@ -479,35 +554,44 @@ def outside_regions(lines):
     return out
 
 
-def leak_candidates(regions, root, files):
-    """Region lines that are non-trivial and never appear outside a region in the reference."""
-    outside = set()
-    for relative in files:
-        if relative.endswith((".py", ".ipynb")):
-            outside.update(line.strip() for line in outside_regions(source_lines(root / relative)))
-    candidates = {}
-    for region in regions:
-        for line in region.lines:
-            key = line.strip()
-            if len(key) >= MIN_LEAK_CHARS and not TRIVIAL_RE.match(key) and key not in outside:
-                candidates.setdefault(key, f"{region.path}:{region.start} ({region.owner})")
-    return candidates
+def reference_outside_lines(root, regions):
+    """The lines of the reference files that have solution regions, outside those regions
+    (the code the starter hands out anyway)."""
+    paths = sorted({region.path.split(" cell ")[0] for region in regions})
+    return [line for path in paths if (root / path).is_file()
+            for line in outside_regions(source_lines(root / path))]
+
+
+def leak_candidates(regions, root, files=None):
+    """
+    Returns a tuple of dicts key -> "path:line (owner)" (see starter_checks.solution_keys):
+    - the non-trivial region lines, stripped
+    - the region formulas, normalized for whitespace and variable names
+    Lines that the reference has outside its regions do not count; tests and scripts do
+    not excuse a line (they are what the check searches). `files` is unused (kept for
+    callers of the old signature).
+    """
+    exact, formulas = starter_checks.solution_keys(
+        regions, reference_outside_lines(root, regions), MIN_LEAK_CHARS)
+    exact = {key: where for key, where in exact.items() if not TRIVIAL_RE.match(key)}
+    return exact, formulas
 
 
 def check_leaks(out, candidates):
+    """Problems: markers left in, solution lines or graded formulas anywhere in the kit, and
+    mentions of staff-only files or commands."""
     problems = []
     for path in sorted(out.rglob("*")):
-        if not path.is_file() or path.suffix not in (".py", ".ipynb", ".md", ".txt"):
-            continue
-        lines = source_lines(path)
-        relative = path.relative_to(out)
-        if relative.parts[0] != "tests" and any("BEGIN SOLUTION" in line for line in lines):
-            problems.append(f"{relative} still contains a BEGIN SOLUTION marker")
-        for line in lines:
-            key = line.strip()
-            if key in candidates:
-                problems.append(f"solution line from {candidates[key]} leaked into {relative}: "
-                                f"{key}")
+        if path.is_file() and path.suffix in (".py", ".ipynb", ".md", ".txt"):
+            relative = path.relative_to(out)
+            if relative.parts[0] != "tests" and any("BEGIN SOLUTION" in line
+                                                    for line in source_lines(path)):
+                problems.append(f"{relative} still contains a BEGIN SOLUTION marker")
+    exact, formulas = candidates
+    problems += [f"answer leaked: {p}" for p in starter_checks.solution_line_leaks(
+        out, exact, formulas)]
+    problems += [f"answer leaked: {p}" for p in starter_checks.formula_leaks(out)]
+    problems += [f"staff-only mention: {p}" for p in starter_checks.staff_mentions(out)]
     return problems
 
 

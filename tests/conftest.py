@@ -34,11 +34,13 @@ def rng():
     return np.random.default_rng(0)
 
 
+# BEGIN STAFF ONLY (make_starter drops this block from the student kit)
 # staff/ tools (check_submission, grade, make_starter, ...) are imported by the staff tests;
 # appended last so they can never shadow a student module.
 STAFF_DIR = ROOT / "staff"
 if str(STAFF_DIR) not in sys.path:
     sys.path.append(str(STAFF_DIR))
+# END STAFF ONLY
 
 
 def strip_solutions(source):

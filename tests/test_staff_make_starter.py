@@ -115,10 +115,12 @@ def test_notebook_regions_outputs_and_counts():
     nbformat.validate(nb)
     markdown, first, second = nb.cells
     assert "Because" not in markdown.source and "*Your answer here.*" in markdown.source
-    assert first.source == "x = 1\n# TODO: not implemented yet (write this part)\nprint(x)"
+    assert first.source == "x = 1\n# TODO: write this part\nprint(x)"  # y is never used
     assert first.outputs == [] and first.execution_count is None
     assert "execution" not in first.metadata and "widgets" not in nb.metadata
-    assert "    # TODO: f: not implemented yet (write this part)\n    pass" in second.source
+    assert second.source == ('def f(a):\n    # TODO: f: write this part\n'
+                             '    raise NotImplementedError("f: not implemented yet '
+                             '(write this part)")')
     assert all(ms.compiles(cell.source) for cell in (first, second))
     assert len(regions) == 3
 
@@ -209,13 +211,14 @@ def test_leak_check_finds_a_solution_line(tmp_path):
     nb = nbformat.read(out / "part1.ipynb", as_version=4)
     nb.cells.append(new_code_cell('def g(a):\n    return a * 2\nprint("done")'))
     nbformat.write(nb, out / "part1.ipynb")
-    candidates = ms.leak_candidates(regions, root, files)
-    problems = ms.check_leaks(out, candidates)
-    assert any("part1.ipynb cell 3" in p and "leaked into part1.ipynb" in p for p in problems)
-    assert any("Model.forward" in p and "neuralnet/train.py" in p for p in problems)
-    assert any("README.md" in p for p in problems)
-    assert "return result" not in candidates  # trivial lines are not counted
-    assert "return a * 2" in candidates
+    exact, formulas = ms.leak_candidates(regions, root, files)
+    problems = ms.check_leaks(out, (exact, formulas))
+    assert any(p.startswith("answer leaked: part1.ipynb cell 4:2: solution line from "
+                            "part1.ipynb cell 3:2 (f)") for p in problems)
+    assert any("neuralnet/train.py" in p and "(Model.forward)" in p for p in problems)
+    assert any("README.md:1: solution line from backprop/functions.py" in p for p in problems)
+    assert "return result" not in exact  # trivial lines are not counted
+    assert "return a * 2" in exact
 
 
 def test_file_check_finds_syntax_errors_and_outputs(tmp_path):
