@@ -1,81 +1,165 @@
-"""Task 3 check: compare the parameter gradients of LinearClassifier and TwoLayerNet with
-numeric ones.
+"""Task 3 check: LinearClassifier and TwoLayerNet against expected values and numeric
+gradients.
 
     python neuralnet/gradcheck_classifier.py
     cd neuralnet && python gradcheck_classifier.py        (same thing)
 
-Each model is built in float64 and checked on f = sum(scores * G) for a random upstream
-gradient G, so backward(G, cache) must equal the numeric gradient of f. Prints the max
-relative error of each parameter's gradient and exits with status 1 unless every error is
-below 1e-10.
+Each model is built as TwoLayerNet(D, C, H) (LinearClassifier(D, C)), given the weights of
+neuralnet-data.pkl through parameters() (whatever your keys: they are matched to W1, b1,
+W2, b2 by shape and order), and run on a batch X with an upstream gradient G. The scores
+of forward(X) and the gradients of backward(G, cache) must equal the expected values, and
+the gradients must equal numeric ones of f = sum(scores * G). The layers a model uses are
+checked first: a model cannot be right while its layers are wrong. Exits with status 1
+unless everything passed.
 """
 
 import sys
 
 import numpy as np
-from gradcheck_layers import numeric_gradient, run_checks, summarize
+from gradcheck_layers import CHECKS as LAYER_CHECKS
+from gradcheck_layers import (
+    CheckFailed,
+    call,
+    compare,
+    dtype_name,
+    function_problems,
+    gradient_problem,
+    load_data,
+    run_checks,
+    summarize,
+    unpack,
+)
 from linear_classifier import LinearClassifier
 from two_layer_net import TwoLayerNet
 
-TOLERANCE = 1e-10
-INPUT_DIM, NUM_CLASSES, HIDDEN_DIM, BATCH = 6, 4, 5, 4
-# The scores are piecewise linear in each single parameter, so a large step is exact and
-# keeps rounding errors small; MARGIN (min |hidden pre-activation|) keeps the steps of up
-# to 2 * STEP * (|x| + 1) from crossing a ReLU kink.
-STEP = 1e-2
-MARGIN = 0.3
+# The scores are piecewise linear in each single parameter and the data keeps every hidden
+# pre-activation at least 0.3 from 0, so a large step is exact up to rounding.
+MODEL_STEP = 1e-2
+MODELS = {  # name -> (class, constructor arguments from case["sizes"], layers it uses, params)
+    "LinearClassifier": (LinearClassifier, ("input_dim", "num_classes"),
+                         ("fc_forward", "fc_backward"), ("W", "b")),
+    "TwoLayerNet": (TwoLayerNet, ("input_dim", "num_classes", "hidden_dim"),
+                    ("fc_forward", "fc_backward", "relu_forward", "relu_backward"),
+                    ("W1", "b1", "W2", "b2")),
+}
 
 
-def model_gradients(model, X, rng):
+def require_passing(owner, functions, data, run_first):
+    """Raise CheckFailed naming the first of `functions` (layer or model names) whose
+    check fails on `data`: `owner` cannot be checked before it passes."""
+    checks = dict(LAYER_CHECKS, **{name: model_check(name) for name in MODELS})
+    for name in functions:
+        problems = function_problems(name, checks[name], data)
+        if problems:
+            detail = problems[0] if problems[0].startswith(name) else f"{name} {problems[0]}"
+            raise CheckFailed(f"{owner}: cannot be checked until {name} passes (run "
+                              f"{run_first}): {detail}")
+
+
+def match_parameters(owner, params, shapes):
     """
-    Returns [(parameter name, analytic, numeric)] for f = sum(model.forward(X)[0] * G).
+    Match the model's parameter keys to our names by shape, in order.
+
+    Inputs:
+    - params: what model.parameters() returned (dict key -> array, any keys)
+    - shapes: dict our name -> expected shape, in order (W1, b1, W2, b2)
+
+    Returns:
+    - mapping: dict our name -> the model's key
     """
-    scores, cache = model.forward(X)
-    upstream = rng.standard_normal(scores.shape)
-    grads = model.backward(upstream, cache)
-    if set(grads) != set(model.parameters()):
-        raise ValueError(f"backward returned keys {sorted(grads)}, "
-                         f"expected {sorted(model.parameters())}")
+    if not isinstance(params, dict):
+        raise CheckFailed(f"{owner}.parameters() must return a dict name -> array, "
+                          f"got {type(params).__name__}")
+    mapping = {}
+    for name, shape in shapes.items():
+        key = next((k for k, v in params.items() if k not in mapping.values()
+                    and isinstance(v, np.ndarray) and v.shape == shape), None)
+        if key is None:
+            found = ", ".join(f"{k}: {np.shape(v)}" for k, v in params.items()) or "nothing"
+            raise CheckFailed(f"{owner}.parameters() has no array of shape {shape} for "
+                              f"{name} (it has {found})")
+        mapping[name] = key
+    return mapping
+
+
+def build_with_weights(owner, cls, args, values):
+    """
+    cls(*args) with its parameters set in place to `values` (dict our name -> array).
+
+    Returns a tuple of:
+    - model
+    - mapping: dict our name -> the model's key
+    - kind: "float32" if the model keeps float32 parameters, else "float64"
+    """
+    model = call(f"{owner}({', '.join(map(str, args))})", cls, *args)
+    params = call(f"{owner}.parameters()", model.parameters)
+    mapping = match_parameters(owner, params, {name: v.shape for name, v in values.items()})
+    for name, key in mapping.items():
+        params[key][...] = values[name]
+    again = call(f"{owner}.parameters()", model.parameters)
+    for name, key in mapping.items():
+        if compare(key, values[name], again.get(key)) is not None:
+            raise CheckFailed(f"{owner}.parameters() must return the model's own arrays: "
+                              f"setting {key} through it did not change the model")
+    kinds = {dtype_name(params[key]) for key in mapping.values()}
+    return model, mapping, "float32" if "float32" in kinds else "float64"
+
+
+def label(name, mapping):
+    """Our name of a parameter, with the model's own key when that differs."""
+    return name if mapping[name] == name else f"{name} (your {mapping[name]!r})"
+
+
+def model_grads(owner, model, mapping, grad_scores, cache):
+    """backward(grad_scores, cache) as a dict our name -> gradient."""
+    grads = call(f"{owner}.backward", model.backward, grad_scores, cache)
+    if not isinstance(grads, dict) or set(grads) != set(model.parameters()):
+        keys = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
+        raise CheckFailed(f"{owner}.backward must return a dict with the keys of "
+                          f"parameters() {sorted(model.parameters())}, got {keys}")
+    return {name: grads[key] for name, key in mapping.items()}
+
+
+def check_model(owner, case):
+    """Values and numeric gradients of one case of data[owner] (a name of MODELS)."""
+    cls, arg_names, _, names = MODELS[owner]
+    inputs = case["inputs"]
+    model, mapping, kind = build_with_weights(
+        owner, cls, [case["sizes"][a] for a in arg_names], {n: inputs[n] for n in names})
+    X, upstream = inputs["X"].copy(), inputs["grad_scores"].copy()
+    scores, cache = unpack(f"{owner}.forward", call(f"{owner}.forward", model.forward, X),
+                           ("scores", "cache"))
+    problems = [compare("scores", case["outputs"]["scores"], scores, kind=kind)]
+    grads = model_grads(owner, model, mapping, upstream, cache)
+    problems += [compare(f"gradient of {label(name, mapping)}", case["outputs"][name],
+                         grads[name], len(X), kind=kind) for name in names]
+    if any(problems):
+        return problems, None
+    params = model.parameters()
 
     def f():
         return np.sum(model.forward(X)[0] * upstream)
 
-    return [(name, grads[name], numeric_gradient(f, param, h=STEP))
-            for name, param in model.parameters().items()]
+    errors = [gradient_problem(f"{owner} {name}", grads[name], f, params[key], MODEL_STEP,
+                               kind=kind) for name, key in mapping.items()]
+    return [problem for _, problem in errors], max(error for error, _ in errors)
 
 
-def check_linear(rng):
-    """Returns [(parameter name, analytic, numeric)] for a float64 LinearClassifier."""
-    model = LinearClassifier(INPUT_DIM, NUM_CLASSES, weight_scale=1.0, dtype=np.float64,
-                             seed=int(rng.integers(1 << 31)))
-    return model_gradients(model, rng.standard_normal((BATCH, INPUT_DIM)), rng)
-
-
-def check_two_layer_net(rng):
-    """
-    Returns [(parameter name, analytic, numeric)] for a float64 TwoLayerNet, on a batch whose
-    hidden pre-activations all lie at least MARGIN away from 0 (redrawn until they do).
-    """
-    model = TwoLayerNet(INPUT_DIM, NUM_CLASSES, HIDDEN_DIM, weight_scale=1.0,
-                        dtype=np.float64, seed=int(rng.integers(1 << 31)))
-    p = model.parameters()
-    p["b1"][...] = rng.standard_normal(HIDDEN_DIM)
-    p["b2"][...] = rng.standard_normal(NUM_CLASSES)
-    for _ in range(1000):
-        X = rng.standard_normal((BATCH, INPUT_DIM))
-        if np.max(np.abs(X)) < 5 and np.min(np.abs(X @ p["W1"] + p["b1"])) > MARGIN:
-            return model_gradients(model, X, rng)
-    raise RuntimeError("could not draw a batch away from the ReLU kinks")
-
-
-CHECKS = (
-    ("LinearClassifier", check_linear),
-    ("TwoLayerNet", check_two_layer_net),
-)
+def model_check(owner, data=None):
+    """The check of one case of MODELS[owner]; with `data`, the layers the model uses are
+    checked first (on data) and a failing layer is reported as the cause."""
+    def check(case):
+        if data is not None:
+            require_passing(owner, MODELS[owner][2], data, "gradcheck_layers.py")
+        return check_model(owner, case)
+    return check
 
 
 def main():
-    failed, count = run_checks("Task 3: gradient check of the classifiers", CHECKS, TOLERANCE)
+    data = load_data()
+    failed, count = run_checks(
+        "Task 3: the classifiers against neuralnet-data.pkl and numeric gradients",
+        [(owner, model_check(owner, data)) for owner in MODELS], data)
     return summarize("gradcheck_classifier", failed, count)
 
 

@@ -191,13 +191,14 @@ def entry_text(index):
     return "" if not index else " at [" + ", ".join(str(int(i)) for i in index) + "]"
 
 
-def compare(name, expected, got, n=None, hints=None):
+def compare(name, expected, got, n=None, hints=None, kind=None):
     """
     None if `got` equals `expected` (an array or a number), else one line: the first
     differing entry, expected vs got, and the likely mistake when diagnose() finds one.
+    `kind` ("float32" or "float64") picks the tolerance; default: got's dtype.
     """
     expected = np.asarray(expected, dtype=np.float64)
-    kind = dtype_name(got)
+    kind = kind or dtype_name(got)
     try:
         values = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
@@ -263,13 +264,16 @@ def rel_error(analytic, numeric):
     return float(np.max(np.abs(analytic - numeric) / denominator, initial=0.0))
 
 
-def gradient_problem(what, analytic, f, x, h=None, blame="forward and backward disagree"):
+def gradient_problem(what, analytic, f, x, h=None, blame="forward and backward disagree",
+                     kind=None):
     """
     Returns a tuple of:
     - error: max relative error of `analytic` against the numeric gradient of f() in x
-    - problem: a message if it is above the tolerance of analytic's dtype, else None
+    - problem: a message if it is above the tolerance of `kind` (default: the narrower of
+      analytic's and x's dtypes), else None
     """
-    kind = dtype_name(analytic)
+    kind = kind or ("float32" if "float32" in (dtype_name(analytic), dtype_name(x))
+                    else "float64")
     h = h or STEP[kind]
     with np.errstate(all="ignore"):
         error = rel_error(analytic, numeric_gradient(lambda: call(what, f), x, h))
@@ -485,7 +489,8 @@ def summarize(script, failed, count, what="cases"):
     if failed:
         print(f"{script}: FAIL ({', '.join(failed)})")
         return 1
-    print(f"{script}: PASS (all {count} {what})")
+    print(f"{script}: PASS (" + (f"all {count} {what}" if count > 1 else f"1 {what[:-1]}")
+          + ")")
     return 0
 
 
