@@ -32,17 +32,16 @@ from pathlib import Path
 import check_submission as checker
 import grading_tests
 import numpy as np
-from grade_notebooks import (  # noqa: F401 (the helpers are re-exported for the tests)
+from grade_notebooks import (  # noqa: F401 (accuracy_points is re-exported for the tests)
+    NEEDS_PERSON,
     PART1_ACCURACY_POINTS,
     PART1_RUN_POINTS,
     PART2_IMAGE_POINTS,
     PART2_PREDICTION_POINTS,
     accuracy_points,
-    count_images,
-    count_predictions,
     grade_part1,
     grade_part2,
-    reported_accuracy,
+    needs_person,
     result,
 )
 
@@ -336,11 +335,13 @@ def grade(submission, reference_root=ROOT, limits=None):
     score = round(sum(entry["score"] for entry in entries), 2)
     total = max_points()
     summary = f"score {score:g} / {total:g}"
+    flagged = needs_person(entries)  # notebooks a person should look at
     return {
         "score": score,
         "max_score": total,
+        "needs_person": flagged,
         "execution_time": round(time.time() - start, 1),
-        "output": "\n".join([summary, *notes]),
+        "output": "\n".join([summary, *notes, *(NEEDS_PERSON + item for item in flagged)]),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": entries,

@@ -1,18 +1,78 @@
 """Grading of the notebooks (part1.ipynb, part2.ipynb) from their saved outputs.
 
-Notebooks are never executed: their saved outputs are read.
+Notebooks are never executed. Their points require a notebook that was really run:
+- the starter's code cells, matched by cell id, are all present, and those that ran were run
+  in order (execution counts increasing down the starter's cells);
+- the test accuracy is the one printed by the evaluation cell, after every cell above it ran;
+- the two images are drawn by the display cells, as real PNG images of at least
+  MIN_IMAGE_SIDE pixels a side, and the predictions are printed by the same cells.
+A notebook that fails the first rule scores 0 on its tests and its entries start with
+NEEDS_PERSON, as do entries with a self-contradicting output; `needs_person(entries)` lists
+them for results.json.
+
+Student text is read in linear time: each output is cut to MAX_OUTPUT_CHARS_READ characters,
+a cell to MAX_LINES lines of at most MAX_LINE_CHARS characters, before any pattern sees it, and
+the patterns have no nested or adjacent unbounded repeats.
 """
 
+import base64
+import binascii
+import json
 import re
-
-import check_submission as checker
+import struct
+import zlib
+from dataclasses import dataclass
 
 PART1_RUN_POINTS = 15
 PART1_ACCURACY_POINTS = 10
 PART1_FULL_ACCURACY, PART1_MIN_ACCURACY = 0.85, 0.70
 PART2_IMAGE_POINTS = 5
 PART2_PREDICTION_POINTS = 5
-MAX_OUTPUT_CHARS = 2000
+MAX_OUTPUT_CHARS = 2000  # of a results.json entry's output
+
+NEEDS_PERSON = "NEEDS A PERSON: "
+MAX_NOTEBOOK_CHARS = 64 * 2**20
+MAX_JSON_DEPTH = 64  # real notebooks nest about 8 levels deep
+MAX_OUTPUT_CHARS_READ = 2**20
+MAX_LINES = 2000  # per cell
+MAX_LINE_CHARS = 300
+MAX_IMAGE_CHARS = 16 * 2**20  # base64 characters of one image
+MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 64, 8192
+MAX_IMAGE_PIXEL_BYTES = 256 * 2**20  # decompressed size of one image's pixel rows
+
+EVALUATION_MARKER = 'print(f"TEST ACCURACY'  # in the source of part1's evaluation cell
+DISPLAY_MARKER = "show_prediction(IMG"  # in the source of part2's display cells
+SOLUTION_MARKER = "BEGIN SOLUTION"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What the reference notebook fixes about a submitted one (cell ids; see reference_spec)."""
+
+    name: str
+    cells: tuple  # the starter's non-empty code cells, in order
+    with_outputs: tuple  # those that show outputs in every run (no solution region in them)
+    key_cells: tuple  # part1: the evaluation cell; part2: the two display cells
+
+
+PART1 = Spec(
+    "part1.ipynb",
+    cells=("620d6027", "6876ff07", "a4584ae5", "5f5739ee", "026f0f87", "90317748", "1ee7df23",
+           "64fa02e9", "a498268f", "0d46fe9b", "0ccd78b8", "71baed09", "6c439f9a", "e9d6bc15",
+           "52b83841", "8fb4e91b", "a752862b"),
+    with_outputs=("026f0f87", "90317748", "a498268f", "71baed09", "6c439f9a", "e9d6bc15",
+                  "52b83841", "8fb4e91b", "a752862b"),
+    key_cells=("e9d6bc15",),
+)
+PART2 = Spec(
+    "part2.ipynb",
+    cells=("57bfcc7b", "157f1888", "eb6e8591", "1c199548", "9bf604d2", "43e16553", "a6923a7d",
+           "4070b260", "56f01629", "5f259c8b", "451d8aa9", "e0c2db3f", "395e4f08", "dad55ca6",
+           "49273b2c"),
+    with_outputs=("5f259c8b", "395e4f08", "dad55ca6", "49273b2c"),
+    key_cells=("395e4f08", "dad55ca6"),
+)
+SPECS = {spec.name: spec for spec in (PART1, PART2)}
 
 
 def result(name, score, max_score, output):
@@ -28,48 +88,258 @@ def result(name, score, max_score, output):
     }
 
 
+def needs_person(entries):
+    """'name: reason' of each entry a person should look at (its output starts NEEDS_PERSON)."""
+    return [f"{entry['name']}: {entry['output'][len(NEEDS_PERSON):]}" for entry in entries
+            if entry["output"].startswith(NEEDS_PERSON)]
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def json_depth(data):
+    """Nesting depth of parsed JSON (a scalar: 0), without recursion."""
+    depth, stack = 0, [(data, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            depth = max(depth, level)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children
+                         if isinstance(child, (dict, list)))
+    return depth
+
+
+def read_notebook(text, name):
+    """
+    Parse and validate a notebook (nbformat 4), with caps on size and nesting.
+
+    Returns a tuple of:
+    - nb: the notebook as a dict (None if it could not be read)
+    - problem: why it is invalid, or None
+    """
+    import nbformat  # imported here: the submission checker needs it only for notebooks
+
+    if len(text) > MAX_NOTEBOOK_CHARS:
+        return None, f"{name} is {len(text)} characters long; at most {MAX_NOTEBOOK_CHARS}"
+    try:
+        depth = json_depth(json.loads(text))
+    except RecursionError:
+        depth = MAX_JSON_DEPTH + 1
+    except (ValueError, MemoryError) as err:  # json.JSONDecodeError is a ValueError
+        return None, f"{name} is not a readable notebook: {str(err)[:200]}"
+    if depth > MAX_JSON_DEPTH:
+        return None, (f"{name} is not a readable notebook: its JSON is nested more than "
+                      f"{MAX_JSON_DEPTH} levels deep")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as err:  # nbformat raises many types for malformed JSON/schema
+        return None, f"{name} is not a readable notebook: {str(err).splitlines()[0][:200]}"
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as err:
+        return nb, f"{name} is not a valid notebook: {str(err).splitlines()[0][:200]}"
+    return nb, None
+
+
 def load_notebook(path, name, missing_reason=None):
-    """Parse a notebook; on failure, returns (None, problem)."""
+    """Parse a notebook file; on failure, returns (None, problem)."""
     if path is None:
         return None, missing_reason or f"{name} is missing from the submission"
-    nb, problem = checker.read_notebook(path.read_text(encoding="utf-8", errors="replace"), name)
+    nb, problem = read_notebook(path.read_text(encoding="utf-8", errors="replace"), name)
     if nb is None:
         return None, problem
     return nb, None
 
 
-def output_texts(nb):
-    """The text each code cell's outputs show, in order (streams and results)."""
-    return [cell_texts(cell) for cell in checker.code_cells(nb)]
+def code_cells(nb):
+    """The code cells of a notebook whose source is not empty."""
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    return [cell for cell in (cells if isinstance(cells, list) else [])
+            if isinstance(cell, dict) and cell.get("cell_type") == "code"
+            and "".join(as_text(cell.get("source"))).strip()]
 
 
-def run_fraction(nb):
-    """Fraction of non-empty code cells that ran without an error output."""
-    cells = checker.code_cells(nb)
-    if not cells or not any(cell.get("outputs") for cell in cells):
-        return 0.0
-    ran = sum(1 for cell in cells if cell.get("execution_count") is not None
-              and not any(o.get("output_type") == "error" for o in cell.get("outputs", [])))
-    return ran / len(cells)
+def as_text(value):
+    """A notebook string field (a string or a list of strings) as one string; '' otherwise."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(part for part in value if isinstance(part, str))
+    return ""
 
 
-# "Test accuracy: 0.9123", "TEST ACCURACY = 91.2%", "test acc 0.91" (not "per-class test
-# accuracy: {...}"): the number must follow the words directly.
-ACCURACY_RE = re.compile(r"test[\s_-]*acc(?:uracy)?\s*(?:[:=]|is|of)?\s*(\d+(?:\.\d+)?)\s*(%?)",
-                         re.IGNORECASE)
+def outputs_of(cell):
+    outputs = cell.get("outputs")
+    return [out for out in outputs if isinstance(out, dict)] if isinstance(outputs, list) else []
 
 
-def reported_accuracy(nb):
-    """The last test accuracy the notebook's outputs report, as a fraction, or None."""
-    value = None
-    for text in output_texts(nb):
-        for match in ACCURACY_RE.finditer(text):
-            number = float(match.group(1))
-            if match.group(2) or number > 1:
-                number /= 100
-            if 0 <= number <= 1:
-                value = number
-    return value
+def run_count(cell):
+    """The cell's execution count (In [n]), or None if it did not run."""
+    count = cell.get("execution_count")
+    return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else None
+
+
+def has_error(cell):
+    return any(out.get("output_type") == "error" for out in outputs_of(cell))
+
+
+def output_text(output):
+    """The text an output shows (a stream, or a result's text/plain), capped."""
+    if output.get("output_type") == "stream":
+        text = output.get("text")
+    elif output.get("output_type") in ("execute_result", "display_data"):
+        data = output.get("data")
+        text = data.get("text/plain") if isinstance(data, dict) else None
+    else:
+        return ""
+    if isinstance(text, list):
+        text = "".join(part for part in text[:MAX_LINES] if isinstance(part, str))
+    return text[:MAX_OUTPUT_CHARS_READ] if isinstance(text, str) else ""
+
+
+def cell_lines(cell):
+    """The lines a cell's outputs show: at most MAX_LINES, each cut to MAX_LINE_CHARS."""
+    lines = []
+    for output in outputs_of(cell):
+        for line in output_text(output).splitlines():
+            if len(lines) == MAX_LINES:
+                return lines
+            lines.append(line[:MAX_LINE_CHARS])
+    return lines
+
+
+# ----------------------------------------------------------------------------- structure
+
+
+def reference_spec(nb, name):
+    """The Spec of a reference notebook (the constants PART1/PART2 are checked against it)."""
+    cells = [cell for cell in code_cells(nb) if isinstance(cell.get("id"), str)]
+    with_outputs = [cell["id"] for cell in cells
+                    if outputs_of(cell) and SOLUTION_MARKER not in as_text(cell.get("source"))]
+    marker = EVALUATION_MARKER if name == "part1.ipynb" else DISPLAY_MARKER
+    key_cells = [cell["id"] for cell in cells if marker in as_text(cell.get("source"))]
+    return Spec(name, tuple(cell["id"] for cell in cells), tuple(with_outputs), tuple(key_cells))
+
+
+def starter_cells(nb, spec):
+    """dict cell id -> the notebook's code cell with that id, for the spec's cells found."""
+    found = {}
+    for cell in code_cells(nb):
+        if cell.get("id") in spec.cells:
+            found.setdefault(cell["id"], cell)
+    return found
+
+
+def where(spec, cell_id):
+    """How messages name a starter cell: its number among the starter's code cells."""
+    return f"code cell {spec.cells.index(cell_id) + 1} (id {cell_id})"
+
+
+def structure_problem(nb, spec):
+    """Why the notebook is not the starter's, run in order; None when it is."""
+    found = starter_cells(nb, spec)
+    missing = [cell_id for cell_id in spec.cells if cell_id not in found]
+    if missing:
+        shown = ", ".join(missing[:4]) + (", ..." if len(missing) > 4 else "")
+        return (f"{len(missing)} of the starter's {len(spec.cells)} code cells are missing "
+                f"(cell ids {shown}): cells are matched by their id, so fill in the starter "
+                "notebook itself rather than a new one")
+    last = None
+    for cell_id in spec.cells:
+        count = run_count(found[cell_id])
+        if count is None:
+            continue
+        if last is not None and count <= last[1]:
+            return (f"the cells were not run in order: {where(spec, cell_id)} shows In [{count}] "
+                    f"after {where(spec, last[0])} with In [{last[1]}]; restart the kernel, run "
+                    "all cells and save")
+        last = (cell_id, count)
+    return None
+
+
+def not_run_before(found, spec, cell_id):
+    """Starter cells up to and including `cell_id` that did not run."""
+    upto = spec.cells[:spec.cells.index(cell_id) + 1]
+    return [other for other in upto if run_count(found[other]) is None]
+
+
+def ran_cleanly(cell, needs_outputs):
+    return run_count(cell) is not None and not has_error(cell) and \
+        (bool(outputs_of(cell)) or not needs_outputs)
+
+
+def trouble_list(spec, cell_ids):
+    shown = ", ".join(where(spec, cell_id) for cell_id in cell_ids[:3])
+    return shown + (f" and {len(cell_ids) - 3} more" if len(cell_ids) > 3 else "")
+
+
+# ----------------------------------------------------------------------------- part1
+
+
+# "TEST ACCURACY: 0.9123 (9123/10000)", "test accuracy = 91.2%", "test_acc 0.91" (not
+# "per-class test accuracy: {...}"): the number must follow the words directly.
+ACCURACY_RE = re.compile(
+    r"test[ _-]?acc(?:uracy)?\s*(?:(?:[:=]|is|of)\s*)?(\d{1,3}(?:\.\d{1,12})?)(\s*%)?",
+    re.IGNORECASE)
+COUNTS_RE = re.compile(r"\((\d{1,9})/(\d{1,9})\)")  # "(9123/10000)"
+ACCURACY_TOLERANCE = 1e-4  # the evaluation cell prints 4 decimals
+
+
+def accuracies(line):
+    """The test accuracies a line reports, as fractions in [0, 1]."""
+    values = []
+    for match in ACCURACY_RE.finditer(line):
+        number = float(match.group(1))
+        if match.group(2) or number > 1:
+            number /= 100
+        if 0 <= number <= 1:
+            values.append(number)
+    return values
+
+
+def reported_accuracy(cell):
+    """(accuracy, line) of the first test-accuracy line a cell's outputs show, or (None, None)."""
+    for line in cell_lines(cell):
+        values = accuracies(line)
+        if values:
+            return values[0], line
+    return None, None
+
+
+def accuracy_contradiction(found, value, line):
+    """Why the evaluation cell's accuracy contradicts itself or another cell, or None."""
+    counts = COUNTS_RE.search(line)
+    if counts and int(counts.group(2)) > 0:
+        right, total = int(counts.group(1)), int(counts.group(2))
+        if abs(right / total - value) > ACCURACY_TOLERANCE:
+            return (f"the evaluation cell prints test accuracy {value:.4f} but {right}/{total} "
+                    "images right")
+    for cell_id, cell in found.items():
+        for other in (v for other_line in cell_lines(cell) for v in accuracies(other_line)):
+            if abs(other - value) > ACCURACY_TOLERANCE:
+                return (f"{where(PART1, cell_id)} reports test accuracy {other:.4f} but the "
+                        f"evaluation cell printed {value:.4f}")
+    return None
+
+
+def evaluated_accuracy(found):
+    """(accuracy or None, explanation) from part1's evaluation cell."""
+    cell_id = PART1.key_cells[0]
+    place = f"the evaluation cell, {where(PART1, cell_id)}"
+    not_run = not_run_before(found, PART1, cell_id)
+    if not_run:
+        return None, (f"{trouble_list(PART1, not_run)} did not run, so {place} reports no test "
+                      "accuracy of a trained model: run all cells and save")
+    if has_error(found[cell_id]):
+        return None, f"{place} ended with an error"
+    value, line = reported_accuracy(found[cell_id])
+    if value is None:
+        return None, f"{place} printed no 'TEST ACCURACY: ...' line"
+    contradiction = accuracy_contradiction(found, value, line)
+    if contradiction:
+        return None, NEEDS_PERSON + contradiction
+    return value, f"{place} reports test accuracy {value:.2%}"
 
 
 def accuracy_points(accuracy):
@@ -80,67 +350,223 @@ def accuracy_points(accuracy):
     return PART1_ACCURACY_POINTS * min(1.0, fraction)
 
 
-def grade_part1(path, missing_reason=None):
-    nb, problem = load_notebook(path, "part1.ipynb", missing_reason)
+def run_check(found, spec):
+    """(fraction of the starter's code cells that ran cleanly, explanation)."""
+    if not any(outputs_of(cell) for cell in found.values()):
+        return 0.0, "no outputs: run all cells and save before submitting"
+    troubles = [cell_id for cell_id in spec.cells
+                if not ran_cleanly(found[cell_id], cell_id in spec.with_outputs)]
+    total = len(spec.cells)
+    text = f"{total - len(troubles)} of the starter's {total} code cells ran without an error"
+    if troubles:
+        text += f"; not run, failed or without their outputs: {trouble_list(spec, troubles)}"
+    return 1 - len(troubles) / total, text
+
+
+def part1_entries(nb, problem):
+    """results.json entries of part1 (nb None: both 0 with `problem`)."""
     run_name = "part1.ipynb: ran, with outputs"
     acc_name = "part1.ipynb: reported test accuracy (full at >= 85%, partial above 70%)"
-    if nb is None:
+    if nb is not None:
+        structure = structure_problem(nb, PART1)
+        problem = structure and NEEDS_PERSON + structure
+    if nb is None or problem:
         return [result(run_name, 0, PART1_RUN_POINTS, problem),
                 result(acc_name, 0, PART1_ACCURACY_POINTS, problem)]
-    fraction = run_fraction(nb)
-    run_text = ("no outputs: run all cells and save before submitting" if fraction == 0 else
-                f"{fraction:.0%} of the code cells ran without an error")
-    accuracy = reported_accuracy(nb)
-    acc_text = ("no 'test accuracy: ...' line found in the outputs" if accuracy is None else
-                f"reported test accuracy {accuracy:.2%}")
+    found = starter_cells(nb, PART1)
+    fraction, run_text = run_check(found, PART1)
+    accuracy, acc_text = evaluated_accuracy(found)
     return [result(run_name, PART1_RUN_POINTS * fraction, PART1_RUN_POINTS, run_text),
             result(acc_name, accuracy_points(accuracy), PART1_ACCURACY_POINTS, acc_text)]
 
 
-# One predicted class per line: "tabby cat   81.23%", "  1. tabby: 0.812", "tabby - 81%".
-PREDICTION_LINE_RE = re.compile(
-    r"^\s*(?:\d+[.)]\s*)?[A-Za-z][\w ,'/.()-]*?\s*[:=-]?\s+"  # rank, label
-    r"(?:0?\.\d+|1\.0+|\d{1,3}(?:\.\d+)?\s*%)\s*$",  # probability or percentage
-    re.MULTILINE)
+def grade_part1(path, missing_reason=None):
+    return part1_entries(*load_notebook(path, "part1.ipynb", missing_reason))
 
 
-def cell_texts(cell):
-    """All text a code cell's outputs show, joined."""
-    texts = []
-    for output in cell.get("outputs", []):
-        if output.get("output_type") == "stream":
-            texts.append(output.get("text", ""))
-        elif output.get("output_type") in ("execute_result", "display_data"):
-            texts.append(output.get("data", {}).get("text/plain", ""))
-    return "\n".join("".join(t) if isinstance(t, list) else str(t) for t in texts)
+# ----------------------------------------------------------------------------- part2
 
 
-def count_images(nb):
-    """Image outputs (matplotlib figures, displayed pictures) of the code cells."""
-    return sum(1 for cell in checker.code_cells(nb) for output in cell.get("outputs", [])
-               if output.get("output_type") in ("display_data", "execute_result")
-               and any(key.startswith("image/") for key in output.get("data", {})))
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # color type -> samples per pixel
 
 
-def count_predictions(nb):
-    """Code cells whose outputs list predictions: at least 2 'label  probability' lines."""
-    return sum(1 for cell in checker.code_cells(nb)
-               if len(PREDICTION_LINE_RE.findall(cell_texts(cell))) >= 2)
+def png_chunks(data):
+    """(type, body) of each chunk of a PNG, up to IEND; raises ValueError on a broken one."""
+    chunks, pos = [], len(PNG_SIGNATURE)
+    while pos + 12 <= len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        end = pos + 8 + length
+        if end + 4 > len(data):
+            break
+        body = data[pos + 8:end]
+        if zlib.crc32(kind + body) != struct.unpack(">I", data[end:end + 4])[0]:
+            raise ValueError(f"its {kind!r} chunk fails its CRC check")
+        chunks.append((kind, body))
+        if kind == b"IEND":
+            return chunks
+        pos = end + 4
+    raise ValueError("it is truncated")
+
+
+def inflated_size(data, limit):
+    """Size of zlib `data` decompressed (at most limit + 1), or None if it is not valid zlib."""
+    inflater, size, pending = zlib.decompressobj(), 0, data
+    try:
+        while size <= limit:
+            out = inflater.decompress(pending, 2**20)
+            size += len(out)
+            pending = inflater.unconsumed_tail
+            if not pending and len(out) < 2**20:
+                break
+    except zlib.error:
+        return None
+    return size if inflater.eof or size > limit else None
+
+
+def png_problem(encoded):
+    """Why a notebook's base64 image/png is not a real picture of plausible size; None if it is."""
+    text = as_text(encoded)
+    if len(text) > MAX_IMAGE_CHARS:
+        return f"over {MAX_IMAGE_CHARS} base64 characters"
+    try:
+        data = base64.b64decode(text)
+        if not data.startswith(PNG_SIGNATURE):
+            return "not a PNG"
+        chunks = png_chunks(data)
+    except (binascii.Error, ValueError) as err:
+        return f"a broken PNG ({err})"
+    if chunks[0][0] != b"IHDR" or len(chunks[0][1]) != 13:
+        return "a PNG without its IHDR header"
+    width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
+    if min(width, height) < MIN_IMAGE_SIDE or max(width, height) > MAX_IMAGE_SIDE:
+        return (f"{width}x{height} pixels (a real figure has {MIN_IMAGE_SIDE} to "
+                f"{MAX_IMAGE_SIDE} pixels a side)")
+    if color not in PNG_SAMPLES or depth not in (1, 2, 4, 8, 16):
+        return f"a PNG of unknown color type {color} / bit depth {depth}"
+    expected = height * (1 + (width * PNG_SAMPLES[color] * depth + 7) // 8)
+    if expected > MAX_IMAGE_PIXEL_BYTES:
+        return f"{width}x{height} pixels, too large to check"
+    size = inflated_size(b"".join(body for kind, body in chunks if kind == b"IDAT"), expected)
+    if size is None or (size != expected and not interlace):
+        return f"a PNG whose pixel data does not fill its {width}x{height} pixels"
+    return None
+
+
+def cell_pngs(cell):
+    """The image/png data of a cell's displayed outputs."""
+    pngs = []
+    for output in outputs_of(cell):
+        data = output.get("data")
+        if output.get("output_type") in ("display_data", "execute_result") \
+                and isinstance(data, dict) and "image/png" in data:
+            pngs.append(data["image/png"])
+    return pngs
+
+
+LABEL_RE = re.compile(r"[A-Za-z][\w ,'/.()-]*")
+RANK_RE = re.compile(r"\d{1,3}[.)]")
+PROBABILITY_RE = re.compile(r"0?\.\d{1,12}|1\.0{1,12}")
+PERCENT_RE = re.compile(r"\d{1,3}(?:\.\d{1,12})?")
+
+
+def prediction(line):
+    """
+    (label, probability) of a line listing one predicted class, else None:
+    'tabby cat   81.23%', '  1. tabby: 0.812', 'tabby - 81 %'.
+    """
+    text = line.strip()
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1].rstrip()
+    parts = text.rsplit(None, 1)
+    if len(parts) != 2 or not (PERCENT_RE if percent else PROBABILITY_RE).fullmatch(parts[1]):
+        return None
+    label = parts[0]
+    rank = RANK_RE.match(label)
+    if rank:
+        label = label[rank.end():].lstrip()
+    if label[-1:] in (":", "=", "-"):
+        label = label[:-1].rstrip()
+    value = float(parts[1]) / (100 if percent else 1)
+    return (label, value) if LABEL_RE.fullmatch(label) and value <= 1 else None
+
+
+def count_predictions(cell):
+    """Lines of a cell's outputs that list a predicted class with its probability."""
+    return sum(1 for line in cell_lines(cell) if prediction(line))
+
+
+def display_check(found, cell_id):
+    """(shows a real image, prints >= 2 predictions, image note, prediction note) of a cell."""
+    cell, place = found[cell_id], where(PART2, cell_id)
+    not_run = not_run_before(found, PART2, cell_id)
+    if not_run:
+        note = f"{place}: {trouble_list(PART2, not_run)} did not run"
+        return False, False, note, note
+    if has_error(cell):
+        note = f"{place} ended with an error"
+        return False, False, note, note
+    predictions = count_predictions(cell)
+    prediction_note = f"{place} lists {predictions} predicted classes with probabilities"
+    pngs = cell_pngs(cell)
+    problems = [png_problem(png) for png in pngs[:4]]
+    if None in problems:
+        image_note = f"{place} shows an image"
+    elif problems:
+        image_note = NEEDS_PERSON + f"{place} shows an image that is {problems[0]}"
+    else:
+        image_note = f"{place} shows no image"
+    return None in problems, predictions >= 2, image_note, prediction_note
+
+
+def part2_entries(nb, problem):
+    """results.json entries of part2 (nb None: both 0 with `problem`)."""
+    img_name = "part2.ipynb: two images shown"
+    pred_name = "part2.ipynb: predictions shown for the images"
+    if nb is not None:
+        structure = structure_problem(nb, PART2)
+        problem = structure and NEEDS_PERSON + structure
+    if nb is None or problem:
+        return [result(img_name, 0, PART2_IMAGE_POINTS, problem),
+                result(pred_name, 0, PART2_PREDICTION_POINTS, problem)]
+    found = starter_cells(nb, PART2)
+    checks = [display_check(found, cell_id) for cell_id in PART2.key_cells]
+    images, predictions = sum(c[0] for c in checks), sum(c[1] for c in checks)
+    shares = len(PART2.key_cells)
+    image_text = f"{images} of the {shares} display cells show a real image: " + "; ".join(
+        c[2].removeprefix(NEEDS_PERSON) for c in checks)
+    if any(c[2].startswith(NEEDS_PERSON) for c in checks):
+        image_text = NEEDS_PERSON + image_text
+    return [
+        result(img_name, PART2_IMAGE_POINTS * images / shares, PART2_IMAGE_POINTS, image_text),
+        result(pred_name, PART2_PREDICTION_POINTS * predictions / shares,
+               PART2_PREDICTION_POINTS,
+               f"{predictions} of the {shares} display cells list 2 or more predicted classes "
+               "with probabilities: " + "; ".join(c[3] for c in checks)),
+    ]
 
 
 def grade_part2(path, missing_reason=None):
-    nb, problem = load_notebook(path, "part2.ipynb", missing_reason)
-    img_name = "part2.ipynb: two images shown"
-    pred_name = "part2.ipynb: predictions shown for the images"
-    if nb is None:
-        return [result(img_name, 0, PART2_IMAGE_POINTS, problem),
-                result(pred_name, 0, PART2_PREDICTION_POINTS, problem)]
-    images, predictions = count_images(nb), count_predictions(nb)
-    return [
-        result(img_name, PART2_IMAGE_POINTS * min(images, 2) / 2, PART2_IMAGE_POINTS,
-               f"{images} image output(s) found (2 needed)"),
-        result(pred_name, PART2_PREDICTION_POINTS * min(predictions, 2) / 2,
-               PART2_PREDICTION_POINTS,
-               f"{predictions} cell(s) listing predicted classes with probabilities found "
-               "(2 needed)"),
-    ]
+    return part2_entries(*load_notebook(path, "part2.ipynb", missing_reason))
+
+
+# ----------------------------------------------------------------------------- checker
+
+
+def notebook_findings(nb, name):
+    """
+    What the grader will hold against a parsed notebook, for the submission checker.
+
+    Returns a tuple of:
+    - errors: reasons the notebook earns no points and goes to a person (not the starter's
+      cells, run out of order, forged-looking outputs)
+    - warnings: the other tests it loses points on, with the grader's explanation
+    """
+    entries = (part1_entries if name == "part1.ipynb" else part2_entries)(nb, None)
+    errors = [f"{name}: {entry['output'][len(NEEDS_PERSON):]}" for entry in entries
+              if entry["output"].startswith(NEEDS_PERSON)]
+    warnings = [f"{entry['name']}: {entry['output']}" for entry in entries
+                if entry["score"] < entry["max_score"]
+                and not entry["output"].startswith(NEEDS_PERSON)]
+    return list(dict.fromkeys(errors)), warnings

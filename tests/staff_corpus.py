@@ -1,10 +1,14 @@
 """Helpers for the staff tests: build notebooks, submission folders and zips (good and bad)."""
 
+import base64
 import shutil
 import stat
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
+import grade_notebooks
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -17,7 +21,7 @@ PY_FILES = {
     "train.py": "neuralnet/train.py",
     "two_layer_net.py": "neuralnet/two_layer_net.py",
 }
-TINY_PNG = (  # a valid 1x1 PNG, base64
+TINY_PNG = (  # a valid 1x1 PNG, base64 (too small to be a real figure)
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
 
@@ -26,8 +30,25 @@ def stream(text):
     return new_output("stream", name="stdout", text=text)
 
 
-def image_output():
-    return new_output("display_data", data={"image/png": TINY_PNG, "text/plain": "<Figure>"})
+def png_chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def png_base64(width=96, height=72):
+    """A valid RGB PNG of width x height pixels (a color gradient), base64 as notebooks hold it."""
+    rows = b"".join(b"\0" + bytes(v for x in range(width)
+                                  for v in (x * 255 // width, y * 255 // height, 128))
+                    for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    data = (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header)
+            + png_chunk(b"IDAT", zlib.compress(rows)) + png_chunk(b"IEND", b""))
+    return base64.b64encode(data).decode()
+
+
+def image_output(png=None):
+    """A displayed figure (default: a real 96x72 PNG)."""
+    return new_output("display_data", data={"image/png": png or png_base64(),
+                                            "text/plain": "<Figure>"})
 
 
 def notebook(outputs_per_cell, executed=True):
@@ -40,25 +61,41 @@ def notebook(outputs_per_cell, executed=True):
     return nbformat.writes(new_notebook(cells=cells))
 
 
+def starter_run(name, outputs, executed=True):
+    """
+    The repository's notebook `name` as a student hands it in: the starter's cells (same ids)
+    run in order, with `outputs` (cell id -> list of outputs) and a short stream in every
+    other cell that always shows one. executed=False: not run, no outputs.
+    """
+    nb = nbformat.read(ROOT / name, as_version=4)
+    spec = grade_notebooks.SPECS[name]
+    cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for count, cell in enumerate(cells, start=1):
+        default = [stream("ok\n")] if cell.get("id") in spec.with_outputs else []
+        cell.outputs = list(outputs.get(cell.get("id"), default)) if executed else []
+        cell.execution_count = count if executed else None
+    return nbformat.writes(nb)
+
+
 def part1_text(accuracy=0.9):
     """part1 notebook text that ran and reports `accuracy` (None: no accuracy line)."""
-    outputs = [[stream("epoch 1: loss 0.5\n")], [stream("training done\n")]]
-    if accuracy is not None:
-        outputs.append([stream(f"Test accuracy: {accuracy * 100:.2f}%\n")])
-    return notebook(outputs)
+    line = "the evaluation was skipped\n" if accuracy is None else (
+        f"TEST ACCURACY: {accuracy:.4f} ({round(accuracy * 10000)}/10000), test loss 0.3000\n")
+    return starter_run("part1.ipynb", {grade_notebooks.PART1.key_cells[0]: [stream(line)]})
 
 
 def part2_text(images=2):
-    """part2 notebook text showing `images` images, each with its top-5 predictions."""
-    outputs = []
-    for i in range(1, images + 1):
-        outputs.append([image_output(), stream(
-            f"img{i} top-5 predictions:\n  tabby cat: 0.812\n  tiger cat: 0.101\n")])
-    return notebook(outputs or [[stream("nothing\n")]])
+    """part2 notebook text whose first `images` display cells show an image and its top-5."""
+    outputs = {}
+    for i, cell_id in enumerate(grade_notebooks.PART2.key_cells, start=1):
+        outputs[cell_id] = [] if i > images else [stream(
+            f"tabby cat                  {80 + i:.2f}%\ntiger cat                  10.10%\n"),
+            image_output()]
+    return starter_run("part2.ipynb", outputs)
 
 
-def unrun_notebook_text():
-    return notebook([[], []], executed=False)
+def unrun_notebook_text(name="part1.ipynb"):
+    return starter_run(name, {}, executed=False)
 
 
 def tiny_sources():

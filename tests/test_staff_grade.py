@@ -320,21 +320,16 @@ def test_cli_always_writes_results_json(tmp_path):
 
 
 def test_accuracy_and_predictions_read_in_the_notebooks_print_formats():
-    from staff_corpus import image_output, notebook, stream
+    import grade_notebooks
 
-    part1 = nbformat_reads(notebook([
-        [stream("TEST ACCURACY: 0.9123 (9123/10000), loss 0.25\n")],
-        [stream("per-class test accuracy: {'T-shirt/top': 0.853, 'Trouser': 0.98}\n")],
-    ]))
-    assert grade.reported_accuracy(part1) == pytest.approx(0.9123)
-    part2 = nbformat_reads(notebook([
-        [image_output(), stream("tabby                      81.23%\ntiger cat   10.10%\n")],
-        [image_output(), stream("sorrel   90.00%\nhorse cart   2.00%\n"
-                                "rank of the ImageNet horse class 'sorrel': 1\n")],
-        [stream("short side 224, crop 224   [-1, 1]   -0.123  5/6\n")],
-    ]))
-    assert grade.count_images(part2) == 2
-    assert grade.count_predictions(part2) == 2
+    assert grade_notebooks.accuracies("TEST ACCURACY: 0.9123 (9123/10000), loss 0.25") == \
+        [pytest.approx(0.9123)]
+    assert grade_notebooks.accuracies("per-class test accuracy: {'Trouser': 0.98}") == []
+    lines = ["tabby                      81.23%", "tiger cat   10.10%",
+             "rank of the ImageNet horse class 'sorrel': 1",
+             "short side 224, crop 224   [-1, 1]   -0.123  5/6"]
+    assert [grade_notebooks.prediction(line) for line in lines] == [
+        ("tabby", pytest.approx(0.8123)), ("tiger cat", pytest.approx(0.101)), None, None]
 
 
 def nbformat_reads(text):
