@@ -51,7 +51,8 @@ LOG_TAIL_LINES = 25
 NET_SOURCES = ("neuralnet/data.py", "neuralnet/layers.py", "neuralnet/classifier.py",
                "neuralnet/two_layer_net.py", "neuralnet/optim.py", "neuralnet/utils.py")
 BACKPROP_SCRIPTS = ("backprop/backprop.py", "neuralnet/gradcheck_layers.py",
-                    "neuralnet/check_softmax_stability.py", "neuralnet/gradcheck_classifier.py")
+                    "neuralnet/check_softmax_stability.py", "neuralnet/gradcheck_classifier.py",
+                    "neuralnet/check_training_step.py")
 
 # Small-run settings for --smoke (generated data, a few iterations).
 SMOKE_CIFAR = {"num_train_per_batch": 120, "num_test": 100}
