@@ -1,0 +1,664 @@
+"""Grade a whole course: `make grade-all SUBMISSIONS=<folder or zip> [JOBS=n] [OUT=dir]`.
+
+    python staff/grade_all.py SUBMISSIONS [--out grades] [--jobs N] [--timeout S] [--force]
+                              [--assignment NAME] [--roster gradebook.csv]
+                              [--threshold 0.5] [--no-similarity] [--gradescope-csv FILE]
+
+SUBMISSIONS is a folder of submissions (`uniqname.zip` files or folders, as `make
+submission` writes them) or Canvas's "Download Submissions" zip (or that zip unpacked);
+staff/canvas_names.py says which file names are read and how. Each student's latest
+submission is graded by its own `staff/grade.py SUBMISSION --out results.json` process,
+exactly as `make grade` runs it (same sandbox), JOBS at a time (default: one per core).
+
+Resumable: every graded upload is recorded in OUT/manifest.jsonl under the SHA-256 of its
+bytes and a fingerprint of the grader and the reference; a rerun (or a run after a killed
+one) reuses those results and grades only new or changed uploads. --force regrades all.
+
+Never stops on a bad submission: empty, unreadable, misnamed files, a zip inside the zip,
+loose files instead of a zip, two submissions of one student each get a row saying what was
+done and why. Outputs in OUT (default grades/): gradebook.csv, canvas_import.csv,
+results/<student>.json, summary.html, similarity/ (course_summary.py, similarity.py).
+
+--gradescope-csv adds the students of a Gradescope "Download Grades" export to the same
+gradebook and summary page (SUBMISSIONS may then be left out).
+
+Exit codes: 0 outputs written (some submissions may have failed to grade: see the summary),
+2 usage error, 130 interrupted (rerun the same command to resume).
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import canvas_names
+import check_submission as checker
+import course_summary
+from course_summary import Row
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+STAFF_DIR = Path(__file__).resolve().parent
+GRADER = STAFF_DIR / "grade.py"
+GRADER_INPUTS = ("staff/grad*.py", "staff/check_submission.py", "backprop/*.py",
+                 "neuralnet/*.py")  # a change to any of these regrades everything
+NOT_GRADER_INPUTS = {"grade_all.py"}
+TIMEOUT = 600.0  # seconds per submission (grade.py has its own limits per test)
+TITLE = "Homework 4 - Machine Learning: course summary"
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message says what to do."""
+
+
+# ----------------------------------------------------------------------------- the inbox
+
+
+def course_zip_kind(archive):
+    """'submission' if the zip holds graded files itself (one student's zip), else 'course'."""
+    for info in archive.infolist():
+        parts = checker.entry_parts(info.filename)
+        if parts and parts[-1] in checker.REQUIRED_FILES and len(parts) <= 2:
+            return "submission"
+    return "course"
+
+
+def unique_target(dest, name):
+    """dest/name, or dest/name~N if that is taken."""
+    target, count = dest / name, 1
+    while target.exists():
+        target, count = dest / f"{name}~{count}", count + 1
+    return target
+
+
+def unpack_course_zip(zip_path, dest):
+    """
+    Unpack Canvas's download into dest (flat: file names only, never paths).
+
+    Returns dict file name -> why it could not be unpacked (its file is left empty).
+    """
+    problems = {}
+    dest.mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as archive:
+        if course_zip_kind(archive) == "submission":
+            raise UsageError(f"{zip_path} holds the graded files itself: it is one student's "
+                             "submission. Grade it with make grade ZIP=...")
+        for info in archive.infolist():
+            if info.is_dir() or checker.is_ignored(info.filename):
+                continue
+            target = unique_target(dest, checker.entry_parts(info.filename)[-1])
+            try:
+                with archive.open(info) as source, open(target, "wb") as sink:
+                    shutil.copyfileobj(source, sink)
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError,
+                    NotImplementedError) as err:
+                target.write_bytes(b"")
+                problems[target.name] = f"could not be unpacked from {zip_path.name}: {err}"
+    return problems
+
+
+def inbox(submissions, out):
+    """
+    The folder holding one entry per upload.
+
+    Returns a tuple of:
+    - folder: SUBMISSIONS itself, or where its zip was unpacked (OUT/inbox/...)
+    - problems: dict file name -> why it could not be unpacked
+    """
+    submissions = Path(submissions)
+    if submissions.is_dir():
+        return submissions, {}
+    if not submissions.is_file():
+        raise UsageError(f"{submissions} not found: give a folder of submissions or Canvas's "
+                         "Download Submissions zip")
+    if not zipfile.is_zipfile(submissions):
+        raise UsageError(f"{submissions} is neither a folder nor a zip")
+    digest = file_digest([submissions])[:16]
+    dest = Path(out) / "inbox" / f"{submissions.stem}-{digest}"
+    done = dest / ".unpacked.json"
+    if done.is_file():
+        return dest, json.loads(done.read_text())
+    if dest.exists():
+        shutil.rmtree(dest)  # an unpacking that was interrupted
+    problems = unpack_course_zip(submissions, dest)
+    done.write_text(json.dumps(problems))
+    return dest, problems
+
+
+# ----------------------------------------------------------------------------- the manifest
+
+
+def file_digest(paths):
+    """SHA-256 of the files' bytes (several files: their names and bytes; a folder: its files)."""
+    digest = hashlib.sha256()
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files += [(f.relative_to(path).as_posix(), f) for f in sorted(path.rglob("*"))
+                      if f.is_file() and not f.is_symlink()]
+        else:
+            files.append((path.name, path))
+    for name, path in files:
+        if len(files) > 1:
+            digest.update(name.encode() + b"\0")
+        with open(path, "rb") as handle:
+            for block in iter(lambda h=handle: h.read(2**20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def grader_fingerprint(root=ROOT):
+    """SHA-256 over the grader's and the reference's source: results from another one are stale."""
+    paths = sorted({p for pattern in GRADER_INPUTS for p in Path(root).glob(pattern)
+                    if p.name not in NOT_GRADER_INPUTS})
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+class Manifest:
+    """
+    OUT/manifest.jsonl: one JSON line per graded upload, written after its results are in
+    OUT/.cache/<sha256>.json. Lines of another grader fingerprint, or cut short by a kill,
+    are ignored.
+    """
+
+    def __init__(self, out, fingerprint):
+        self.path = Path(out) / "manifest.jsonl"
+        self.cache = Path(out) / ".cache"
+        self.cache.mkdir(parents=True, exist_ok=True)
+        self.fingerprint = fingerprint
+        self.entries = {}
+        self.lock = threading.Lock()
+        lines = self.path.read_text().splitlines() if self.path.is_file() else []
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                if entry["grader"] == fingerprint:
+                    self.entries[entry["sha256"]] = entry
+            except (ValueError, KeyError, TypeError):
+                continue
+
+    def results_path(self, sha):
+        return self.cache / f"{sha}.json"
+
+    def code_path(self, sha):
+        return self.cache / f"{sha}.code.py"
+
+    def lookup(self, sha):
+        """(results dict, entry) recorded for `sha`, or None."""
+        entry = self.entries.get(sha)
+        if entry is None:
+            return None
+        try:
+            return json.loads(self.results_path(sha).read_text()), entry
+        except (OSError, ValueError):
+            return None
+
+    def add(self, sha, student, seconds):
+        entry = {"sha256": sha, "grader": self.fingerprint, "student": student,
+                 "seconds": round(seconds, 2), "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        with self.lock:
+            with open(self.path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(entry) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            self.entries[sha] = entry
+
+
+# ----------------------------------------------------------------------------- one submission
+
+
+@dataclass
+class Context:
+    out: Path
+    grader: Path
+    timeout: float
+    force: bool
+    manifest: Manifest
+    unpack_problems: dict = field(default_factory=dict)
+    running: set = field(default_factory=set)  # grade.py processes now running
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+def slug(text):
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "student"
+
+
+def assign_slugs(submissions):
+    """dict student key -> unique file-system-safe name."""
+    slugs, taken = {}, set()
+    for submission in submissions:
+        base = candidate = slug(submission.student)
+        count = 1
+        while candidate.lower() in taken:
+            count += 1
+            candidate = f"{base}-{count}"
+        taken.add(candidate.lower())
+        slugs[submission.student] = candidate
+    return slugs
+
+
+def new_row(submission, student):
+    """The row of a submission, before grading: who, which files, the name's flags."""
+    plain = not submission.user_id
+    row = Row(student=student, name=submission.name, user_id=submission.user_id,
+              sis_login=submission.name if plain else "",
+              file=", ".join(u.path.name for u in submission.chosen),
+              older=", ".join(u.path.name for u in submission.older),
+              late=submission.late, resubmitted=submission.resubmitted,
+              notes=list(submission.notes))
+    if submission.misnamed:
+        row.flag(submission.misnamed)
+    return row
+
+
+def nested_zip(infos):
+    """The largest .zip entry, if the archive holds no graded file but a zip (else None)."""
+    names = [checker.entry_parts(i.filename) for i in infos if not checker.is_ignored(i.filename)]
+    if any(parts and parts[-1] in checker.REQUIRED_FILES for parts in names):
+        return None
+    zips = [i for i in infos if not i.is_dir() and i.filename.lower().endswith(".zip")
+            and not checker.is_ignored(i.filename)]
+    return max(zips, key=lambda i: i.file_size) if zips else None
+
+
+def extract_member(archive, info, target, limit=checker.MAX_TOTAL_BYTES):
+    """Copy one zip member to `target`, at most `limit` bytes (ValueError beyond)."""
+    written = 0
+    with archive.open(info) as source, open(target, "wb") as sink:
+        while block := source.read(2**20):
+            written += len(block)
+            if written > limit:
+                raise ValueError(f"{info.filename} is larger than {limit // 2**20} MB")
+            sink.write(block)
+
+
+def inspect_zip(path, row, scratch):
+    """
+    Note what is wrong with a single uploaded file; returns the path to grade (the inner zip
+    of a zip inside a zip, extracted into `scratch`; else `path`).
+    """
+    size = path.stat().st_size
+    if size == 0:
+        row.flag("empty file (0 bytes): nothing was uploaded; ask the student for the zip")
+        return path
+    if not zipfile.is_zipfile(path):
+        row.flag(f"{path.name} is not a zip file: graded as is (0 points); ask the student "
+                 "for the zip that make submission writes")
+        return path
+    report, archive, infos = checker.inspect_archive(path)
+    if archive is None:
+        row.flag("the grader rejects this zip: " + "; ".join(report.errors))
+        return path
+    with archive:
+        inner = nested_zip(infos)
+        if inner is None:
+            row.layout = "; ".join(report.errors)
+            return path
+        target = scratch / "inner.zip"
+        extract_member(archive, inner, target)
+    row.layout = f"a zip inside the zip: graded the inner {inner.filename}"
+    if len([i for i in infos if i.filename.lower().endswith(".zip")]) > 1:
+        row.flag("several zips inside the zip: graded the largest, " + inner.filename)
+    return target
+
+
+def gather_loose(submission, scratch):
+    """Loose graded files of one submission, copied under their own names into scratch."""
+    folder = scratch / "loose"
+    folder.mkdir()
+    for upload in submission.chosen:
+        shutil.copyfile(upload.path, folder / upload.original)
+    return folder
+
+
+def prepare(submission, row, ctx, scratch):
+    """
+    Returns (path to grade, sha256 of the upload), or (None, None) if it cannot be read.
+    """
+    paths = [u.path for u in submission.chosen]
+    problem = next((ctx.unpack_problems[p.name] for p in paths if p.name in ctx.unpack_problems),
+                   None)
+    if problem:
+        row.fail(problem)
+        return None, None
+    try:
+        sha = file_digest(paths)
+        if len(paths) > 1:
+            row.layout = "loose files instead of one zip: graded them together"
+            return gather_loose(submission, scratch), sha
+        if paths[0].is_dir():
+            return paths[0], sha
+        return inspect_zip(paths[0], row, scratch), sha
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, RuntimeError) as err:
+        row.fail(f"unreadable: {err}")
+        return None, None
+
+
+def kill_group(process):
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+def last_line(path):
+    try:
+        lines = Path(path).read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return lines[-1][:300] if lines else ""
+
+
+def run_grader(source, ctx, log):
+    """
+    grade.py on one submission.
+
+    Returns a tuple of:
+    - results: the results.json dict (None if none was written)
+    - seconds: wall-clock time
+    - problem: why the grading failed ("" if it did not)
+    """
+    partial = Path(tempfile.mkdtemp(prefix="partial-", dir=ctx.manifest.cache)) / "results.json"
+    command = [sys.executable, str(ctx.grader), str(source), "--out", str(partial)]
+    start = time.monotonic()
+    with open(log, "wb") as handle:
+        process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=handle,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        ctx.running.add(process)
+        try:
+            code = process.wait(timeout=ctx.timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(process)
+            code = None
+        finally:
+            ctx.running.discard(process)
+    seconds = time.monotonic() - start
+    results = load_results(partial)
+    shutil.rmtree(partial.parent, ignore_errors=True)
+    if ctx.stop.is_set():
+        return None, seconds, "interrupted"
+    if code is None:
+        return None, seconds, f"grading took longer than {ctx.timeout:g} s and was stopped"
+    if code != 0 or results is None:
+        return results, seconds, f"grade.py exited with code {code}: {last_line(log)}"
+    return results, seconds, ""
+
+
+def load_results(path):
+    """The results.json dict if it is complete and well formed, else None."""
+    try:
+        results = json.loads(Path(path).read_text())
+        float(results["score"]), float(results["max_score"])
+        for test in results["tests"]:
+            float(test["score"]), float(test["max_score"]), str(test["name"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return results
+
+
+SANDBOX_RE = re.compile(r"sandbox(?:\s+mode)?\s*[:=]\s*([\w-]+)", re.IGNORECASE)
+
+
+def sandbox_mode(results):
+    """How grade.py isolated the student code, as results.json says ('' if it does not)."""
+    extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
+    if extra.get("sandbox"):
+        return str(extra["sandbox"])
+    output = str(results.get("output", ""))
+    match = SANDBOX_RE.search(output)
+    if match:
+        return match.group(1)
+    return "none" if "without isolation" in output.lower() else ""
+
+
+def fill_from_results(row, results):
+    """Score, per-test points, sandbox mode and grade.py's own 'needs a person' notes."""
+    row.score, row.max_score = float(results["score"]), float(results["max_score"])
+    row.tests = {str(t["name"]): (float(t["score"]), float(t["max_score"]))
+                 for t in results["tests"]}
+    row.sandbox = sandbox_mode(results)
+    extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
+    for reason in extra.get("needs_person") or []:
+        row.flag(str(reason)[:300])
+    for test in results["tests"]:
+        if "needs a person" in str(test.get("output", "")).lower():
+            row.flag(f"{test['name']}: {str(test['output'])[:300]}")
+
+
+def grade_one(submission, student, ctx):
+    """The graded Row of one submission (never raises: problems end up in the row)."""
+    row = new_row(submission, student)
+    try:
+        with tempfile.TemporaryDirectory(prefix="hw4-grade-all-") as scratch:
+            grade_prepared(submission, row, ctx, Path(scratch))
+    except Exception as err:  # one bad submission must never stop the course
+        row.fail(f"grade_all could not handle it: {type(err).__name__}: {err}")
+    return row
+
+
+def grade_prepared(submission, row, ctx, scratch):
+    source, sha = prepare(submission, row, ctx, scratch)
+    if source is None:
+        return
+    cached = None if ctx.force else ctx.manifest.lookup(sha)
+    if cached is not None:
+        results, entry = cached
+        row.cached, row.seconds = True, entry.get("seconds")
+    else:
+        log = ctx.out / "logs" / f"{row.student}.log"
+        results, seconds, problem = run_grader(source, ctx, log)
+        row.seconds = seconds
+        if problem:
+            row.fail(problem)
+            return
+        write_json(results, ctx.manifest.results_path(sha))
+        code = similarity_code(source, scratch)
+        ctx.manifest.code_path(sha).write_text(code, encoding="utf-8")
+        ctx.manifest.add(sha, row.student, seconds)
+    fill_from_results(row, results)
+    row.results = f"results/{row.student}.json"
+    write_json(results, ctx.out / row.results)
+    code_path = ctx.manifest.code_path(sha)
+    if code_path.is_file():
+        shutil.copyfile(code_path, ctx.out / "similarity" / "code" / f"{row.student}.py")
+
+
+def similarity_code(source, scratch):
+    """The code text copydetect compares (similarity.py imported late: it needs copydetect)."""
+    import similarity
+
+    folder = scratch / "code"
+    folder.mkdir()
+    return similarity.submission_code(source, folder)
+
+
+def write_json(data, path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, indent=2) + "\n")
+    partial.replace(path)
+
+
+# ----------------------------------------------------------------------------- the course
+
+
+def fresh_dirs(out):
+    """results/, logs/ and similarity/code/ are rebuilt on every run (the cache is kept)."""
+    for name in ("results", "similarity"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    for name in ("results", "logs", "similarity/code"):
+        (out / name).mkdir(parents=True, exist_ok=True)
+
+
+def grade_course(submissions, ctx, jobs, progress=True):
+    """Grade every submission, `jobs` at a time. Returns the Rows, sorted by student."""
+    slugs = assign_slugs(submissions)
+    rows, failures = [], 0
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    futures = [pool.submit(grade_one, s, slugs[s.student], ctx) for s in submissions]
+    bar = tqdm(total=len(futures), desc="grading", unit="submission", disable=not progress,
+               file=sys.stderr)
+    try:
+        for future in as_completed(futures):
+            row = future.result()
+            rows.append(row)
+            failures += bool(row.failed)
+            bar.set_postfix(failed=failures, cached=sum(r.cached for r in rows), refresh=False)
+            bar.update()
+    except KeyboardInterrupt:
+        ctx.stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in list(ctx.running):
+            kill_group(process)
+        raise
+    finally:
+        bar.close()
+    pool.shutdown()
+    return sorted(rows, key=lambda r: r.student)
+
+
+def apply_roster(rows, roster):
+    """
+    Fill Canvas's identity columns from a gradebook export (matched by Canvas ID, else by
+    SIS Login ID = the file's name); students without a submission get a row.
+    """
+    by_id = {r["ID"]: r for r in roster if r["ID"]}
+    by_login = {r["SIS Login ID"].lower(): r for r in roster if r["SIS Login ID"]}
+    seen = set()
+    for row in rows:
+        record = by_id.get(row.user_id) if row.user_id else by_login.get(row.name.lower())
+        if record is None:
+            if row.source != "Gradescope":
+                row.flag("not in the roster")
+            continue
+        seen.add(id(record))
+        row.name, row.user_id = record["Student"], record["ID"]
+        row.sis_user_id, row.sis_login = record["SIS User ID"], record["SIS Login ID"]
+        row.section = record["Section"]
+    for record in roster:
+        if id(record) not in seen:
+            rows.append(Row(student=slug(record["SIS Login ID"] or record["ID"]),
+                            name=record["Student"], user_id=record["ID"],
+                            sis_user_id=record["SIS User ID"], sis_login=record["SIS Login ID"],
+                            section=record["Section"], failed="no submission"))
+    return rows
+
+
+def run_similarity(out, threshold, quiet):
+    """Similarity leads over OUT/similarity/code (returns the Pairs)."""
+    import similarity
+
+    start = time.monotonic()
+    folder = (out / "similarity").resolve()
+    boilerplate = folder / "starter.py"
+    boilerplate.write_text(similarity.starter_code(), encoding="utf-8")
+    pairs = similarity.similarity_report(folder / "code", boilerplate, folder / "pairs",
+                                         threshold, links_from=out.resolve())
+    if not quiet:
+        print(f"similarity: {len(pairs)} pair(s) above {threshold:.0%} "
+              f"({time.monotonic() - start:.1f} s)")
+    return pairs
+
+
+def grade_folder(args, out):
+    """Grade SUBMISSIONS into OUT. Returns (rows, similarity pairs or None)."""
+    folder, problems = inbox(args.submissions, out)
+    submissions = canvas_names.group_submissions(folder, checker.REQUIRED_FILES)
+    if not submissions:
+        raise UsageError(f"no submissions found in {args.submissions}")
+    fresh_dirs(out)
+    ctx = Context(out=out, grader=args.grader, timeout=args.timeout, force=args.force,
+                  manifest=Manifest(out, grader_fingerprint()), unpack_problems=problems)
+    start = time.monotonic()
+    rows = grade_course(submissions, ctx, args.jobs, progress=not args.quiet)
+    if not args.quiet:
+        print(f"graded {len(rows)} submission(s) in {time.monotonic() - start:.1f} s "
+              f"({sum(r.cached for r in rows)} from an earlier run, "
+              f"{sum(bool(r.failed) for r in rows)} failed to grade)")
+    pairs = None if args.no_similarity else run_similarity(out, args.threshold, args.quiet)
+    return rows, pairs
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Grade every submission of the course.")
+    parser.add_argument("submissions", type=Path, nargs="?",
+                        help="folder of submissions, or Canvas's Download Submissions zip")
+    parser.add_argument("--out", type=Path, default=Path("grades"))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded at once (default: one per core)")
+    parser.add_argument("--timeout", type=float, default=TIMEOUT,
+                        help="seconds before one submission's grading is stopped")
+    parser.add_argument("--force", action="store_true", help="regrade even unchanged uploads")
+    parser.add_argument("--assignment", default=course_summary.DEFAULT_ASSIGNMENT,
+                        help="the gradebook's score column: Canvas's header for the "
+                             "assignment, e.g. 'Homework 4 (123456)' from a gradebook export")
+    parser.add_argument("--roster", type=Path,
+                        help="Canvas gradebook export: names, SIS ids and sections")
+    parser.add_argument("--threshold", type=float, default=0.5,
+                        help="similarity above which a pair is listed (0-1)")
+    parser.add_argument("--no-similarity", action="store_true")
+    parser.add_argument("--gradescope-csv", type=Path,
+                        help="Gradescope 'Download Grades' CSV to add to the gradebook/summary")
+    parser.add_argument("--grader", type=Path, default=GRADER,
+                        help="the per-submission grader (default staff/grade.py; for tests)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    args = parser.parse_args(argv)
+    if args.submissions is None and args.gradescope_csv is None:
+        parser.error("give SUBMISSIONS, --gradescope-csv FILE, or both")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    return args
+
+
+def write_outputs(rows, pairs, args, out):
+    course_summary.write_gradebooks(rows, out, args.assignment)
+    sources = [str(p) for p in (args.submissions, args.gradescope_csv) if p]
+    course_summary.write_summary(rows, out / "summary.html", TITLE, pairs, args.threshold,
+                                 "from " + " and ".join(sources))
+    if not args.quiet:
+        print(f"wrote {out / 'gradebook.csv'}, {out / 'canvas_import.csv'}, "
+              f"{out / 'summary.html'}")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        rows, pairs = grade_folder(args, out) if args.submissions else ([], None)
+        if args.gradescope_csv:
+            rows = course_summary.merge_rows(
+                rows, course_summary.read_gradescope_csv(args.gradescope_csv))
+        if args.roster:
+            rows = apply_roster(rows, course_summary.read_roster(args.roster))
+    except (UsageError, ValueError, OSError, zipfile.BadZipFile) as err:
+        print(f"grade_all: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: the finished submissions are recorded in "
+              f"{out / 'manifest.jsonl'}; run the same command again to resume",
+              file=sys.stderr)
+        return 130
+    write_outputs(rows, pairs, args, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Similarity leads between submissions, with copydetect (winnowing fingerprints, as MOSS).
+
+Each student's code is the four graded .py files and the code cells of the two notebooks,
+joined into one file. The starter kit (the reference with every solution region replaced by
+its stub, as staff/make_starter.py builds it) is boilerplate: code handed out to everyone
+never counts as shared. Pairs are found through an index of fingerprints (only pairs that
+share one are compared), ranked by the larger of the two similarities (the fraction of one
+student's fingerprinted code found in the other's), and the top pairs get copydetect's
+side-by-side HTML report.
+
+A high similarity is a lead for a person to read, never a verdict: f1-f3 follow the graph
+the homework draws, and short functions written the way the homework says look alike.
+"""
+
+import itertools
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import check_submission as checker
+import make_starter
+from copydetect import CopyDetector
+from copydetect.detector import CodeFingerprint, compare_files
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_PATHS = {  # graded file -> where the reference (from which the starter is made) is
+    "functions.py": "backprop/functions.py",
+    "layers.py": "neuralnet/layers.py",
+    "two_layer_net.py": "neuralnet/two_layer_net.py",
+    "train.py": "neuralnet/train.py",
+    "part1.ipynb": "part1.ipynb",
+    "part2.ipynb": "part2.ipynb",
+}
+NOISE = 25  # copydetect's noise threshold: matches shorter than this (filtered chars) ignored
+GUARANTEE = 30  # matches at least this long are always found (winnowing window 6)
+THRESHOLD = 0.5  # pairs above this similarity are listed
+MIN_OVERLAP = 60  # ...and only when they share at least this many filtered characters
+MAX_FILE_CHARS = 1_000_000
+MAX_REPORTS = 30  # side-by-side reports written for the top pairs
+
+
+@dataclass
+class Pair:
+    a: str
+    b: str
+    similarity_a: float  # fraction of a's fingerprinted code found in b
+    similarity_b: float
+    overlap: int  # shared filtered characters
+    report: str = ""  # side-by-side report, relative to the output folder
+
+    @property
+    def similarity(self):
+        return max(self.similarity_a, self.similarity_b)
+
+
+# ----------------------------------------------------------------------------- code text
+
+
+def notebook_code(text):
+    """The code cells' sources of a notebook's JSON text (empty on unreadable JSON)."""
+    try:
+        nb = json.loads(text)
+    except ValueError:
+        return []
+    cells = nb.get("cells", []) if isinstance(nb, dict) else []
+    sources = []
+    for cell in cells:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else str(source)
+            if source.strip():
+                sources.append(source)
+    return sources
+
+
+def code_text(texts):
+    """
+    One file's worth of code from a submission.
+
+    Inputs:
+    - texts: dict graded file name -> its text (missing files absent)
+
+    Returns the .py sources and notebook code cells, each under a header line, in the
+    order of check_submission.REQUIRED_FILES.
+    """
+    parts = []
+    for name in checker.REQUIRED_FILES:
+        if name not in texts:
+            continue
+        text = texts[name][:MAX_FILE_CHARS]
+        parts.append(f"# ==== {name} ====\n")
+        if name.endswith(".ipynb"):
+            parts.extend(f"# ---- cell\n{source.rstrip()}\n" for source in notebook_code(text))
+        else:
+            parts.append(text.rstrip() + "\n")
+    return "".join(parts)
+
+
+def find_files(folder):
+    """dict graded name -> Path under `folder` (the shallowest match of each name)."""
+    found = {}
+    for path in sorted(Path(folder).rglob("*"), key=lambda p: (len(p.parts), str(p))):
+        if path.name in checker.REQUIRED_FILES and path.name not in found \
+                and path.is_file() and not path.is_symlink() \
+                and not any(part in checker.IGNORED_DIRS for part in path.parts):
+            found[path.name] = path
+    return found
+
+
+def read_texts(files):
+    """dict name -> text of each Path (undecodable bytes replaced)."""
+    return {name: path.read_bytes()[:MAX_FILE_CHARS].decode("utf-8", errors="replace")
+            for name, path in files.items()}
+
+
+def submission_code(submission, scratch):
+    """
+    The code text of a submission zip or folder ("" if nothing could be read).
+
+    A zip is checked and extracted by check_submission (the grader's own safe extraction)
+    into `scratch`, a fresh folder the caller owns.
+    """
+    submission = Path(submission)
+    if submission.is_dir():
+        return code_text(read_texts(find_files(submission)))
+    report = checker.extract_submission(submission, scratch)
+    if report.rejected:
+        return ""
+    return code_text(read_texts(find_files(scratch)))
+
+
+def starter_code(root=ROOT):
+    """The starter kit's version of the graded files, as one code text (the boilerplate)."""
+    texts = {}
+    for name, relative in REFERENCE_PATHS.items():
+        text = (Path(root) / relative).read_text()
+        strip = make_starter.strip_notebook if name.endswith(".ipynb") else \
+            make_starter.strip_python
+        texts[name] = strip(text, relative)[0]
+    return code_text(texts)
+
+
+# ----------------------------------------------------------------------------- comparison
+
+
+def fingerprint_all(code_dir, boilerplate_file):
+    """dict student -> CodeFingerprint of code_dir/<student>.py (boilerplate removed)."""
+    boilerplate = CodeFingerprint(str(boilerplate_file), NOISE, 1).hashes
+    boilerplate = sorted(boilerplate)
+    prints = {}
+    for path in sorted(Path(code_dir).glob("*.py")):
+        fingerprint = CodeFingerprint(str(path), NOISE, GUARANTEE - NOISE + 1, boilerplate)
+        if fingerprint.hashes:
+            prints[path.stem] = fingerprint
+    return prints
+
+
+def candidate_pairs(prints):
+    """Pairs of students sharing at least one fingerprint (others cannot be similar)."""
+    owners = {}
+    for student, fingerprint in prints.items():
+        for value in fingerprint.hashes:
+            owners.setdefault(value, []).append(student)
+    shared = Counter()
+    for students in owners.values():
+        shared.update(itertools.combinations(sorted(students), 2))
+    return sorted(shared)
+
+
+def rank_pairs(prints, threshold=THRESHOLD, min_overlap=MIN_OVERLAP):
+    """Pairs above `threshold` sharing >= min_overlap characters, most similar first."""
+    pairs = []
+    for a, b in candidate_pairs(prints):
+        overlap, (sim_a, sim_b), _ = compare_files(prints[a], prints[b])
+        pair = Pair(a, b, float(sim_a), float(sim_b), int(overlap))
+        if pair.similarity > threshold and pair.overlap >= min_overlap:
+            pairs.append(pair)
+    return sorted(pairs, key=lambda p: (-p.similarity, -p.overlap, p.a, p.b))
+
+
+def pair_report(pair, prints, path):
+    """Write copydetect's side-by-side HTML report of one pair to `path`."""
+    detector = CopyDetector(test_dirs=[], ref_dirs=[], boilerplate_dirs=[], display_t=0.0,
+                            noise_t=NOISE, guarantee_t=GUARANTEE, autoopen=False, silent=True,
+                            out_file=str(path))
+    for student in (pair.a, pair.b):
+        detector.add_file(prints[student].filename)
+        detector.file_data[prints[student].filename] = prints[student]
+    detector.run()
+    Path(path).write_text(detector.generate_html_report(output_mode="return"), encoding="utf-8")
+
+
+def similarity_report(code_dir, boilerplate_file, out_dir, threshold=THRESHOLD,
+                      max_reports=MAX_REPORTS, links_from=None):
+    """
+    Rank the similar pairs among code_dir/*.py and write the top pairs' reports.
+
+    Returns:
+    - pairs: list of Pairs above the threshold, most similar first; `report` set for the
+      first max_reports, as a link relative to the folder `links_from` (default out_dir)
+    """
+    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
+    prints = fingerprint_all(code_dir, boilerplate_file)
+    pairs = rank_pairs(prints, threshold)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for rank, pair in enumerate(pairs[:max_reports], start=1):
+        path = out_dir / f"pair-{rank:03d}.html"
+        pair_report(pair, prints, path)
+        pair.report = path.relative_to(links_from or out_dir).as_posix()
+    return pairs
