@@ -106,12 +106,12 @@ def call(what, func, *args):
     try:
         with np.errstate(all="ignore"):
             result = func(*args)
-    except NotImplementedError:
-        raise CheckFailed(f"{what}: not implemented") from None
+    except NotImplementedError as err:  # chained: a test failure shows the original too
+        raise CheckFailed(f"{what}: not implemented") from err
     except Exception as err:
         where = student_line(err)
         raise CheckFailed(f"{what} raised {type(err).__name__}: {err}"
-                          + (f"\n    at {where}" if where else "")) from None
+                          + (f"\n    at {where}" if where else "")) from err
     if result is None:
         raise CheckFailed(f"{what}: not implemented (it returned None)")
     return result
