@@ -1,13 +1,18 @@
-"""Write backprop-data.pkl: sample inputs of f1-f4 with their expected outputs and gradients.
+"""Write backprop-data.pkl: sample inputs of f1-f3 with their expected outputs and gradients.
 
-The expected values come from closed forms (squared error, tanh, log-sum-exp, softplus),
-never from functions.py, so the data is an independent reference for the driver.
+The expected values come from closed forms (squared error, tanh, log-sum-exp), never from
+functions.py, so the data is an independent reference for the driver. f4 is the student's own
+graph, so it has no entry: the driver checks it against numeric differences only.
 
     python backprop/make_backprop_data.py        # rewrites backprop/backprop-data.pkl
 
 File format: a dict function name -> {"args": names of the arguments in call order,
-"grad_args": names of the arguments that grads refers to, "cases": [{"inputs": {name:
-value}, "output": float, "grads": (float, ...)}, ...]}. Plain Python floats and ints only.
+"grad_args": names of the arguments that grads refers to, "cases": [case, ...],
+"stability_cases": [case, ...]}, each case {"inputs": {name: value}, "output": float,
+"grads": (float, ...)}. "cases" lie in the range the homework's graphs are meant for; a
+correct solution must match them. "stability_cases" are large inputs where the graphs as the
+homework draws them overflow: the driver only prints a note when they do not match. Plain
+Python floats and ints only.
 """
 
 import math
@@ -15,11 +20,6 @@ import pickle
 from pathlib import Path
 
 DATA_FILE = Path(__file__).resolve().parent / "backprop-data.pkl"
-
-
-def softplus(s):
-    """log(1 + exp(s)), for any s."""
-    return max(s, 0.0) + math.log1p(math.exp(-abs(s)))
 
 
 def sigmoid(s):
@@ -50,46 +50,44 @@ def f3_case(s1, s2, y):
     return lse - s2, (p1, p2 - 1.0)
 
 
-def f4_case(x, w, b, y):
-    """L = softplus(s) - y*s for s = w*x + b; dL/ds = sigmoid(s) - y, dL/dy = -s."""
-    s = w * x + b
-    g = sigmoid(s) - y
-    return softplus(s) - y * s, (g * w, g * x, g, -s)
-
-
+# name -> (closed form, argument names, gradient argument names, cases, stability cases)
 SPECS = {
     "f1": (f1_case, ("x1", "w1", "x2", "w2", "b", "y"), ("x1", "w1", "x2", "w2", "b", "y"), [
         (1.0, 2.0, -3.0, 0.5, 0.25, 1.0),
         (-0.7, 1.3, 2.2, -0.4, 0.1, -2.5),
         (0.0, 0.0, 0.0, 0.0, 0.0, 0.0),
         (1000.0, -3.0, 250.0, 4.0, -7.0, 12.0),
-    ]),
+    ], []),
     "f2": (f2_case, ("x",), ("x",), [
-        (0.5,), (-1.3,), (0.0,), (1e-3,), (3.0,), (20.0,), (-20.0,), (300.0,), (-300.0,),
-    ]),
+        (0.5,), (-1.3,), (0.0,), (1e-3,), (3.0,), (20.0,), (-20.0,),
+    ], [(300.0,), (-300.0,)]),
     "f3": (f3_case, ("s1", "s2", "y"), ("s1", "s2"), [
-        (1.0, 2.0, 1), (1.0, 2.0, 2), (-0.3, 0.8, 1), (0.0, 0.0, 2),
+        (1.0, 2.0, 1), (1.0, 2.0, 2), (-0.3, 0.8, 1), (0.0, 0.0, 2), (4.5, -2.0, 1),
+        (3.0, -7.0, 2), (-12.0, 5.0, 1),
+    ], [
         (1000.0, -1000.0, 2), (1000.0, -1000.0, 1), (-1000.0, 1000.0, 2), (800.0, 799.0, 1),
         (-750.0, -751.5, 2),
     ]),
-    "f4": (f4_case, ("x", "w", "b", "y"), ("x", "w", "b", "y"), [
-        (1.5, 0.8, -0.3, 1.0), (-2.0, 0.5, 0.1, 0.0), (0.5, -1.0, 0.5, 1.0),
-        (3.0, 20.0, 1.0, 1.0), (3.0, 20.0, 1.0, 0.0), (-4.0, 250.0, 0.0, 1.0),
-        (2.0, 1.0, -0.5, 0.3),
-    ]),
 }
+
+
+def make_cases(closed_form, args, samples):
+    """[{"inputs": {name: value}, "output": float, "grads": (float, ...)}, ...] of samples."""
+    cases = []
+    for sample in samples:
+        output, grads = closed_form(*sample)
+        cases.append({"inputs": dict(zip(args, sample, strict=True)), "output": output,
+                      "grads": grads})
+    return cases
 
 
 def build_data():
     """Returns the dict stored in backprop-data.pkl (see the module docstring)."""
     data = {}
-    for name, (closed_form, args, grad_args, samples) in SPECS.items():
-        cases = []
-        for sample in samples:
-            output, grads = closed_form(*sample)
-            cases.append({"inputs": dict(zip(args, sample, strict=True)), "output": output,
-                          "grads": grads})
-        data[name] = {"args": args, "grad_args": grad_args, "cases": cases}
+    for name, (closed_form, args, grad_args, samples, large) in SPECS.items():
+        data[name] = {"args": args, "grad_args": grad_args,
+                      "cases": make_cases(closed_form, args, samples),
+                      "stability_cases": make_cases(closed_form, args, large)}
     return data
 
 

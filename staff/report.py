@@ -5,7 +5,7 @@
 
 The pages follow the order the homework asks for in the write-up:
 
-    1. the computational graph of f4, drawn from ``backprop/functions.py:F4_GRAPH``
+    1. the computational graph of f4, drawn from ``staff/f4_graph.py:F4_GRAPH``
     2. the best two-layer net: loss/accuracy plot, hyperparameters, final test accuracy
     3. the overfitting two-layer net: plot and hyperparameters
     4. the CNN (part1.ipynb): architecture table
@@ -154,16 +154,16 @@ def load_results(results_dir: Path) -> Results:
     )
 
 
-def load_f4_graph(functions_file: Path = ROOT / "backprop" / "functions.py") -> list:
-    """F4_GRAPH from backprop/functions.py: [(node, op, [input names]), ...]."""
-    if not functions_file.is_file():
-        raise MissingOutputError(f"report: {functions_file} not found (Task 1 code)")
-    spec = importlib.util.spec_from_file_location("hw4_functions_for_report", functions_file)
+def load_f4_graph(graph_file: Path = ROOT / "staff" / "f4_graph.py") -> list:
+    """F4_GRAPH from staff/f4_graph.py (the reference f4 as data): [(node, op, [inputs]), ...]."""
+    if not graph_file.is_file():
+        raise MissingOutputError(f"report: {graph_file} not found (the reference f4's graph)")
+    spec = importlib.util.spec_from_file_location("hw4_f4_graph_for_report", graph_file)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     graph = getattr(module, "F4_GRAPH", None)
     if graph is None:
-        raise ValueError(f"report: {functions_file} defines no F4_GRAPH (the list of "
+        raise ValueError(f"report: {graph_file} defines no F4_GRAPH (the list of "
                          "(node_name, op, input_names) the f4 graph is drawn from)")
     return validate_graph(graph)
 
@@ -335,7 +335,7 @@ def page_f4_graph(pdf, nodes, note: str) -> None:
               fontsize=8, frameon=False, ncols=3)
     rows = [[name, op, ", ".join(inputs)] for name, op, inputs in nodes]
     table(fig, [0.06, 0.05, 0.88, 0.36], rows, ["node", "operator", "inputs"],
-          title="Nodes in evaluation order (backprop/functions.py F4_GRAPH)",
+          title="Nodes in evaluation order (f4 in backprop/functions.py)",
           col_widths=[0.25, 0.3, 0.45])
     save(pdf, fig)
 
@@ -497,7 +497,7 @@ def build_report(results_dir: Path, output: Path, note: str = "", root: Path = R
     """Write the report PDF to `output` and return its path."""
     results_dir, output = Path(results_dir), Path(output)
     res = load_results(results_dir)  # fails early, before any page is drawn
-    nodes = load_f4_graph(root / "backprop" / "functions.py")
+    nodes = load_f4_graph(root / "staff" / "f4_graph.py")
     sources = code_sources(root)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".part")

@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-F4_SOURCE = '''"""Fake functions.py for the report tests."""
+F4_SOURCE = '''"""Fake staff/f4_graph.py for the report tests."""
 F4_GRAPH = [
     ("a", "mul", ["x", "w"]),
     ("s", "add", ["a", "b"]),
@@ -79,7 +79,9 @@ def write_fake_code(root: Path) -> Path:
     """A fake repository root with the code files the report appends."""
     (root / "backprop").mkdir(parents=True, exist_ok=True)
     (root / "neuralnet").mkdir(parents=True, exist_ok=True)
-    (root / "backprop/functions.py").write_text(F4_SOURCE)
+    (root / "staff").mkdir(parents=True, exist_ok=True)
+    (root / "staff/f4_graph.py").write_text(F4_SOURCE)
+    (root / "backprop/functions.py").write_text('"""Fake functions.py."""\n')
     for rel in ("neuralnet/layers.py", "neuralnet/two_layer_net.py", "neuralnet/train.py"):
         long_line = "x = '" + "y" * 150 + "'  # a long line that must wrap, and $math$ text"
         (root / rel).write_text(f'"""{rel}"""\n' + "\n".join([long_line] * 100) + "\n")

@@ -46,7 +46,7 @@ def test_report_has_every_section_in_order_and_the_run_numbers(fake_run, tmp_pat
         assert f"{100 * value:.2f} %" in text
     assert "125,610" in text  # CNN parameter count
     assert "predicted 'tabby cat'" in text and "predicted 'golden retriever'" in text
-    # the f4 nodes from F4_GRAPH and the appended code
+    # the f4 nodes from staff/f4_graph.py and the appended code
     assert "square" in text and "A.4 neuralnet/train.py" in text
     assert "code cell 1" in text and "print('part2.ipynb')" in text
 
@@ -83,7 +83,7 @@ def test_broken_json_and_missing_keys_are_clear_errors(fake_run, tmp_path):
 
 def test_f4_graph_is_required_and_validated(fake_run, tmp_path):
     results, root = fake_run
-    (root / "backprop/functions.py").write_text("X = 1\n")
+    (root / "staff/f4_graph.py").write_text("X = 1\n")
     with pytest.raises(ValueError, match="no F4_GRAPH"):
         report.build_report(results, tmp_path / "r.pdf", root=root)
     with pytest.raises(ValueError, match="twice"):
@@ -125,7 +125,7 @@ def test_cli_writes_a_pdf_whose_first_page_renders(fake_run, tmp_path):
 
 
 def test_the_real_f4_graph_is_drawable():
-    nodes = report.load_f4_graph()  # backprop/functions.py of this repository
+    nodes = report.load_f4_graph()  # staff/f4_graph.py of this repository
     assert len({op for _, op, _ in nodes}) >= 3 and len(nodes) >= 5
     fig = plt.figure()
     report.draw_graph(fig.add_subplot(), nodes)
