@@ -9,10 +9,16 @@ only ever extracted into a fresh temporary folder.
 Exit codes:
     0  the submission is fine (warnings, e.g. extra files, may still be printed)
     1  the submission is incomplete or broken: missing files, a .py file that does not
-       parse, a notebook that is not valid or has no outputs, files not in one folder
+       parse, a notebook that is not valid UTF-8 JSON, has no outputs, is not the starter
+       notebook (its cells are matched by id) or was run out of order, files not in one folder
     2  usage error: bad arguments, or the zip file does not exist
     3  the archive was rejected: not a readable zip, or unsafe (absolute or `..` paths,
-       symlinks, encrypted entries, too many entries, zip bomb)
+       symlinks, encrypted entries, too many entries, paths too deep or long, zip bomb), or
+       a file built to break tools (a source nested too deeply or too large to parse, a
+       notebook nested too deeply)
+
+Notebooks are checked as the grader reads them (staff/grade_notebooks.py): what would cost
+points is a warning, what would make the grader give 0 and call a person is an error.
 """
 
 import argparse
@@ -26,6 +32,8 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from grade_notebooks import code_cells, malformed_notebook, notebook_findings, read_notebook
 
 REQUIRED_FILES = (
     "functions.py",
@@ -43,6 +51,9 @@ MAX_ENTRIES = 200  # a submission has 6 files; 200 leaves room for junk but not 
 MAX_TOTAL_BYTES = 200 * 2**20  # uncompressed; notebooks with plots are a few MB
 MAX_RATIO = 100  # uncompressed / compressed, for the archive and for each large entry
 RATIO_MIN_BYTES = 2**20  # entries smaller than this are never called bombs
+MAX_PATH_DEPTH = 16  # folders in an entry's path; deeper ones only serve to break tools
+MAX_PATH_CHARS = 512
+MAX_SOURCE_BYTES = 2**20  # of a .py file; the reference files are under 30 KB
 
 IGNORED_DIRS = ("__MACOSX",)
 IGNORED_NAMES = (".DS_Store", "Thumbs.db", "desktop.ini")
@@ -88,6 +99,22 @@ def entry_parts(name):
     return [part for part in name.replace("\\", "/").split("/") if part not in ("", ".")]
 
 
+def shown(name, limit=80):
+    """A file name for messages: repr, cut to `limit` characters."""
+    text = repr(name)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(name)} characters)"
+
+
+def path_limit_reason(name):
+    """Returns why a zip entry name is too long or too deep to extract safely, or None."""
+    if len(name) > MAX_PATH_CHARS:
+        return f"a path of {len(name)} characters (at most {MAX_PATH_CHARS} are allowed)"
+    depth = len(entry_parts(name))
+    if depth > MAX_PATH_DEPTH:
+        return f"a path {depth} folders deep (at most {MAX_PATH_DEPTH} are allowed)"
+    return None
+
+
 def unsafe_path_reason(name):
     """Returns why a zip entry name could escape the extraction folder, or None."""
     normalized = name.replace("\\", "/")
@@ -123,20 +150,24 @@ def safety_problems(infos, *, max_entries, max_total_bytes, max_ratio):
     if len(infos) > max_entries:
         return [f"the zip has {len(infos)} entries; at most {max_entries} are allowed"]
     for info in infos:
+        name = shown(info.filename)
         reason = unsafe_path_reason(info.filename)
         if reason:
-            problems.append(f"{info.filename!r}: {reason} (zip-slip)")
+            problems.append(f"{name}: {reason} (zip-slip)")
+        reason = path_limit_reason(info.filename)
+        if reason:
+            problems.append(f"{name}: {reason}")
         file_type = entry_file_type(info)
         if file_type == stat.S_IFLNK:
-            problems.append(f"{info.filename!r} is a symbolic link; zip the file itself")
+            problems.append(f"{name} is a symbolic link; zip the file itself")
         elif file_type not in (0, stat.S_IFREG, stat.S_IFDIR):
-            problems.append(f"{info.filename!r} is not a regular file or folder")
+            problems.append(f"{name} is not a regular file or folder")
         if info.flag_bits & 0x1:
-            problems.append(f"{info.filename!r} is encrypted; submit a zip without a password")
+            problems.append(f"{name} is encrypted; submit a zip without a password")
         if info.file_size >= RATIO_MIN_BYTES and \
                 info.file_size > max_ratio * max(info.compress_size, 1):
             problems.append(
-                f"{info.filename!r} expands from {info.compress_size} to {info.file_size} "
+                f"{name} expands from {info.compress_size} to {info.file_size} "
                 f"bytes (ratio over {max_ratio}): looks like a zip bomb"
             )
     total = sum(info.file_size for info in infos)
@@ -277,42 +308,30 @@ def locate_required(folder, paths, report):
 # ----------------------------------------------------------------------------- file contents
 
 
-def python_problem(source, name):
-    """Returns why a .py source does not parse, or None."""
+def parse_problem(source, name):
+    """
+    Returns a tuple of:
+    - problem: why a .py source (bytes or str) does not parse, or None
+    - malformed: True when it is built to break tools (too large or too deeply nested to
+      parse), which rejects the archive
+    """
+    if len(source) > MAX_SOURCE_BYTES:
+        return f"{name} is {len(source)} bytes long; at most {MAX_SOURCE_BYTES} are allowed", True
     try:
         ast.parse(source, filename=name)
-    except SyntaxError as err:
-        return f"{name} does not parse: {err.msg} (line {err.lineno})"
-    except ValueError as err:  # e.g. NUL bytes
-        return f"{name} does not parse: {err}"
-    return None
+    except SyntaxError as err:  # also invalid UTF-8 and nesting the tokenizer refuses
+        return f"{name} does not parse: {err.msg} (line {err.lineno})", False
+    except (ValueError, OverflowError) as err:
+        return f"{name} does not parse: {err}", False
+    except (RecursionError, MemoryError):
+        return f"{name} is nested too deeply to parse (an expression or block thousands of " \
+            "levels deep)", True
+    return None, False
 
 
-def read_notebook(text, name):
-    """
-    Parse and validate a notebook (nbformat 4).
-
-    Returns a tuple of:
-    - nb: the notebook as a dict (None if it could not be read)
-    - problem: why it is invalid, or None
-    """
-    import nbformat  # imported here: the rest of the checker needs only the standard library
-
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as err:  # nbformat raises many types for malformed JSON/schema
-        return None, f"{name} is not a readable notebook: {str(err).splitlines()[0][:200]}"
-    try:
-        nbformat.validate(nb)
-    except nbformat.ValidationError as err:
-        return nb, f"{name} is not a valid notebook: {str(err).splitlines()[0][:200]}"
-    return nb, None
-
-
-def code_cells(nb):
-    """The code cells of a notebook whose source is not empty."""
-    return [cell for cell in nb.get("cells", [])
-            if cell.get("cell_type") == "code" and "".join(cell.get("source", "")).strip()]
+def python_problem(source, name):
+    """Returns why a .py source does not parse (or is too large or deep to parse), or None."""
+    return parse_problem(source, name)[0]
 
 
 def notebook_run_stats(nb):
@@ -327,22 +346,25 @@ def notebook_run_stats(nb):
 
 
 def check_notebook(text, name, report):
-    """Add errors/warnings about one notebook's validity and outputs."""
+    """Add errors/warnings about one notebook's validity and outputs, as the grader reads them."""
+    malformed = malformed_notebook(text, name)
+    if malformed:
+        report.rejected = True
+        report.errors.append(malformed)
+        return
     nb, problem = read_notebook(text, name)
     if problem:
         report.errors.append(problem)
         return
-    cells, executed, with_outputs = notebook_run_stats(nb)
-    if with_outputs == 0:
+    if notebook_run_stats(nb)[2] == 0:
         report.errors.append(
             f"{name} has no outputs: run all cells (Runtime > Run all in Colab), save, and "
             "submit the notebook with its outputs"
         )
-    elif executed < cells:
-        report.warnings.append(
-            f"{name}: {cells - executed} of {cells} code cells were not run; run all cells "
-            "before submitting"
-        )
+        return
+    errors, warnings = notebook_findings(nb, PurePosixPath(name).name)
+    report.errors.extend(errors)
+    report.warnings.extend(warnings)
 
 
 def check_contents(folder, report):
@@ -350,11 +372,18 @@ def check_contents(folder, report):
     for wanted, inside in report.files.items():
         data = (folder.parent / inside).read_bytes()
         if wanted.endswith(".py"):
-            problem = python_problem(data, inside)
+            problem, malformed = parse_problem(data, inside)
+            report.rejected = report.rejected or malformed
             if problem:
                 report.errors.append(problem)
-        else:
-            check_notebook(data.decode("utf-8", errors="replace"), inside, report)
+            continue
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            report.errors.append(f"{inside} is not UTF-8 text (byte {data[err.start]:#04x} at "
+                                 f"position {err.start}); save it from Jupyter or Colab again")
+            continue
+        check_notebook(text, inside, report)
 
 
 # ----------------------------------------------------------------------------- entry points
@@ -412,7 +441,12 @@ def extract_submission(zip_path, dest, limits=None):
             report.errors.append(f"could not extract: {err}")
             return report
     if report.folder is not None:
-        check_contents(Path(dest) / report.folder, report)
+        try:
+            check_contents(Path(dest) / report.folder, report)
+        except (RecursionError, MemoryError) as err:  # a file built to break the parsers
+            report.rejected = True
+            report.errors.append(f"the files could not be checked ({type(err).__name__}): "
+                                 "the archive holds a file built to break tools")
     return report
 
 

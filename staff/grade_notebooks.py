@@ -42,7 +42,7 @@ MAX_IMAGE_PIXEL_BYTES = 256 * 2**20  # decompressed size of one image's pixel ro
 
 EVALUATION_MARKER = 'print(f"TEST ACCURACY'  # in the source of part1's evaluation cell
 DISPLAY_MARKER = "show_prediction(IMG"  # in the source of part2's display cells
-SOLUTION_MARKER = "BEGIN SOLUTION"
+SOLUTION_MARKER = "BEGIN" + " SOLUTION"  # split: the starter must hold no literal marker
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,22 @@ def json_depth(data):
     return depth
 
 
+def malformed_notebook(text, name):
+    """Why a notebook's text is built to break tools (too large, nested too deeply), or None."""
+    if len(text) > MAX_NOTEBOOK_CHARS:
+        return (f"{name} is {len(text)} characters long; at most {MAX_NOTEBOOK_CHARS} are "
+                "allowed")
+    try:
+        depth = json_depth(json.loads(text))
+    except RecursionError:
+        depth = MAX_JSON_DEPTH + 1
+    except (ValueError, MemoryError):  # not JSON: read_notebook says so
+        return None
+    if depth > MAX_JSON_DEPTH:
+        return f"{name} is nested more than {MAX_JSON_DEPTH} levels deep: not a real notebook"
+    return None
+
+
 def read_notebook(text, name):
     """
     Parse and validate a notebook (nbformat 4), with caps on size and nesting.
@@ -120,17 +136,9 @@ def read_notebook(text, name):
     """
     import nbformat  # imported here: the submission checker needs it only for notebooks
 
-    if len(text) > MAX_NOTEBOOK_CHARS:
-        return None, f"{name} is {len(text)} characters long; at most {MAX_NOTEBOOK_CHARS}"
-    try:
-        depth = json_depth(json.loads(text))
-    except RecursionError:
-        depth = MAX_JSON_DEPTH + 1
-    except (ValueError, MemoryError) as err:  # json.JSONDecodeError is a ValueError
-        return None, f"{name} is not a readable notebook: {str(err)[:200]}"
-    if depth > MAX_JSON_DEPTH:
-        return None, (f"{name} is not a readable notebook: its JSON is nested more than "
-                      f"{MAX_JSON_DEPTH} levels deep")
+    malformed = malformed_notebook(text, name)
+    if malformed:
+        return None, malformed
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as err:  # nbformat raises many types for malformed JSON/schema
