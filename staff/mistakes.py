@@ -1,0 +1,879 @@
+"""The mistakes corpus: typical student mistakes and correct-but-different solutions, each run
+through the drivers, the shipped student tests and the autograder.
+
+    python staff/mistakes.py [--only NAME ...] [--jobs N] [--list]
+
+Every case is a small edit of the reference solution: a text replacement that must apply
+exactly once inside a `# BEGIN SOLUTION` ... `# END SOLUTION` region (Replace), a new body for
+the region of one function (Region), or, for correct variants only, a rewritten top-level
+definition or import (Definition, Replace(inside=False)) such as a TwoLayerNet written against
+the original starter API.
+
+Each case runs on a temporary copy of the student-facing tree (what `make starter` ships,
+with the solutions kept: backprop/, neuralnet/, the shipped tests and their helpers), never in
+the repository:
+  * drivers: a mistake must make its driver exit non-zero with a last line
+    `<script>: FAIL (<names>)` that names the function; a variant must pass every driver of
+    its folder;
+  * tests: pytest on the shipped test file of the edited file must fail for a mistake (exit
+    code 1) and pass for a variant;
+  * grader: `staff/grade.py` on a submission holding only the edited file must give less than
+    full points at the graded test named for the function (mistake) or full points on every
+    test of that file (variant). The grader runs each file in its own sandbox, so the other
+    files' points cannot change; the rows `reference:<file>` (the unedited reference, checked
+    like a variant) show that each file on its own gets every point and passes everything.
+
+Prints the table (case -> caught by drivers / tests / grader, and the driver's last line) and
+then every mistake not caught and every variant rejected, with the reason.
+Exit codes: 0 every mistake caught and every variant accepted, 1 otherwise, 2 usage error.
+"""
+
+import argparse
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
+
+BACKPROP_DRIVER = "backprop/backprop.py"
+LAYERS_DRIVER = "neuralnet/gradcheck_layers.py"
+STABILITY_DRIVER = "neuralnet/check_softmax_stability.py"
+CLASSIFIER_DRIVER = "neuralnet/gradcheck_classifier.py"
+TRAINING_DRIVER = "neuralnet/check_training_step.py"
+TESTS = {  # edited file -> the shipped test file that covers it
+    "backprop/functions.py": "tests/test_backprop.py",
+    "neuralnet/layers.py": "tests/test_layers.py",
+    "neuralnet/two_layer_net.py": "tests/test_classifiers.py",
+    "neuralnet/train.py": "tests/test_train.py",
+}
+TREE_PARTS = ("backprop", "neuralnet", "tests", "pyproject.toml")  # copied for each case
+DRIVER_TIMEOUT, TESTS_TIMEOUT, GRADE_TIMEOUT = 120, 600, 300
+
+
+class CorpusError(Exception):
+    """An edit of the corpus does not apply to the reference (the message says which)."""
+
+
+# ----------------------------------------------------------------------------- edits
+
+
+@dataclass(frozen=True)
+class Replace:
+    """Replace `old` by `new`; `old` must occur exactly once (inside a region if `inside`)."""
+    old: str
+    new: str
+    inside: bool = True
+
+
+@dataclass(frozen=True)
+class Region:
+    """Replace the body of the solution region of function `owner` (e.g. "TwoLayerNet.forward")."""
+    owner: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Definition:
+    """Replace the top-level function or class `name` by `source` (variants only)."""
+    name: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    file: str  # the edited reference file, relative to the repository root
+    edits: tuple
+    function: str  # what the edit changes, for the table
+    driver: str  # the driver that must name it (mistakes)
+    driver_name: str  # the name the driver's FAIL line must contain
+    grader: str | None  # prefix of the graded test names ("fc_backward"); None: not graded
+    correct: bool = False  # a correct variant: everything must pass
+    why: str = ""
+
+    @property
+    def tests(self):
+        return TESTS[self.file]
+
+
+def solution_spans(text):
+    """
+    Character spans (start, end) of the inside of every solution region of `text`: from the
+    line after `# BEGIN SOLUTION` to the start of its `# END SOLUTION` line.
+    """
+    spans, start, offset = [], None, 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith(BEGIN):
+            if start is not None:
+                raise CorpusError(f"nested {BEGIN}")
+            start = offset + len(line)
+        elif stripped.startswith(END):
+            if start is None:
+                raise CorpusError(f"{END} without {BEGIN}")
+            spans.append((start, offset))
+            start = None
+        offset += len(line)
+    if start is not None:
+        raise CorpusError(f"{BEGIN} never closed")
+    return spans
+
+
+def region_owners(text):
+    """Returns a list of (owner, (start, end)) for each region: owner is "func" or "Cls.func"."""
+    tree = ast.parse(text)
+    functions = []
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                if isinstance(child, ast.FunctionDef):
+                    functions.append((name, child.lineno, child.end_lineno))
+                visit(child, name + ".")
+
+    visit(tree, "")
+    line_starts = [0]
+    for line in text.splitlines(keepends=True):
+        line_starts.append(line_starts[-1] + len(line))
+    owners = []
+    for start, end in solution_spans(text):
+        line = next(i for i, s in enumerate(line_starts) if s == start)  # 0-based line index
+        inner = [f for f in functions if f[1] <= line < f[2]]
+        owner = max(inner, key=lambda f: f[1])[0] if inner else "<module>"
+        owners.append((owner, (start, end)))
+    return owners
+
+
+def apply_replace(text, edit):
+    count = text.count(edit.old)
+    if count != 1:
+        raise CorpusError(f"{edit.old!r} occurs {count} times (must be exactly once)")
+    start = text.index(edit.old)
+    if edit.inside and not any(a <= start and start + len(edit.old) <= b
+                               for a, b in solution_spans(text)):
+        raise CorpusError(f"{edit.old!r} is not inside a solution region")
+    return text[:start] + edit.new + text[start + len(edit.old):]
+
+
+def apply_region(text, edit):
+    spans = [span for owner, span in region_owners(text) if owner == edit.owner]
+    if len(spans) != 1:
+        raise CorpusError(f"{len(spans)} solution regions in {edit.owner} (must be exactly one)")
+    start, end = spans[0]
+    end_line = text[end:text.index("\n", end)]
+    indent = end_line[: len(end_line) - len(end_line.lstrip())]
+    body = textwrap.indent(textwrap.dedent(edit.body).strip("\n") + "\n", indent)
+    return text[:start] + body + text[end:]
+
+
+def apply_definition(text, edit):
+    tree = ast.parse(text)
+    found = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+             and node.name == edit.name]
+    if len(found) != 1:
+        raise CorpusError(f"{len(found)} top-level definitions named {edit.name}")
+    node = found[0]
+    lines = text.splitlines(keepends=True)
+    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    source = textwrap.dedent(edit.source).strip("\n") + "\n"
+    return "".join(lines[:first - 1]) + source + "".join(lines[node.end_lineno:])
+
+
+def apply_edits(text, edits):
+    """The reference `text` with `edits` applied in order; CorpusError if one does not fit."""
+    for edit in edits:
+        if isinstance(edit, Replace):
+            text = apply_replace(text, edit)
+        elif isinstance(edit, Region):
+            text = apply_region(text, edit)
+        elif isinstance(edit, Definition):
+            text = apply_definition(text, edit)
+        else:
+            raise CorpusError(f"unknown edit {edit!r}")
+    return text
+
+
+def edited_source(case, root=ROOT):
+    """The text of case.file after the case's edits; CorpusError naming the case otherwise."""
+    try:
+        text = apply_edits((root / case.file).read_text(), case.edits)
+        compile(text, case.file, "exec")
+    except (CorpusError, SyntaxError) as err:
+        raise CorpusError(f"{case.name}: {case.file}: {err}") from None
+    return text
+
+
+# ----------------------------------------------------------------------------- the corpus
+
+
+def mistake(name, file, edits, function, driver, driver_name=None, grader=None, why=""):
+    return Case(name, file, tuple(edits), function, driver, driver_name or function, grader,
+                False, why)
+
+
+def variant(name, file, edits, function, grader=None, why=""):
+    return Case(name, file, tuple(edits), function, "", "", grader, True, why)
+
+
+F, L = "backprop/functions.py", "neuralnet/layers.py"
+N, T = "neuralnet/two_layer_net.py", "neuralnet/train.py"
+B = BACKPROP_DRIVER
+NET = "TwoLayerNet"
+
+MISTAKES = [
+    mistake("f1_grad_y_sign", F, [Replace("grad_y = -grad_d", "grad_y = grad_d")], "f1", B,
+            why="sign of the gradient through a subtraction"),
+    mistake("f1_missing_factor_2", F, [Replace("grad_d = grad_L * 2 * d", "grad_d = grad_L * d")],
+            "f1", B, why="d/dd of d**2 written as d"),
+    mistake("f2_copies_not_summed", F,
+            [Replace("grad_e = grad_e_from_t + grad_e_from_b", "grad_e = grad_e_from_t")], "f2",
+            B, why="e feeds t and b; only one copy of its gradient kept"),
+    mistake("f2_missing_factor_2", F, [Replace("grad_x = grad_d * 2", "grad_x = grad_d")], "f2",
+            B, why="d = 2x: the local derivative 2 forgotten"),
+    mistake("f3_copies_not_summed", F,
+            [Replace("grad_z1 = grad_z1_from_logp1 + grad_z1_from_e1",
+                     "grad_z1 = grad_z1_from_e1")],
+            "f3", B, grader="f3", why="z1 feeds logp1 and e1; one copy dropped"),
+    mistake("f3_label_zero_based", F,
+            [Replace("logp = logp1 if y == 1 else logp2", "logp = logp1 if y == 0 else logp2")],
+            "f3", B, grader="f3", why="choose() tests y == 0: labels are 1 and 2"),
+    mistake("f3_gradient_sign", F, [Replace("grad_logp = -grad_L", "grad_logp = grad_L")], "f3",
+            B, grader="f3", why="the minus of L = -log(p) forgotten in the backward pass"),
+    mistake("f4_copies_not_summed", F,
+            [Replace("grad_s = grad_s_from_r + grad_s_from_ys + grad_s_from_a",
+                     "grad_s = grad_s_from_r + grad_s_from_ys")],
+            "f4", B, why="s feeds three nodes; one copy dropped"),
+    mistake("f4_wrong_local_derivative", F,
+            [Replace("grad_e = grad_l / (1 + e)", "grad_e = grad_l / e")], "f4", B,
+            why="d log1p(e) / de written as 1 / e"),
+    mistake("fc_forward_no_bias", L, [Replace("    out += b\n", "")], "fc_forward", LAYERS_DRIVER,
+            grader="fc_forward", why="the bias is never added"),
+    mistake("fc_backward_grad_w_transposed", L,
+            [Replace("grad_w = x.T @ grad_out", "grad_w = grad_out.T @ x")], "fc_backward",
+            LAYERS_DRIVER, grader="fc_backward", why="grad_w has shape (Dout, Din)"),
+    mistake("fc_backward_grad_x_untransposed", L,
+            [Replace("grad_out @ w.T if", "grad_out @ w if")], "fc_backward", LAYERS_DRIVER,
+            grader="fc_backward", why="grad_x = grad_out @ w (w not transposed)"),
+    mistake("fc_backward_grad_b_no_sum", L,
+            [Replace("grad_b = grad_out.sum(axis=0)", "grad_b = grad_out")], "fc_backward",
+            LAYERS_DRIVER, grader="fc_backward", why="grad_b not summed over the batch"),
+    mistake("fc_backward_grad_b_mean", L,
+            [Replace("grad_b = grad_out.sum(axis=0)", "grad_b = grad_out.mean(axis=0)")],
+            "fc_backward", LAYERS_DRIVER, grader="fc_backward",
+            why="grad_b averaged instead of summed over the batch"),
+    mistake("relu_forward_np_max", L, [Replace("out = np.maximum(x, 0)", "out = np.max(x, 0)")],
+            "relu_forward", LAYERS_DRIVER, grader="relu_forward",
+            why="np.max(x, 0) is the maximum along axis 0, not elementwise"),
+    mistake("relu_backward_ge", L,
+            [Replace("grad_x = grad_out * (x > 0)", "grad_x = grad_out * (x >= 0)")],
+            "relu_backward", LAYERS_DRIVER, grader="relu_backward",
+            why="gradient 1 at x == 0 (the docstring says 0 where x <= 0)"),
+    mistake("relu_backward_mask_of_grad_out", L,
+            [Replace("grad_x = grad_out * (x > 0)", "grad_x = grad_out * (grad_out > 0)")],
+            "relu_backward", LAYERS_DRIVER, grader="relu_backward",
+            why="the mask is taken from the upstream gradient instead of the input"),
+    mistake("l2_loss_sum_not_mean", L,
+            [Replace("loss = np.sum(diff * diff) / n", "loss = np.sum(diff * diff)"),
+             Replace("grad_x *= 2 / n", "grad_x *= 2")], "l2_loss", LAYERS_DRIVER,
+            why="summed over the batch, loss and gradient consistently"),
+    mistake("l2_loss_grad_missing_2", L, [Replace("grad_x *= 2 / n", "grad_x *= 1 / n")],
+            "l2_loss", LAYERS_DRIVER, why="the 2 of d(diff**2) forgotten"),
+    mistake("softmax_sum_not_mean", L,
+            [Replace("loss = np.mean(np.log(sums[:, 0]) - correct)",
+                     "loss = np.sum(np.log(sums[:, 0]) - correct)"),
+             Replace("    grad_x /= n\n", "")], "softmax_loss", LAYERS_DRIVER,
+            grader="softmax_loss", why="summed over the batch, loss and gradient consistently"),
+    mistake("softmax_missing_minus_one", L, [Replace("    grad_x[rows, y] -= 1\n", "")],
+            "softmax_loss", LAYERS_DRIVER, grader="softmax_loss",
+            why="gradient = probabilities, without -1 at the label"),
+    mistake("softmax_no_max_subtraction", L,
+            [Replace("shifted = x - x.max(axis=1, keepdims=True)", "shifted = x.copy()")],
+            "softmax_loss", STABILITY_DRIVER, grader="softmax_loss",
+            why="exp(x) overflows for large scores"),
+    mistake("softmax_wrong_axis", L,
+            [Replace("sums = exp.sum(axis=1, keepdims=True)",
+                     "sums = exp.sum(axis=0, keepdims=True)")],
+            "softmax_loss", LAYERS_DRIVER, grader="softmax_loss",
+            why="normalized over the batch (axis 0) instead of the classes"),
+    mistake("l2_reg_factor_2", L,
+            [Replace("loss = reg / 2 * np.vdot(w, w)", "loss = reg * np.vdot(w, w)"),
+             Replace("grad_w = reg * w", "grad_w = 2 * reg * w")], "l2_regularization",
+            LAYERS_DRIVER, grader="l2_regularization",
+            why="reg * sum(w**2) with gradient 2 reg w: consistent, but not the homework's loss"),
+    mistake("l2_reg_missing_half", L,
+            [Replace("loss = reg / 2 * np.vdot(w, w)", "loss = reg * np.vdot(w, w)")],
+            "l2_regularization", LAYERS_DRIVER, grader="l2_regularization",
+            why="the 1/2 of the loss forgotten"),
+    mistake("l2_reg_grad_factor_2", L, [Replace("grad_w = reg * w", "grad_w = 2 * reg * w")],
+            "l2_regularization", LAYERS_DRIVER, grader="l2_regularization",
+            why="gradient 2 reg w for the loss reg/2 sum(w**2)"),
+    mistake("net_init_bias_not_zero", N,
+            [Replace('"b1": np.zeros(hidden_dim, dtype=dtype)',
+                     '"b1": random_weights(rng, (hidden_dim,), weight_scale, dtype)')],
+            "TwoLayerNet.__init__", CLASSIFIER_DRIVER, NET, grader="TwoLayerNet.__init__",
+            why="b1 drawn at random instead of zeros"),
+    mistake("net_init_ignores_weight_scale", N,
+            [Replace("(input_dim, hidden_dim), weight_scale, dtype)",
+                     "(input_dim, hidden_dim), 1.0, dtype)")],
+            "TwoLayerNet.__init__", CLASSIFIER_DRIVER, NET, grader="TwoLayerNet.__init__",
+            why="W1 has standard deviation 1 instead of weight_scale"),
+    mistake("net_forward_missing_relu", N,
+            [Replace("hidden, relu_cache = relu_forward(hidden)",
+                     "_, relu_cache = relu_forward(hidden)")],
+            "TwoLayerNet.forward", CLASSIFIER_DRIVER, NET, grader="TwoLayerNet.forward",
+            why="the ReLU output is computed but not used"),
+    mistake("net_forward_relu_before_fc1", N,
+            [Replace('hidden, fc1_cache = fc_forward(X, p["W1"], p["b1"])\n'
+                     '        hidden, relu_cache = relu_forward(hidden)',
+                     'hidden, relu_cache = relu_forward(X)\n'
+                     '        hidden, fc1_cache = fc_forward(hidden, p["W1"], p["b1"])')],
+            "TwoLayerNet.forward", CLASSIFIER_DRIVER, NET, grader="TwoLayerNet.forward",
+            why="wrong layer order: relu -> fc -> fc"),
+    mistake("net_forward_relu_on_scores", N,
+            [Replace('scores, fc2_cache = fc_forward(hidden, p["W2"], p["b2"])',
+                     'scores, fc2_cache = fc_forward(hidden, p["W2"], p["b2"])\n'
+                     '        scores, _ = relu_forward(scores)')],
+            "TwoLayerNet.forward", CLASSIFIER_DRIVER, NET, grader="TwoLayerNet.forward",
+            why="a ReLU after the last layer too"),
+    mistake("net_backward_W1_W2_swapped", N,
+            [Replace("grad_hidden, grad_W2, grad_b2 = fc_backward(grad_scores, fc2_cache)",
+                     "grad_hidden, grad_W1, grad_b1 = fc_backward(grad_scores, fc2_cache)"),
+             Replace("_, grad_W1, grad_b1 = fc_backward(grad_hidden, fc1_cache",
+                     "_, grad_W2, grad_b2 = fc_backward(grad_hidden, fc1_cache")],
+            "TwoLayerNet.backward", CLASSIFIER_DRIVER, NET, grader="TwoLayerNet.backward",
+            why="the gradients of the two layers exchanged"),
+    mistake("net_backward_no_relu_backward", N,
+            [Replace("        grad_hidden = relu_backward(grad_hidden, relu_cache)\n", "")],
+            "TwoLayerNet.backward", CLASSIFIER_DRIVER, NET, grader="TwoLayerNet.backward",
+            why="the gradient passes the ReLU unmasked"),
+    mistake("training_step_biases_regularized", T,
+            [Replace("if param.ndim >= 2:", "if param.ndim >= 1:")], "training_step",
+            TRAINING_DRIVER, grader="training_step", why="L2 on the biases too"),
+    mistake("training_step_reg_loss_without_grad", T,
+            [Replace("            grads[name] += reg_grad\n", "")], "training_step",
+            TRAINING_DRIVER, grader="training_step",
+            why="the L2 loss is added but not its gradient"),
+    mistake("training_step_reg_grad_without_loss", T,
+            [Replace("            loss += reg_loss\n", "")], "training_step", TRAINING_DRIVER,
+            grader="training_step", why="the L2 gradient is added but not its loss"),
+    mistake("training_step_no_regularization", T,
+            [Replace("            loss += reg_loss\n", ""),
+             Replace("            grads[name] += reg_grad\n", "")], "training_step",
+            TRAINING_DRIVER, grader="training_step", why="reg is ignored"),
+]
+
+F4_OWN = '''
+def f4(a, b, c):
+    """
+    My own graph: L = log(1 + (a*b - c)**2) * exp(-a).
+    Nodes: p = a*b, q = p - c, r = q*q, s = log1p(r), n = -a, t = exp(n), L = s*t.
+
+    Returns a tuple of:
+    - L: float
+    - grads: (grad_a, grad_b, grad_c)
+    """
+    p = a * b
+    q = p - c
+    r = q * q
+    s = np.log1p(r)
+    n = -a
+    t = np.exp(n)
+    L = s * t
+
+    grad_L = 1.0
+    grad_s = grad_L * t
+    grad_t = grad_L * s
+    grad_n = grad_t * t
+    grad_r = grad_s / (1 + r)
+    grad_q = grad_r * 2 * q
+    grad_p = grad_q
+    grad_c = -grad_q
+    grad_b = grad_p * a
+    grad_a_from_p = grad_p * b
+    grad_a_from_n = -grad_n
+    grad_a = grad_a_from_p + grad_a_from_n
+    return L, (grad_a, grad_b, grad_c)
+'''
+
+NET_ORIGINAL_API = '''
+class TwoLayerNet(Classifier):
+    """fc -> relu -> fc, written against the original starter's API."""
+
+    def __init__(self, input_dim=3072, num_classes=10, hidden_dim=512, weight_scale=1e-3):
+        self.fc1_W = weight_scale * np.random.randn(input_dim, hidden_dim)
+        self.fc1_b = np.zeros(hidden_dim)
+        self.fc2_W = weight_scale * np.random.randn(hidden_dim, num_classes)
+        self.fc2_b = np.zeros(num_classes)
+
+    def parameters(self):
+        return {"fc1_W": self.fc1_W, "fc1_b": self.fc1_b,
+                "fc2_W": self.fc2_W, "fc2_b": self.fc2_b}
+
+    def forward(self, X):
+        X = X.reshape(X.shape[0], -1)
+        hidden, fc1_cache = fc_forward(X, self.fc1_W, self.fc1_b)
+        hidden, relu_cache = relu_forward(hidden)
+        scores, fc2_cache = fc_forward(hidden, self.fc2_W, self.fc2_b)
+        return scores, (fc1_cache, relu_cache, fc2_cache)
+
+    def backward(self, grad_scores, cache):
+        fc1_cache, relu_cache, fc2_cache = cache
+        grad_hidden, grad_fc2_W, grad_fc2_b = fc_backward(grad_scores, fc2_cache)
+        grad_hidden = relu_backward(grad_hidden, relu_cache)
+        _, grad_fc1_W, grad_fc1_b = fc_backward(grad_hidden, fc1_cache)
+        return {"fc1_W": grad_fc1_W, "fc1_b": grad_fc1_b,
+                "fc2_W": grad_fc2_W, "fc2_b": grad_fc2_b}
+'''
+
+VARIANTS = [
+    variant("f1_closed_form", F, [Region("f1", """
+        d = x1 * w1 + x2 * w2 + b - y
+        L = d ** 2
+        grad_d = 2 * d
+        grad_x1, grad_w1 = grad_d * w1, grad_d * x1
+        grad_x2, grad_w2 = grad_d * w2, grad_d * x2
+        grad_b, grad_y = grad_d, -grad_d
+        """)], "f1", why="one expression and closed-form gradients, other order"),
+    variant("f2_quotient_rule", F,
+            [Replace("grad_b = -grad_y * t / b / b", "grad_b = -grad_y * t / b**2")], "f2",
+            why="the textbook quotient rule (b**2 overflows for x > 177)"),
+    variant("f3_as_drawn_math_exp", F, [
+        Replace("import numpy as np\n", "import math\n\nimport numpy as np\n", inside=False),
+        Region("f3", """
+        e1 = math.exp(s1)
+        e2 = math.exp(s2)
+        d = e1 + e2
+        p1 = e1 / d
+        p2 = e2 / d
+        p = p1 if y == 1 else p2
+        L = -math.log(p)
+
+        grad_L = 1.0
+        grad_p = -grad_L / p
+        grad_p1 = grad_p if y == 1 else 0.0
+        grad_p2 = grad_p if y == 2 else 0.0
+        grad_d = -grad_p1 * e1 / d**2 - grad_p2 * e2 / d**2
+        grad_e1 = grad_p1 / d + grad_d
+        grad_e2 = grad_p2 / d + grad_d
+        grad_s1 = grad_e1 * e1
+        grad_s2 = grad_e2 * e2
+        """)], "f3", grader="f3",
+        why="the graph exactly as the homework draws it: math.exp, no max node"),
+    variant("f4_own_graph_other_args", F, [Definition("f4", F4_OWN)], "f4",
+            why="the student's own f4(a, b, c) with 7 operators"),
+    variant("fc_forward_loops", L, [Region("fc_forward", """
+        n, d_out = x.shape[0], w.shape[1]
+        out = np.zeros((n, d_out), dtype=np.result_type(x, w, b))
+        for i in range(n):
+            for j in range(d_out):
+                out[i, j] = np.dot(x[i], w[:, j]) + b[j]
+        """)], "fc_forward", grader="fc_forward", why="loops instead of a matrix product"),
+    variant("fc_backward_other_names", L, [Region("fc_backward", """
+        db = np.sum(grad_out, axis=0)
+        dw = np.dot(x.T, grad_out)
+        dx = np.dot(grad_out, w.T)
+        grad_x, grad_w, grad_b = dx, dw, db
+        """)], "fc_backward", grader="fc_backward",
+        why="np.dot and np.sum, other names and order; grad_x always computed"),
+    variant("relu_loops", L, [
+        Region("relu_forward", """
+        out = np.zeros_like(x)
+        for idx in np.ndindex(x.shape):
+            if x[idx] > 0:
+                out[idx] = x[idx]
+        """),
+        Region("relu_backward", """
+        grad_x = np.zeros_like(grad_out)
+        for idx in np.ndindex(x.shape):
+            if x[idx] > 0:
+                grad_x[idx] = grad_out[idx]
+        """)], "relu_forward", grader="relu", why="elementwise loops"),
+    variant("l2_loss_other_form", L, [Region("l2_loss", """
+        loss = np.mean(np.sum((x - y) ** 2, axis=1))
+        grad_x = 2 * (x - y) / x.shape[0]
+        """)], "l2_loss", why="mean of the row sums; gradient in one line"),
+    variant("softmax_homework_formula", L, [Region("softmax_loss", """
+        N = x.shape[0]
+        shifted = x - np.max(x, axis=1, keepdims=True)
+        exp_scores = np.exp(shifted)
+        probs = exp_scores / np.sum(exp_scores, axis=1, keepdims=True)
+        loss = -np.sum(np.log(probs[range(N), y])) / N
+        grad_x = probs.copy()
+        grad_x[range(N), y] -= 1
+        grad_x /= N
+        """)], "softmax_loss", grader="softmax_loss",
+        why="the homework's max-subtraction and -log(probs[range(N), y])"),
+    variant("l2_reg_other_form", L, [Region("l2_regularization", """
+        loss = 0.5 * reg * np.sum(w * w)
+        grad_w = reg * w
+        """)], "l2_regularization", grader="l2_regularization", why="0.5 * reg * np.sum(w * w)"),
+    variant("net_float64_randn", N, [Region("TwoLayerNet.__init__", """
+        self.params = {}
+        self.params["W1"] = weight_scale * np.random.randn(input_dim, hidden_dim)
+        self.params["b1"] = np.zeros(hidden_dim)
+        self.params["W2"] = weight_scale * np.random.randn(hidden_dim, num_classes)
+        self.params["b2"] = np.zeros(num_classes)
+        """)], "TwoLayerNet.__init__", grader="TwoLayerNet",
+        why="float64 weights from np.random.randn, as the original starter does"),
+    variant("net_float32", N, [Region("TwoLayerNet.__init__", """
+        w1 = weight_scale * rng.standard_normal((input_dim, hidden_dim))
+        w2 = weight_scale * rng.standard_normal((hidden_dim, num_classes))
+        self.params = {
+            "W1": w1.astype(np.float32), "b1": np.zeros(hidden_dim, dtype=np.float32),
+            "W2": w2.astype(np.float32), "b2": np.zeros(num_classes, dtype=np.float32),
+        }
+        """)], "TwoLayerNet.__init__", grader="TwoLayerNet", why="float32 parameters always"),
+    variant("net_original_api", N, [Definition("TwoLayerNet", NET_ORIGINAL_API)], "TwoLayerNet",
+            grader="TwoLayerNet",
+            why="original API: weights as attributes fc1_W..., parameters() returns the live "
+                "arrays, no dtype/seed arguments"),
+    variant("training_step_other_names", T, [Region("training_step", """
+        scores, cache = model.forward(X_batch)
+        data_loss, grad_scores = softmax_loss(scores, y_batch)
+        grads = model.backward(grad_scores, cache)
+        reg_loss = 0.0
+        for key, value in model.parameters().items():
+            if value.ndim == 2:
+                reg_loss += 0.5 * reg * np.sum(value * value)
+                grads[key] = grads[key] + reg * value
+        loss = data_loss + reg_loss
+        """)], "training_step", grader="training_step",
+        why="L2 written inline, a new grads entry instead of +=, other names"),
+]
+
+CASES = MISTAKES + VARIANTS
+# The unedited reference, one row per graded file: must pass like a variant. A failure here
+# means a tool rejects the reference itself (then the other rows say little).
+REFERENCE = [variant(f"reference:{Path(file).name}", file, [], Path(file).stem,
+                     why="the unedited reference") for file in TESTS]
+
+
+# ----------------------------------------------------------------------------- running
+
+
+@dataclass
+class Check:
+    ok: bool  # caught (mistake) or passed (variant)
+    text: str  # the table cell
+    detail: str = ""  # why, for the problem list
+
+
+@dataclass
+class Outcome:
+    case: Case
+    drivers: Check = None
+    tests: Check = None
+    grader: Check = None
+    seconds: float = 0.0
+    notes: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return all(c.ok for c in (self.drivers, self.tests, self.grader))
+
+
+def child_env():
+    """The environment of every subprocess: no PYTHONPATH into the repository, one BLAS thread."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update({"MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+                "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                "COLUMNS": "400"})  # pytest's failure summaries are cut at the terminal width
+    return env
+
+
+def run(command, cwd, timeout):
+    """Returns (exit code, stdout, stderr); a timeout is exit code None."""
+    try:
+        proc = subprocess.run(command, cwd=cwd, env=child_env(), capture_output=True, text=True,
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None, "", f"timed out after {timeout} s"
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def snapshot(rev, work):
+    """The repository at git revision `rev`, exported into `work` (read-only use of git)."""
+    out = Path(work) / "snapshot"
+    out.mkdir()
+    archive = subprocess.run(["git", "archive", "--format=tar", rev], cwd=ROOT,
+                             capture_output=True, timeout=120)
+    if archive.returncode != 0:
+        raise CorpusError(f"git archive {rev}: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(out)], input=archive.stdout, check=True, timeout=120)
+    return out
+
+
+def build_base(root, work):
+    """The student-facing tree with the solutions kept, as `make starter` lays it out."""
+    base = Path(work) / "base"
+    code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1] + '/staff'); "
+            "import make_starter; make_starter.build(Path(sys.argv[1]), Path(sys.argv[2]), "
+            "strip=False)")
+    status, out, err = run([sys.executable, "-c", code, str(root), str(base)], root, 120)
+    if status != 0:
+        raise CorpusError(f"make_starter.build failed: {(out + err)[-1000:]}")
+    return base
+
+
+def case_tree(base, work, case, root):
+    """A copy of the parts of `base` a case runs, with the case's edit applied."""
+    tree = Path(work) / case.name
+    for part in TREE_PARTS:
+        source = base / part
+        if source.is_dir():
+            shutil.copytree(source, tree / part)
+        elif source.is_file():
+            tree.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, tree / part)
+    (tree / case.file).write_text(edited_source(case, root))
+    return tree
+
+
+FAIL_LINE = re.compile(r"^(?P<script>[\w.-]+): FAIL \((?P<names>.*)\)\s*$")
+
+
+def last_line(output):
+    lines = [line for line in output.splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def names_function(line, script, name):
+    """True if `line` is `<script>: FAIL (...)` listing `name` (or `name.x`, `name[...]`, ...)."""
+    match = FAIL_LINE.match(line)
+    if not match or match.group("script") != Path(script).stem:
+        return False
+    pattern = re.compile(rf"^{re.escape(name)}(?![\w])")
+    return any(pattern.match(item.strip()) for item in match.group("names").split(","))
+
+
+def folder_drivers(tree, file):
+    """Every driver of the edited file's folder, in the copied tree."""
+    if file.startswith("backprop/"):
+        return [BACKPROP_DRIVER]
+    found = sorted(p.relative_to(tree).as_posix() for pattern in ("gradcheck_*.py", "check_*.py")
+                   for p in (tree / "neuralnet").glob(pattern))
+    return sorted(set(found))
+
+
+def check_drivers(case, tree):
+    python = sys.executable
+    if not case.correct:
+        if not (tree / case.driver).is_file():
+            return Check(False, "no", f"{case.driver} does not exist")
+        code, out, err = run([python, case.driver], tree, DRIVER_TIMEOUT)
+        line = last_line(out)
+        if code not in (0, None) and names_function(line, case.driver, case.driver_name):
+            return Check(True, "yes", line)
+        why = "exit code 0" if code == 0 else f"does not name {case.driver_name}"
+        return Check(False, "no", f"{case.driver}: {why}; last line: {line or last_line(err)}")
+    failed = []
+    for script in folder_drivers(tree, case.file):
+        code, out, err = run([python, script], tree, DRIVER_TIMEOUT)
+        if code != 0:
+            failed.append(f"{script} (exit {code}): {last_line(out)} {last_line(err)}".strip())
+    if failed:
+        return Check(False, "REJECTED", "; ".join(failed))
+    return Check(True, "pass", "")
+
+
+PYTEST_FAILED = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$", re.MULTILINE)
+
+
+def check_tests(case, tree):
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
+               "-o", "addopts=", case.tests]
+    if not case.correct:
+        command.insert(4, "-x")
+    code, out, err = run(command, tree, TESTS_TIMEOUT)
+    failures = [f"{m.group(2).split('::')[-1]}: {(m.group(3) or '')[:200]}"
+                for m in PYTEST_FAILED.finditer(out)]
+    if len(failures) > 4:
+        failures = failures[:4] + [f"and {len(failures) - 4} more"]
+    if case.correct:
+        if code == 0:
+            return Check(True, "pass")
+        return Check(False, "REJECTED", f"{case.tests} exit {code}: "
+                     + ("; ".join(failures) or last_line(out + err)))
+    if code == 1:
+        return Check(True, "yes", "; ".join(failures))
+    why = "all passed" if code == 0 else f"pytest exit code {code}: {last_line(out + err)}"
+    return Check(False, "no", f"{case.tests}: {why}")
+
+
+def grade_folder(root, submission, out):
+    """Run root's grade.py on a folder; returns its tests list (or raises RuntimeError)."""
+    code, stdout, stderr = run([sys.executable, str(root / "staff" / "grade.py"), str(submission),
+                                "--out", str(out)], submission.parent, GRADE_TIMEOUT)
+    if code != 0 or not Path(out).is_file():
+        raise RuntimeError(f"grade.py exit {code}: {(stdout + stderr)[-500:]}")
+    return json.loads(Path(out).read_text())["tests"]
+
+
+def file_entries(entries, file):
+    return [e for e in entries if e["name"].endswith(f"[{Path(file).name}]")]
+
+
+def check_grader(case, tree, work, root):
+    submission = Path(work) / f"{case.name}-submission"
+    submission.mkdir()
+    shutil.copyfile(tree / case.file, submission / Path(case.file).name)
+    try:
+        entries = file_entries(grade_folder(root, submission, Path(work) / f"{case.name}.json"),
+                               case.file)
+    except RuntimeError as err:
+        return Check(False, "error", str(err))
+    lost = [e for e in entries if e["score"] < e["max_score"]]
+    if case.correct:
+        if lost:
+            return Check(False, "REJECTED", "; ".join(
+                f"{e['name']}: {e['score']:g}/{e['max_score']:g}: {e['output'][:160]}"
+                for e in lost))
+        return Check(True, "pass")
+    if case.grader is None:
+        return Check(True, "n/a", "not graded")
+    target = [e for e in entries if e["name"].startswith(case.grader)]
+    if not target:
+        return Check(False, "no", f"no graded test named {case.grader}...")
+    hit = [e for e in target if e["score"] < e["max_score"]]
+    if not hit:
+        return Check(False, "no", "full points at " + ", ".join(e["name"] for e in target))
+    return Check(True, "yes", "; ".join(f"{e['name']}: {e['score']:g}/{e['max_score']:g}"
+                                        for e in hit))
+
+
+def run_case(case, base, work, root):
+    start = time.time()
+    outcome = Outcome(case)
+    case_work = Path(work) / "cases"
+    case_work.mkdir(exist_ok=True)
+    tree = case_tree(base, case_work, case, root)
+    outcome.drivers = check_drivers(case, tree)
+    outcome.tests = check_tests(case, tree)
+    outcome.grader = check_grader(case, tree, case_work, root)
+    outcome.seconds = time.time() - start
+    shutil.rmtree(tree, ignore_errors=True)
+    return outcome
+
+
+def run_corpus(cases, jobs=2, rev=None):
+    """
+    Run `cases` against the working tree, or against git revision `rev` (e.g. HEAD: what
+    has been committed). Returns the outcomes in the order of `cases`.
+    """
+    with tempfile.TemporaryDirectory(prefix="hw4-mistakes-") as work:
+        root = snapshot(rev, work) if rev else ROOT
+        for case in cases:
+            edited_source(case, root)  # every edit applies before anything runs
+        base = build_base(root, work)
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(lambda c: run_case(c, base, work, root), cases))
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def table(outcomes):
+    """The table as text: one row per case."""
+    header = f"{'case':<38}{'kind':<9}{'function':<22}{'drivers':<9}{'tests':<9}" \
+             f"{'grader':<9}driver says"
+    rows = [header, "-" * len(header)]
+    for o in outcomes:
+        kind = kind_of(o.case)
+        said = "" if o.case.correct else o.drivers.detail if o.drivers.ok else \
+            o.drivers.detail.split("last line: ")[-1]
+        rows.append(f"{o.case.name:<38}{kind:<9}{o.case.function:<22}{o.drivers.text:<9}"
+                    f"{o.tests.text:<9}{o.grader.text:<9}{said}")
+    return "\n".join(rows)
+
+
+def problems(outcomes):
+    """Lines naming every mistake not caught and every variant rejected, with the reason."""
+    lines = []
+    for o in outcomes:
+        if o.ok:
+            continue
+        what = {"mistake": "not caught", "variant": "rejected variant",
+                "reference": "reference rejected"}[kind_of(o.case)]
+        for label, check in (("drivers", o.drivers), ("tests", o.tests), ("grader", o.grader)):
+            if not check.ok:
+                lines.append(f"{what}: {o.case.name} [{label}] {check.detail}")
+    return lines
+
+
+def kind_of(case):
+    return "reference" if case in REFERENCE else "variant" if case.correct else "mistake"
+
+
+def summary(outcomes):
+    counts = {}
+    for o in outcomes:
+        ok, total = counts.get(kind_of(o.case), (0, 0))
+        counts[kind_of(o.case)] = (ok + o.ok, total + 1)
+    caught, mistakes = counts.get("mistake", (0, 0))
+    accepted, variants = counts.get("variant", (0, 0))
+    passed, references = counts.get("reference", (0, 0))
+    return (f"{caught} of {mistakes} mistakes caught by drivers, tests and grader; "
+            f"{accepted} of {variants} correct variants accepted by all three; "
+            f"reference accepted for {passed} of {references} files")
+
+
+def select(names):
+    """The cases named in `names` (all, references first, if empty); SystemExit(2) if unknown."""
+    everything = REFERENCE + CASES
+    if not names:
+        return everything
+    wanted = {n for name in names for n in name.split(",") if n}
+    unknown = sorted(wanted - {c.name for c in everything})
+    if unknown:
+        print(f"mistakes: unknown case(s) {', '.join(unknown)}; see --list", file=sys.stderr)
+        raise SystemExit(2)
+    return [c for c in everything if c.name in wanted]
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", default=[], metavar="NAME",
+                        help="run only these cases (repeat, or comma-separated)")
+    parser.add_argument("--jobs", type=int, default=2, help="cases run in parallel (default 2)")
+    parser.add_argument("--rev", help="check git revision REV (e.g. HEAD) instead of the "
+                        "working tree")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cases = select(args.only)
+    if args.list:
+        for c in cases:
+            kind = "variant" if c.correct else f"mistake -> {c.driver} names {c.driver_name}"
+            print(f"{c.name:<38}{c.file:<28}{kind}; grader: {c.grader}; {c.why}")
+        return 0
+    start = time.time()
+    try:
+        outcomes = run_corpus(cases, args.jobs, args.rev)
+    except CorpusError as err:
+        print(f"mistakes: {err}", file=sys.stderr)
+        return 1
+    print(table(outcomes))
+    print()
+    for line in problems(outcomes):
+        print(line)
+    print(f"{summary(outcomes)} ({time.time() - start:.0f} s, {args.jobs} jobs)")
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
