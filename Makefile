@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.stamp-requirements
 
 .DEFAULT_GOAL := help
-.PHONY: help setup homework test lint data starter submission check grade autograder report bench clean
+.PHONY: help setup homework test lint data starter submission check grade autograder mistakes report bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,3 +65,6 @@ grade: $(STAMP)  ## autograde a submission: make grade ZIP=name.zip [OUT=results
 
 autograder: $(STAMP)  ## build the Gradescope autograder upload: dist/autograder.zip
 	$(PY) staff/make_autograder.py
+
+mistakes: $(STAMP)  ## run the mistakes corpus through drivers, student tests, grader: the table
+	$(PY) staff/mistakes.py $(if $(JOBS),--jobs $(JOBS))
