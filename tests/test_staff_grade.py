@@ -13,6 +13,7 @@ import grading_tests
 import make_starter
 import pytest
 from staff_corpus import (
+    ORIGINAL_API,
     PY_FILES,
     ROOT,
     STAFF_DIR,
@@ -20,6 +21,7 @@ from staff_corpus import (
     make_submission_zip,
     part1_text,
     part2_text,
+    renamed_net,
     symlink_attr,
     unrun_notebook_text,
     write_submission_dir,
@@ -178,6 +180,77 @@ def test_correct_alternatives_get_full_marks(tmp_path):
     assert grade_zip(tmp_path, overrides)["score"] == FULL
 
 
+SLOW_IMPORT_LIMITS = grade.Limits(test_timeout=10.0)  # `import sklearn` takes ~1 s alone
+ORIGINAL_NETS = {  # name: two_layer_net.py, written against the original starter's API
+    "weights as attributes W1, b1, W2, b2": ORIGINAL_API["two_layer_net.py"],
+    "keys fc1_W, fc1_b, fc2_W, fc2_b": renamed_net(("fc1_W", "fc1_b", "fc2_W", "fc2_b")),
+    "keys w1, b1, w2, b2": renamed_net(("w1", "b1", "w2", "b2")),
+    "float32 net, keys weight1 ...": renamed_net(("weight1", "bias1", "weight2", "bias2"),
+                                                 "np.float32"),
+}
+
+
+@pytest.mark.parametrize("net", sorted(ORIGINAL_NETS))
+def test_original_api_solutions_get_every_code_point(tmp_path, net):
+    """f3 with math.exp, softmax with -log(prob), fc_backward(grad_out, cache), f4 stub,
+    `import sklearn` in train.py, and a TwoLayerNet whose weights are attributes."""
+    overrides = {**ORIGINAL_API, "two_layer_net.py": ORIGINAL_NETS[net]}
+    results = grade.grade(make_submission_zip(tmp_path, overrides=overrides),
+                          limits=SLOW_IMPORT_LIMITS)
+    assert_gradescope_format(results)
+    assert_lost_exactly(results, set())
+
+
+def original(file_name, old, new):
+    """The original-API solution's file with `old` replaced by `new` (once)."""
+    text = ORIGINAL_API[file_name]
+    assert text.count(old) == 1, f"{old!r} not found once in the original {file_name}"
+    return text.replace(old, new)
+
+
+ORIGINAL_MISTAKES = {  # name: (file, old, new, lost test ids, words in the feedback)
+    "training_step regularizes biases": (
+        "train.py", "if param.ndim == 2:", "if True:",
+        {"training_step_loss", "training_step_grads"}, "regularized"),
+    "training_step without the regularization gradient": (
+        "train.py", "            grads[name] += reg_grad\n", "",
+        {"training_step_grads"}, "missing the regularization gradient"),
+    "fc_backward transposed grad_w": (
+        "layers.py", "grad_w = x.T.dot(grad_out)", "grad_w = grad_out.T.dot(x)",
+        {"fc_backward"}, "transpose"),
+    "softmax summed instead of averaged": (
+        "layers.py", "    grad_x /= N\n", "", {"softmax_loss", "softmax_large"}, "1/N"),
+    "l2_regularization gradient 2 * reg * w": (
+        "layers.py", "grad_w = reg * w", "grad_w = 2 * reg * w", {"l2_regularization"},
+        "factor of 2"),
+    "relu_backward with >=": (
+        "layers.py", "grad_x[x <= 0] = 0", "grad_x[x < 0] = 0", {"relu_backward"}, "x == 0"),
+    "softmax without max-subtraction": (
+        "layers.py", "shifted = x - np.max(x, axis=1, keepdims=True)", "shifted = x",
+        {"softmax_large"}, "nan"),
+    "fc_backward grad_b sign": (
+        "layers.py", "grad_b = np.sum(grad_out, axis=0)", "grad_b = -np.sum(grad_out, axis=0)",
+        {"fc_backward"}, "wrong sign"),
+    "parameters() returns copies": (
+        "two_layer_net.py", '{"W1": self.W1,', '{"W1": self.W1.copy(),',
+        {"net_forward", "net_backward"}, "not copies"),
+    "f3 stub returning None": (
+        "functions.py", "def f3(s1, s2, y):\n", "def f3(s1, s2, y):\n    return None\n",
+        {"f3_y1", "f3_y2"}, "not implemented"),
+}
+
+
+@pytest.mark.parametrize("mistake", sorted(ORIGINAL_MISTAKES))
+def test_original_api_mistakes_lose_points_at_their_test(tmp_path, mistake):
+    file_name, old, new, lost, words = ORIGINAL_MISTAKES[mistake]
+    overrides = {**ORIGINAL_API, file_name: original(file_name, old, new)}
+    results = grade.grade(make_submission_zip(tmp_path, overrides=overrides),
+                          limits=SLOW_IMPORT_LIMITS)
+    assert_lost_exactly(results, lost)
+    for test_id in lost:
+        assert words in outputs(results)[test_id], (test_id, outputs(results)[test_id])
+
+
 FAILURES = {  # name: (file, old, new, lost test ids, words in the explanation)
     "infinite loop in one function": (
         "layers.py", "    out = np.maximum(x, 0)\n", "    while True:\n        pass\n",
@@ -188,7 +261,7 @@ FAILURES = {  # name: (file, old, new, lost test ids, words in the explanation)
     "exception at import": (
         "functions.py", "\nimport numpy as np\n",
         "\nimport numpy as np\nraise RuntimeError('oops')\n",
-        {"f3_y1", "f3_y2"}, "RuntimeError: oops"),
+        {"f3_y1", "f3_y2"}, "raised RuntimeError"),
     "process exits at import": (
         "train.py", "\nimport numpy as np\n", "\nimport os\nimport numpy as np\nos._exit(3)\n",
         {"training_step_loss", "training_step_grads"}, "did not finish"),
