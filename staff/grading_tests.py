@@ -385,8 +385,8 @@ def compare_net_init(student, expected):
 
 
 def net_inputs(rng, count):
-    X = exact32(rng.normal(size=(count, NET_SIZES[0])))
-    return X
+    """X: (count, input_dim), exact in float32."""
+    return exact32(rng.normal(size=(count, NET_SIZES[0])))
 
 
 def run_net_forward(module, rng):
