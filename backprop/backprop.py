@@ -434,7 +434,7 @@ def check_function(name, data):
 
 
 def load_data(path):
-    """Read the data file written by make_backprop_data.py; exit with a message if missing."""
+    """Read backprop-data.pkl (expected values of f1-f3); exit with a message if missing."""
     path = Path(path)
     if not path.is_file():
         sys.exit(f"backprop: data file {path} not found "
