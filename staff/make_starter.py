@@ -5,22 +5,31 @@
 
 Copies the student-facing part of this repository and removes the solutions:
   * each `# BEGIN SOLUTION` ... `# END SOLUTION` region of a .py file becomes
-    `raise NotImplementedError("<function>: ...")` at the region's indentation; in notebook
-    code cells it becomes `# TODO: ...` (plus `pass` where a block would otherwise be empty);
-    in markdown cells it becomes "*Your answer here.*";
+    `raise NotImplementedError("<function>: ...")` at the region's indentation;
+  * in notebook code cells a region becomes a `# TODO` naming what to write (the text after
+    the marker, `# BEGIN SOLUTION: <hint>`, says what) and, where the notebook would
+    otherwise fail later with an obscure error, `raise NotImplementedError("<names>: ...")`:
+    always inside a function, and at module level when the region defines names that the
+    code outside the regions uses and that have no default before it (SETTINGS, IMG1, ...);
+    in markdown cells a region becomes "*Your answer here.*"; cell ids are kept;
   * the `# BEGIN HYPERPARAMETERS` block of train.py is reset to the homework's weak defaults
     (the markers stay);
+  * `# BEGIN STAFF ONLY` ... `# END STAFF ONLY` blocks of .py files are dropped, and so are
+    requirements whose comment names staff/;
   * notebook outputs, execution counts and run metadata are cleared, python_backup/ is
     regenerated from the cleared notebooks;
   * staff/, bench/, the hidden tests, results, checkpoints, data, and generators that hold
     closed-form answers are not shipped. Student-visible tests (STUDENT_TESTS) ship with the
     test functions that need an unshipped module removed.
-A student README.md, a small Makefile and tools/ (make_submission.py, check_submission.py)
-are added. The result is written to a folder and a zip, then checked (see verify()):
-no non-trivial solution line survives; every .py compiles and every notebook is valid and
-empty of outputs; the drivers/gradient checks run and report "not implemented" without a
-traceback; the student-visible tests pass on the reference and fail on the starter only with
-NotImplementedError, covering every stubbed function.
+A student README.md and a small Makefile (staff/starter_files/), and tools/ (the submission
+packager and checker, plus the staff modules they import) are added; copied staff files
+name their shipped place. The result is written to a folder and a zip, then checked (see
+verify()): no solution line survives anywhere (verbatim, or as the same formula with other
+variable names), no shipped file writes out a graded formula and none mentions staff-only
+files or commands (staff/starter_checks.py); every .py compiles and every notebook is valid
+and empty of outputs; the drivers/check scripts run and report "not implemented" without a
+traceback; the student-visible tests pass on the reference and fail on the starter only
+with NotImplementedError, covering every stubbed function.
 
 Exit codes: 0 built and verified, 1 a check failed (the problems are listed), 2 usage error.
 """
@@ -67,6 +76,8 @@ NOT_SHIPPED_FILES = {  # staff-only files inside shipped folders
     "backprop/make_backprop_data.py": "computes the answers in closed form",
 }
 UNSHIPPED_MODULES = {Path(p).stem for p in NOT_SHIPPED_FILES}
+# Optional in the homework: their stubs are "not attempted" (skipped), so no test must fail.
+OPTIONAL_FUNCTIONS = {"backprop/functions.py": ("f1", "f2", "f4")}
 SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".cache", "results", "checkpoints", "data",
                  "cifar-10-batches-py", "FashionMNIST", ".DS_Store"}
 SKIPPED_SUFFIXES = (".pyc", ".npz", ".zip", ".tar.gz", ".pt", ".pth", ".json", ".pdf", ".png")
@@ -76,7 +87,8 @@ STUDENT_HELPERS = {  # files the student tests import from elsewhere -> where th
     "staff/fake_cifar10.py": "tests/fake_cifar10.py",
 }
 STUDENT_TOOLS = ("check_submission.py", "make_submission.py")
-DRIVER_SCRIPTS = BACKPROP_SCRIPTS  # the driver and checks that `make homework` runs first
+# The driver and check scripts students run (the starter Makefile's check-code target).
+DRIVER_SCRIPTS = tuple(dict.fromkeys(BACKPROP_SCRIPTS + ("neuralnet/check_training_step.py",)))
 MIN_LEAK_CHARS = 12  # shorter region lines (`x = 0`) are too generic to count as a leak
 TRIVIAL_RE = re.compile(r"^(?:(?:return|yield)\b[\w\s,().]*|pass|else:|try:|continue|break)$")
 NOTEBOOK_RUN_METADATA = ("execution", "ExecuteTime", "papermill", "collapsed", "scrolled")
@@ -419,21 +431,60 @@ def drop_staff_blocks(text, path):
     return "".join(replace_regions(lines, blocks, lambda block: [])) if blocks else text
 
 
-def copy_staff_file(source, target):
-    """Copy a staff/ file into the kit, its usage lines pointing at where it now lives
-    (`python staff/x.py` -> `python tools/x.py`)."""
+def drop_staff_requirements(text):
+    """A requirements file without the packages that only staff tools need (a line whose
+    comment names staff/)."""
+    return "".join(line for line in text.splitlines(keepends=True)
+                   if "staff/" not in line.partition("#")[2])
+
+
+def staff_imports(path):
+    """Names of the staff/ modules that the Python file `path` imports."""
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules.add(node.module.split(".")[0])
+    return {name for name in modules if (STAFF_DIR / f"{name}.py").is_file()}
+
+
+def shipped_staff_files():
+    """staff/ file name -> where it ships: the student tools, the staff modules they import
+    (the submission checker reads notebooks as the grader does), and the test helpers."""
+    shipped, todo = {}, list(STUDENT_TOOLS)
+    while todo:
+        name = todo.pop()
+        if name not in shipped and (STAFF_DIR / name).is_file():
+            shipped[name] = f"tools/{name}"
+            todo += [f"{module}.py" for module in staff_imports(STAFF_DIR / name)]
+    for source, target in STUDENT_HELPERS.items():
+        shipped[Path(source).name] = target
+    return shipped
+
+
+def copy_staff_file(source, target, shipped):
+    """Copy a staff/ file into the kit, its mentions of shipped staff files pointing at where
+    they now live (`python staff/x.py` -> `python tools/x.py`)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     text = source.read_text(encoding="utf-8")
-    shipped_as = f"{target.parent.name}/{target.name}"
-    target.write_text(text.replace(f"staff/{source.name}", shipped_as), encoding="utf-8")
+    for name, shipped_as in shipped.items():
+        text = text.replace(f"staff/{name}", shipped_as)
+    target.write_text(text, encoding="utf-8")
     shutil.copymode(source, target)
 
 
-def copy_helpers(root, out):
-    """The helper modules the student tests import (e.g. the fake CIFAR-10 writer)."""
-    for source, target in STUDENT_HELPERS.items():
-        if (root / source).is_file():
-            copy_staff_file(root / source, out / target)
+def copy_staff_files(root, out):
+    """The student tools (tools/) and the helper modules the student tests import."""
+    shipped = shipped_staff_files()
+    for name, target in shipped.items():
+        source = STAFF_DIR / name
+        helper = f"staff/{name}"
+        if helper in STUDENT_HELPERS:
+            source = root / helper
+            if not source.is_file():
+                continue
+        copy_staff_file(source, out / target, shipped)
 
 
 def transform(relative, data, regions, strip=True):
@@ -450,6 +501,8 @@ def transform(relative, data, regions, strip=True):
         text, found = strip_python(text, relative)
         regions.extend(found)
         return text.encode()
+    if Path(relative).name.startswith("requirements"):
+        return drop_staff_requirements(data.decode("utf-8")).encode()
     if relative.endswith(".ipynb") and strip:
         text, found = strip_notebook(data.decode("utf-8"), relative)
         regions.extend(found)
@@ -469,12 +522,10 @@ def prepare_out(out):
 
 
 def write_extras(root, out):
-    """Student README, Makefile and tools/ (the submission packager and checker)."""
+    """Student README and Makefile."""
     templates = STAFF_DIR / "starter_files"
     shutil.copyfile(templates / "README.md", out / "README.md")
     shutil.copyfile(templates / "Makefile", out / "Makefile")
-    for name in STUDENT_TOOLS:
-        copy_staff_file(STAFF_DIR / name, out / "tools" / name)
 
 
 def regenerate_backups(out):
@@ -500,7 +551,7 @@ def build(root, out, strip=True):
         data = (root / relative).read_bytes()
         target.write_bytes(transform(relative, data, regions, strip))
         shutil.copymode(root / relative, target)
-    copy_helpers(root, out)
+    copy_staff_files(root, out)
     write_extras(root, out)
     if strip:
         regenerate_backups(out)
@@ -584,8 +635,9 @@ def check_leaks(out, candidates):
     for path in sorted(out.rglob("*")):
         if path.is_file() and path.suffix in (".py", ".ipynb", ".md", ".txt"):
             relative = path.relative_to(out)
-            if relative.parts[0] != "tests" and any("BEGIN SOLUTION" in line
-                                                    for line in source_lines(path)):
+            if relative.parts[0] != "tests" and any(
+                    line.strip().startswith(BEGIN) or "<!-- BEGIN SOLUTION" in line
+                    for line in source_lines(path)):
                 problems.append(f"{relative} still contains a BEGIN SOLUTION marker")
     exact, formulas = candidates
     problems += [f"answer leaked: {p}" for p in starter_checks.solution_line_leaks(
@@ -695,6 +747,7 @@ def check_student_tests(root, out, regions):
         tested = tested_modules(out, tests)
         uncovered = {(r.path, r.owner): r for r in regions if r.path.endswith(".py")
                      and Path(r.path).stem in tested
+                     and r.owner not in OPTIONAL_FUNCTIONS.get(r.path, ())
                      and f"{r.owner}: not implemented" not in covered}
         for (path, owner), region in uncovered.items():
             if not fails_alone(reference_kit, tests, path, owner, Path(tmp)):

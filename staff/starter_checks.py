@@ -184,22 +184,24 @@ def is_positive_test(node):
 
 
 def mentions_reg(node):
+    """reg, self.reg, l2_reg (not reg_scale or reg_grads: those are not the strength)."""
     name = node.id if isinstance(node, ast.Name) else getattr(node, "attr", "")
-    return name == "reg" or name.endswith("_reg") or name.startswith("reg_")
+    return name == "reg" or name.endswith("_reg")
 
 
 def calls_in(node, names):
     return any(called_name(sub) in names for sub in ast.walk(node))
 
 
-def node_formula(node):
-    """What graded formula the AST node `node` is, or None."""
+def node_formula(node, scope_has_exp=False):
+    """What graded formula the AST node `node` is, or None. scope_has_exp: the function
+    (or module) around it calls exp (`e = np.exp(s)` then `e / e.sum()`)."""
     if isinstance(node, ast.BinOp):
         operands = (node.left, node.right)
         if isinstance(node.op, ast.MatMult) and any(map(is_transposed, operands)):
             return "a product with a transposed matrix (the fc_backward formulas)"
         if isinstance(node.op, ast.Div) and calls_in(node.right, {"sum", "exp"}) \
-                and calls_in(node, {"exp"}):
+                and (calls_in(node, {"exp"}) or scope_has_exp):
             return "exp(...) divided by a sum of exps (softmax, f2, f3)"
         if isinstance(node.op, ast.Mult) and any(map(is_positive_test, operands)):
             return "a product with the mask x > 0 (relu_backward)"
@@ -229,10 +231,13 @@ def formulas_in_source(source):
     except SyntaxError:
         return []  # check_files reports it
     found = {}
-    for node in ast.walk(tree):
-        what = node_formula(node)
-        if what and node.lineno not in found:
-            found[node.lineno] = what
+    for scope in [tree] + [n for n in ast.walk(tree)
+                           if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]:
+        has_exp = calls_in(scope, {"exp"})
+        for node in ast.walk(scope):
+            what = node_formula(node, has_exp)
+            if what and node.lineno not in found:
+                found[node.lineno] = what
     return sorted(found.items())
 
 

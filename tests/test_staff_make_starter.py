@@ -1,6 +1,7 @@
 """staff/make_starter.py on small synthetic files: stubs, hyperparameters, notebooks, shipping,
 and each self-check (leaks, compile/validity, drivers, student tests)."""
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -9,6 +10,7 @@ import zipfile
 import make_starter as ms
 import nbformat
 import pytest
+import starter_checks
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 FUNCS = textwrap.dedent('''\
@@ -172,10 +174,12 @@ def test_build_ships_only_student_files(tmp_path):
     out = tmp_path / "starter"
     regions = ms.build(root, out)
     shipped = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    tools = [target for target in ms.shipped_staff_files().values()
+             if target.startswith("tools/")]
+    assert {"tools/check_submission.py", "tools/make_submission.py"} <= set(tools)
     assert shipped == sorted([
         ".hw4-starter", "Makefile", "README.md", "backprop/functions.py", "neuralnet/train.py",
-        "part1.ipynb", "python_backup/part1.py", "requirements.txt",
-        "tools/check_submission.py", "tools/make_submission.py",
+        "part1.ipynb", "python_backup/part1.py", "requirements.txt", *tools,
     ])
     assert len(regions) == 5  # 2 in functions.py, 3 in the notebook
     assert "# TODO" in (out / "python_backup" / "part1.py").read_text()
@@ -341,3 +345,234 @@ def test_real_starter_student_tools(real_starter):
 def test_real_starter_student_tests_fail_exactly_where_code_is_missing(real_starter):
     out, regions = real_starter
     assert ms.check_student_tests(ms.ROOT, out, regions) == []
+
+
+# ----------------------------------------------------------------------------- answer leaks
+
+LAYERS = textwrap.dedent('''\
+    def fc_forward(x, w, b):
+        # BEGIN SOLUTION
+        out = x @ w + b
+        # END SOLUTION
+        return out, (x, w, b)
+
+
+    def fc_backward(grad_out, cache):
+        x, w, b = cache
+        # BEGIN SOLUTION
+        grad_x = grad_out @ w.T
+        # END SOLUTION
+        return grad_x
+''')
+
+
+@pytest.mark.parametrize("source, what", [
+    ("dx = g @ w.T", "transposed"),
+    ("dw = np.dot(x.T, g)", "transposed"),
+    ("dw = x.T.dot(g)", "transposed"),
+    ("dx = g @ np.transpose(w)", "transposed"),
+    ("loss = np.logaddexp(s1, s2) - s1", "log-sum-exp"),
+    ("def f(s):\n    e = np.exp(s)\n    return e / e.sum(axis=1, keepdims=True)", "divided"),
+    ("p = math.exp(a) / (math.exp(a) + math.exp(b))", "divided"),
+    ("y = np.tanh(x)", "tanh"),
+    ("h = np.maximum(a, 0)", "relu_forward"),
+    ("g = grad * (x > 0)", "relu_backward"),
+    ("g = np.where(x > 0, grad, 0)", "relu_backward"),
+    ("loss = 0.5 * reg * np.sum(w * w)", "l2_regularization"),
+])
+def test_formula_detector_finds_each_graded_formula(source, what):
+    found = starter_checks.formulas_in_source(source)
+    assert found and what in found[0][1], found
+
+
+@pytest.mark.parametrize("source", [
+    "grad[i] = (plus - minus) / (2 * h)",  # a numeric gradient
+    "rel = np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))",
+    "out, cache = fc_forward(x, w, b)",  # calling the student's function is fine
+    "assert (x > 0).all() and y.T.shape == (3, 2)",
+    "scores = x @ w",
+    "%matplotlib inline\nx = 1",
+])
+def test_formula_detector_leaves_ordinary_code_alone(source):
+    assert starter_checks.formulas_in_source(source) == []
+
+
+def test_normalized_lines_ignore_names_and_spacing():
+    a, ops = starter_checks.normalize("out = x @ w + b  # fc")
+    assert (a, ops) == starter_checks.normalize("scores=X@W1+b1")
+    assert ops == 2 and "# fc" not in a
+    assert starter_checks.normalize("y = np.exp(x)")[0] != starter_checks.normalize(
+        "y = np.log(x)")[0]
+
+
+def test_planted_leaks_in_a_shipped_test_are_caught(tmp_path):
+    root = fake_root(tmp_path)
+    (root / "neuralnet" / "layers.py").write_text(LAYERS)
+    (root / "tests" / "test_layers.py").write_text(textwrap.dedent('''\
+        from layers import fc_backward, fc_forward
+
+
+        def test_fc(x, W, bias, g):
+            expected = x @ W + bias
+            assert fc_forward(x, W, bias)[0] == expected
+            assert fc_backward(g, (x, W, bias)) == g @ W.T
+    '''))
+    out = tmp_path / "starter"
+    regions = ms.build(root, out)
+    problems = ms.check_leaks(out, ms.leak_candidates(regions, root))
+    assert any(p.startswith("answer leaked: tests/test_layers.py:5: the formula of solution "
+                            "line from neuralnet/layers.py:2 (fc_forward) (other names)")
+               for p in problems), problems
+    assert any(p.startswith("answer leaked: tests/test_layers.py:7: a product with a "
+                            "transposed matrix") for p in problems), problems
+    assert not any("fc_forward(x, W, bias)[0]" in p for p in problems)  # a call is no leak
+
+
+def test_make_starter_fails_listing_the_leak(tmp_path, capsys):
+    root = fake_root(tmp_path)
+    (root / "tests" / "test_backprop.py").write_text(
+        "from functions import square\n\n\ndef test_square():\n"
+        "    assert square(3) == np.multiply(3, 3)\n    out = np.multiply(x, x)\n")
+    code = ms.main(["--root", str(root), "--out", str(tmp_path / "s"),
+                    "--zip", str(tmp_path / "s.zip"), "--skip-run-checks"])
+    err = capsys.readouterr().err
+    assert code == 1 and not (tmp_path / "s.zip").exists()
+    assert ("CHECK FAILED: answer leaked: tests/test_backprop.py:6: solution line from "
+            "backprop/functions.py:8 (square): out = np.multiply(x, x)") in err
+
+
+def test_staff_mentions_in_a_shipped_readme_are_caught(tmp_path):
+    root = fake_root(tmp_path)
+    out = tmp_path / "starter"
+    regions = ms.build(root, out)
+    candidates = ms.leak_candidates(regions, root)
+    assert ms.check_leaks(out, candidates) == []
+    with open(out / "README.md", "a") as f:
+        f.write("\nNumbers: see BENCHMARKS.md.\nRun `make homework` first.\n"
+                "python staff/grade.py x.zip\nour tuned settings\nyour tuned settings\n")
+    problems = ms.check_leaks(out, candidates)
+    assert [p.split(": mentions")[0] for p in problems] == [
+        f"staff-only mention: README.md:{n}" for n in range(56, 60)] or len(problems) == 4
+    assert all(p.startswith("staff-only mention: README.md:") for p in problems)
+    assert "your tuned settings" not in "".join(problems)
+
+
+def test_staff_only_blocks_are_dropped():
+    text = "a = 1\n# BEGIN STAFF ONLY (why)\nimport staff_thing\n# END STAFF ONLY\nb = 2\n"
+    assert ms.drop_staff_blocks(text, "tests/conftest.py") == "a = 1\nb = 2\n"
+    assert ms.drop_staff_blocks("a = 1\n", "x.py") == "a = 1\n"
+    with pytest.raises(ms.StarterError, match="never closed"):
+        ms.drop_staff_blocks("# BEGIN STAFF ONLY\nx = 1\n", "x.py")
+
+
+def test_real_starter_tools_and_helpers_name_their_shipped_place(real_starter):
+    out, _ = real_starter
+    assert "python tools/make_submission.py" in (out / "tools" / "make_submission.py").read_text()
+    assert "python tools/check_submission.py" in (out / "tools" / "check_submission.py").read_text()
+    conftest = (out / "tests" / "conftest.py").read_text()
+    assert "STAFF" not in conftest and "staff" not in conftest
+    compile(conftest, "conftest.py", "exec")
+    assert starter_checks.staff_mentions(out) == []
+
+
+# ----------------------------------------------------------------------------- notebooks
+
+
+def starter_cells(out, name):
+    """The code cells of a starter notebook by id."""
+    nb = nbformat.read(out / name, as_version=4)
+    return {cell.id: cell.source for cell in nb.cells if cell.cell_type == "code"}
+
+
+def test_real_starter_notebooks_keep_cell_ids(real_starter):
+    out, _ = real_starter
+    for name in ("part1.ipynb", "part2.ipynb"):
+        reference = nbformat.read(ms.ROOT / name, as_version=4)
+        starter = nbformat.read(out / name, as_version=4)
+        assert [c.id for c in starter.cells] == [c.id for c in reference.cells]
+
+
+@pytest.mark.parametrize("name, cell_id, stub", [
+    ("part1.ipynb", "5f5739ee", 'raise NotImplementedError("SETTINGS: not defined yet'),
+    ("part1.ipynb", "64fa02e9", 'raise NotImplementedError("FashionCNN.__init__: not '),
+    ("part1.ipynb", "64fa02e9", 'raise NotImplementedError("FashionCNN.forward: not '),
+    ("part1.ipynb", "0d46fe9b", 'raise NotImplementedError("optimizer, steps_per_epoch: '),
+    ("part1.ipynb", "0ccd78b8", 'raise NotImplementedError("train_one_epoch: not '),
+    ("part2.ipynb", "43e16553", 'raise NotImplementedError("preprocess: not implemented'),
+    ("part2.ipynb", "43e16553", "# TODO: set PREPROCESSING ("),
+    ("part2.ipynb", "4070b260", 'raise NotImplementedError("predict: not implemented'),
+    ("part2.ipynb", "e0c2db3f", 'raise NotImplementedError("IMG1, IMG2: not defined yet'),
+    ("part2.ipynb", "451d8aa9", "# TODO: score candidate preprocessings"),
+])
+def test_real_starter_notebook_todos_name_what_to_define(real_starter, name, cell_id, stub):
+    out, _ = real_starter
+    source = starter_cells(out, name)[cell_id]
+    assert stub in source, source
+    assert ms.compiles(source)
+    todos = [line for line in source.splitlines() if "# TODO" in line]
+    assert todos and all(len(line.split("# TODO: ")[1]) > 10 for line in todos)
+
+
+def test_real_starter_part2_does_not_state_the_preprocessing(real_starter):
+    out, _ = real_starter
+    text = (out / "part2.ipynb").read_text() + (out / "python_backup" / "part2.py").read_text()
+    for answer in ("[-1, 1]", "127.5", "center crop", "center_crop"):
+        assert answer not in text
+
+
+def run_cells(cells, namespace):
+    """Execute cell sources in order; returns (index of the cell that raised, exception)."""
+    for index, source in enumerate(cells):
+        try:
+            exec(compile(source, f"<cell {index}>", "exec"), namespace)
+        except Exception as err:  # the first failing cell is what a student sees
+            return index, err
+    return None, None
+
+
+@pytest.mark.torch
+def test_real_starter_part1_stops_at_each_todo_naming_it(real_starter, tmp_path, monkeypatch):
+    pytest.importorskip("torchsummary")
+    from fake_fashion_mnist import write_fake_fashion_mnist
+
+    out, _ = real_starter
+    write_fake_fashion_mnist(tmp_path / "data", num_train=240, num_test=100, seed=0)
+    for key, value in {"HW4_SMOKE": "1", "HW4_DATA": str(tmp_path / "data"),
+                       "HW4_DOWNLOAD": "0", "MPLBACKEND": "Agg",
+                       "HW4_PART1_RESULTS_DIR": str(tmp_path / "results")}.items():
+        monkeypatch.setenv(key, value)
+    nb = nbformat.read(out / "part1.ipynb", as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    ids = [cell.id for cell in code]
+    index, err = run_cells([cell.source for cell in code], {})
+    assert isinstance(err, NotImplementedError) and "SETTINGS" in str(err)
+    assert ids[index] == "5f5739ee"
+    # with SETTINGS written (the reference's cell), the next stop is FashionCNN, raised by
+    # `model = FashionCNN()` before torchsummary sees an empty model
+    reference = {cell.id: cell.source for cell in nbformat.read(ms.ROOT / "part1.ipynb",
+                                                                as_version=4).cells}
+    sources = [reference[c.id] if c.id == "5f5739ee" else c.source for c in code]
+    index, err = run_cells(sources, {})
+    assert isinstance(err, NotImplementedError) and "FashionCNN" in str(err), err
+    assert ids[index] == "a498268f" and "summary(" in code[index].source
+
+
+# ----------------------------------------------------------------------------- README
+
+
+def test_real_starter_readme_says_what_a_student_needs(real_starter):
+    out, _ = real_starter
+    readme = (out / "README.md").read_text()
+    for claim in ("Python 3.11", "bash neuralnet/download_cifar.sh", "HW4_DATA", "--data-dir",
+                  "config_settings", '"best"', '"overfit"', "make test", "make check-code",
+                  "the full check", "the quick check", "neuralnet/check_training_step.py"):
+        assert claim in readme, claim
+    for script in re.findall(r"(?:python|bash) ((?:\w+/)+\w+\.(?:py|sh))", readme):
+        assert (out / script).is_file(), f"README names {script}, which the kit lacks"
+    makefile = (out / "Makefile").read_text()
+    targets = set(re.findall(r"^([\w-]+):", makefile, re.M))
+    for target in re.findall(r"\bmake ([\w-]+)", readme):
+        assert target in targets, f"README uses make {target}, which the Makefile lacks"
+    check_code = makefile.split("check-code:")[1].split("\n\n")[0]
+    assert re.findall(r"\$\(PY\) (\S+\.py)", check_code) == list(ms.DRIVER_SCRIPTS)
+    assert 'requires-python = ">=3.11"' in (out / "pyproject.toml").read_text()
