@@ -17,7 +17,7 @@ class LinearClassifier(Classifier):
     scores = X @ W + b with parameters W: (input_dim, num_classes), b: (num_classes,).
     """
 
-    def __init__(self, input_dim=3072, num_classes=10, weight_scale=1e-3, dtype=np.float32,
+    def __init__(self, input_dim=3072, num_classes=10, weight_scale=1e-3, *, dtype=np.float64,
                  seed=None):
         """
         Inputs:
@@ -59,5 +59,6 @@ class LinearClassifier(Classifier):
         Returns:
         - grads: dict with keys W, b
         """
-        _, grad_W, grad_b = fc_backward(grad_scores, cache, compute_grad_x=False)
+        # fc_backward(grad_out, cache): the layers' original signature, nothing more
+        _, grad_W, grad_b = fc_backward(grad_scores, cache)
         return {"W": grad_W, "b": grad_b}

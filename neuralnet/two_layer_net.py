@@ -20,15 +20,16 @@ class TwoLayerNet(Classifier):
     b2: (num_classes,). The softmax loss is applied outside (train.py).
     """
 
-    def __init__(self, input_dim=3072, num_classes=10, hidden_dim=100, weight_scale=1e-3,
-                 dtype=np.float32, seed=None):
+    def __init__(self, input_dim=3072, num_classes=10, hidden_dim=512, weight_scale=1e-3, *,
+                 dtype=np.float64, seed=None):
         """
         Inputs:
         - input_dim: D, features per example (3072 = 32 * 32 * 3 for CIFAR-10)
         - num_classes: C
         - hidden_dim: H, width of the hidden layer
         - weight_scale: standard deviation of the normal initial weights (biases start at 0)
-        - dtype: float32 (fast) or float64 (for gradient checks)
+        - dtype: float64 (numpy's default, for gradient checks) or float32 (twice as fast;
+          train.py asks for it)
         - seed: seed of the random initialization, or None
         """
         for name, value in (("input_dim", input_dim), ("num_classes", num_classes),
@@ -49,13 +50,18 @@ class TwoLayerNet(Classifier):
 
     @classmethod
     def from_checkpoint(cls, path):
-        """Build a TwoLayerNet whose sizes and dtype come from a file written by save()."""
+        """
+        Build a TwoLayerNet whose sizes and dtype come from a file written by save(): its
+        two 2-D arrays, in the order of parameters(), are the weight matrices (whatever
+        their names).
+        """
         arrays = load_arrays(path)
-        if "W1" not in arrays or "W2" not in arrays or arrays["W1"].ndim != 2 \
-                or arrays["W2"].ndim != 2:
-            raise ValueError(f"{path} does not hold 2-D arrays W1 and W2 of a TwoLayerNet")
-        (input_dim, hidden_dim), num_classes = arrays["W1"].shape, arrays["W2"].shape[1]
-        model = cls(input_dim, num_classes, hidden_dim, dtype=arrays["W1"].dtype)
+        matrices = [array for array in arrays.values() if array.ndim == 2]
+        if len(matrices) != 2 or matrices[0].shape[1] != matrices[1].shape[0]:
+            raise ValueError(f"{path} does not hold the two weight matrices of a TwoLayerNet "
+                             f"(2-D arrays of shapes (D, H) and (H, C))")
+        (input_dim, hidden_dim), num_classes = matrices[0].shape, matrices[1].shape[1]
+        model = cls(input_dim, num_classes, hidden_dim, dtype=matrices[0].dtype)
         model._copy_in(arrays, path)  # the arrays just read: no second read of the file
         return model
 

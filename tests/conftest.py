@@ -75,3 +75,24 @@ def numeric_gradient(f, x, h=1e-6):
         x[idx] = old
         grad[idx] = (plus - minus) / (2 * h)
     return grad
+
+
+def model_with_weights(cls, case, names):
+    """
+    cls(*sizes) built through the original API (TwoLayerNet(D, C, H), LinearClassifier(D, C)),
+    its parameters set in place to the case's inputs `names` through parameters(), matched
+    by shape and order (any keys).
+
+    Returns a tuple of:
+    - model
+    - mapping: dict our name (W1, b1, ...) -> the model's key
+    """
+    from gradcheck_classifier import match_parameters
+
+    model = cls(*case["sizes"].values())
+    params = model.parameters()
+    mapping = match_parameters(cls.__name__, params,
+                               {name: case["inputs"][name].shape for name in names})
+    for name, key in mapping.items():
+        params[key][...] = case["inputs"][name]
+    return model, mapping
