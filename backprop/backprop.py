@@ -227,38 +227,46 @@ def numeric_checks(func, args, grads, spec):
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def check_output(result, label, output, expected):
+    """Record a non-finite or (when `expected` is given) wrong output; False if not finite."""
+    if not math.isfinite(output):
+        result.forward = "WRONG"
+        result.fail(f"the output is {output} (an overflow or a division by zero?)", label)
+        return False
+    if expected is not None and \
+            not abs(output - expected) <= FORWARD_ATOL + FORWARD_RTOL * abs(expected):
+        result.forward = "WRONG"
+        result.fail(mismatch("the output", expected, output), label)
+    return True
+
+
 def check_case(result, func, label, args, spec):
     """
     Check one call func(*args). spec: {"grad_names", "grad_index": position of each
     gradient's argument in args, "tol", and optionally "output", "grads" (expected values)}.
     """
     output, grads = call(func, args, spec["grad_names"])
-    if not math.isfinite(output):
-        result.forward = "WRONG"
-        result.fail(f"the output is {output} (an overflow or a division by zero?)", label)
+    if not check_output(result, label, output, spec.get("output")):
         return
-    if "output" in spec and not abs(output - spec["output"]) <= FORWARD_ATOL + \
-            FORWARD_RTOL * abs(spec["output"]):
-        result.forward = "WRONG"
-        result.fail(mismatch("the output", spec["output"], output), label)
     numerics, errors = numeric_checks(func, args, grads, spec)
-    expected = spec.get("grads", numerics)
+    has_data = "grads" in spec
+    expected = spec["grads"] if has_data else numerics
     names = [f"grad_{n}" for n in spec["grad_names"]]
     for k, (name, grad) in enumerate(zip(names, grads, strict=True)):
-        data_err = rel_error(grad, expected[k]) if "grads" in spec else 0.0
+        data_err = rel_error(grad, expected[k]) if has_data else 0.0
         result.numeric_err = max(result.numeric_err, errors[k])
-        if "grads" in spec:
-            result.data_err = max(result.data_err or 0.0, data_err)
-        if "grads" in spec and data_err < spec["tol"] <= errors[k]:
-            if result.forward == "ok":  # else the output line already says what is wrong
+        result.data_err = max(result.data_err, data_err) if has_data else None
+        if max(errors[k], data_err) < spec["tol"]:
+            continue
+        if has_data and data_err < spec["tol"]:  # the right gradient of a wrong output
+            if result.forward == "ok":  # else the output's line says it already
                 result.fail(f"{name} = {grad:.6g} is right but the numeric derivative of your "
                             f"output is {numerics[k]:.6g}: check the output", label)
-        elif max(errors[k], data_err) >= spec["tol"]:
-            others = [(n, e) for j, (n, e) in enumerate(zip(names, expected, strict=True))
-                      if j != k]
-            result.fail(mismatch(name, expected[k], grad, others), label)
-            if diagnose(grad, expected[k], others) is None and result.forward == "ok":
-                result.notes.append(f"hint: {FAN_OUT_HINTS[result.name]}")
+            continue
+        others = [(n, e) for j, (n, e) in enumerate(zip(names, expected, strict=True)) if j != k]
+        result.fail(mismatch(name, expected[k], grad, others), label)
+        if diagnose(grad, expected[k], others) is None and result.forward == "ok":
+            result.notes.append(f"hint: {FAN_OUT_HINTS[result.name]}")
 
 
 def run_cases(result, func, cases, spec_of):
