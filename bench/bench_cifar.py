@@ -102,7 +102,7 @@ def time_steps(data, hidden=HIDDEN, batch=BATCH, rounds=5, steps=20, with_torch=
         batches.append((data["X_train"][idx], data["y_train"][idx]))
 
     def new_model():
-        return TwoLayerNet(hidden_dim=hidden, weight_scale=0.02, seed=0)
+        return TwoLayerNet(hidden_dim=hidden, weight_scale=0.02, dtype=np.float32, seed=0)
 
     ours = new_model()
     opt = SGDMomentum(ours.parameters(), LR, momentum=MOMENTUM)

@@ -1,8 +1,8 @@
 """Train a two-layer network (fc -> relu -> fc) on CIFAR-10 with minibatch SGD.
 
     python train.py                      # the hyperparameters at the top of main()
-    python train.py --config best        # our tuned settings (see config_settings)
-    python train.py --config overfit     # memorize a small training set
+    python train.py --config best        # your best settings (config_settings below)
+    python train.py --config overfit     # your settings that memorize a small training set
     python train.py --help               # all flags
 
 Per epoch it shows a progress bar with the running loss, then prints the training and
@@ -26,7 +26,8 @@ from two_layer_net import TwoLayerNet
 from utils import check_accuracy, plot_training, save_checkpoint
 
 # Settings beyond the homework's six, with the values the homework implies (plain SGD,
-# constant learning rate, no augmentation). --config best / overfit override them.
+# constant learning rate, no augmentation). config_settings("best") / ("overfit") may
+# change them too.
 EXTRA_DEFAULTS = {
     "num_val": 1000,         # validation images, taken from the end of the training batches
     "weight_scale": 1e-3,    # std of the initial weights
@@ -182,9 +183,9 @@ def train(model, data, hp, print_every=0, progress=True, log=print):
 
 def fit(data, hp, print_every=0, progress=True, log=print):
     """Build a TwoLayerNet from ``hp`` and train it on ``data``; returns (model, history)."""
-    model = TwoLayerNet(input_dim=data["X_train"].shape[1], num_classes=10,
-                        hidden_dim=hp["hidden_dim"], weight_scale=hp["weight_scale"],
-                        seed=hp["seed"])
+    # float32: the matrix products run much faster than in float64 (numpy's default)
+    model = TwoLayerNet(data["X_train"].shape[1], 10, hp["hidden_dim"], hp["weight_scale"],
+                        dtype=np.float32, seed=hp["seed"])
     history = train(model, data, hp, print_every=print_every, progress=progress, log=log)
     return model, history
 
@@ -193,7 +194,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description="Train a two-layer network on CIFAR-10.")
     parser.add_argument("--config", choices=CONFIG_NAMES, default="default",
                         help="default: the hyperparameters at the top of main(); best / "
-                             "overfit: our tuned settings")
+                             "overfit: the settings you put in config_settings() for your "
+                             "best model / for memorizing a small training set")
     parser.add_argument("--data-dir", help="folder holding cifar-10-batches-py/ or "
                                            "cifar-10-python.tar.gz (else $HW4_DATA, else here)")
     parser.add_argument("--plot-file", default="plot.pdf",

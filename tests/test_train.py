@@ -1,96 +1,85 @@
-"""neuralnet/optim.py, utils.py, train.py and test.py on generated CIFAR-10 data."""
+"""neuralnet/optim.py, utils.py, train.py and test.py on generated CIFAR-10 data;
+training_step against neuralnet-data.pkl."""
 
 import json
-import shutil
 
 import numpy as np
 import pytest
-from conftest import NEURALNET_DIR, ROOT, numeric_gradient, run_script, strip_solutions
+from conftest import NEURALNET_DIR, ROOT, model_with_weights, run_script
 from fake_cifar10 import write_fake_cifar10
-from layers import softmax_loss
-from optim import SGD, SGDMomentum, one_cycle_lr
-from train import CONFIG_NAMES, EXTRA_DEFAULTS, config_settings, training_step
+from gradcheck_layers import compare, dtype_name, gradient_problem, load_data
+from optim import SGD, one_cycle_lr
+from train import EXTRA_DEFAULTS, config_settings, training_step
 from two_layer_net import TwoLayerNet
 from utils import check_accuracy
 
 TRAIN = NEURALNET_DIR / "train.py"
 TEST = NEURALNET_DIR / "test.py"
 TINY = ["--num-train", 400, "--num-val", 100, "--num-epochs", 4, "--no-progress"]
+STEP = load_data()["training_step"][0]
+NAMES = ("W1", "b1", "W2", "b2")
 
 
-def tiny_model(seed=0):
-    return TwoLayerNet(input_dim=6, num_classes=3, hidden_dim=5, weight_scale=0.5,
-                       dtype=np.float64, seed=seed)
+def step_model():
+    """Your TwoLayerNet with the weights of the training_step case (nonzero biases)."""
+    return model_with_weights(TwoLayerNet, STEP, NAMES)
 
 
-def test_training_step_loss_is_data_loss_plus_l2_on_weights(rng):
-    model = tiny_model()
-    X, y = rng.standard_normal((8, 6)), rng.integers(0, 3, 8)
-    p = model.parameters()
-    p["b1"][:] = rng.standard_normal(5)  # nonzero biases must still not be regularized
-    reg = 0.7
-    loss, _ = training_step(model, X, y, reg)
-    data_loss, _ = softmax_loss(model.forward(X)[0], y)
-    expected = data_loss + reg / 2 * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2))
-    assert loss == pytest.approx(expected, rel=1e-12)
+def step_kind(model):
+    kinds = {dtype_name(p) for p in model.parameters().values()}
+    return "float32" if "float32" in kinds else "float64"
 
 
-@pytest.mark.parametrize("reg", [0.0, 0.3])
-def test_training_step_gradients_match_numeric(rng, reg):
-    model = tiny_model()
-    X, y = rng.standard_normal((8, 6)), rng.integers(0, 3, 8)
-    for param in model.parameters().values():
-        param[...] = rng.standard_normal(param.shape)
+def test_training_step_values():
+    model, mapping = step_model()
+    inputs = STEP["inputs"]
+    loss, grads = training_step(model, inputs["X"].copy(), inputs["y"].copy(), inputs["reg"])
+    problem = compare("loss (softmax loss + reg / 2 * sum(W**2) over W1 and W2)",
+                      STEP["outputs"]["loss"], loss, kind=step_kind(model))
+    assert problem is None, problem
+    assert set(grads) == set(model.parameters())
+    for name, key in mapping.items():
+        problem = compare(f"gradient of {name} ({key})", STEP["outputs"][name], grads[key],
+                          kind=step_kind(model))
+        assert problem is None, problem
+
+
+def test_training_step_gradients_match_numeric():
+    model, mapping = step_model()
+    X, y, reg = STEP["inputs"]["X"].copy(), STEP["inputs"]["y"].copy(), STEP["inputs"]["reg"]
     _, grads = training_step(model, X, y, reg)
-    for name, param in model.parameters().items():
-        expected = numeric_gradient(lambda: training_step(model, X, y, reg)[0], param)
-        np.testing.assert_allclose(grads[name], expected, rtol=1e-5, atol=1e-8, err_msg=name)
+    for name, key in mapping.items():
+        _, problem = gradient_problem(name, grads[key], lambda: training_step(model, X, y, reg)[0],
+                                      model.parameters()[key], kind=step_kind(model))
+        assert problem is None, problem
 
 
-def test_biases_are_not_regularized(rng):
-    model = tiny_model()
-    X, y = rng.standard_normal((8, 6)), rng.integers(0, 3, 8)
-    _, g0 = training_step(model, X, y, 0.0)
-    _, g1 = training_step(model, X, y, 2.0)
-    p = model.parameters()
+def test_biases_are_not_regularized():
+    model, mapping = step_model()
+    X, y = STEP["inputs"]["X"].copy(), STEP["inputs"]["y"].copy()
+    _, without = training_step(model, X, y, 0.0)
+    _, with_reg = training_step(model, X, y, 2.0)
     for name in ("b1", "b2"):
-        np.testing.assert_array_equal(g0[name], g1[name])
+        key = mapping[name]
+        np.testing.assert_allclose(with_reg[key], without[key], rtol=1e-5, atol=1e-7,
+                                   err_msg=f"reg changed the gradient of {name}")
     for name in ("W1", "W2"):
-        np.testing.assert_allclose(g1[name] - g0[name], 2.0 * p[name], rtol=1e-10)
+        assert not np.allclose(with_reg[mapping[name]], without[mapping[name]]), \
+            f"reg did not change the gradient of {name}"
 
 
-def test_sgd_step_is_plain_gradient_descent(rng):
-    params = {"w": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}
-    before = {k: v.copy() for k, v in params.items()}
-    grads = {"w": rng.standard_normal((3, 2)), "b": rng.standard_normal(2)}
-    w_id = id(params["w"])
+def test_sgd_step_is_plain_gradient_descent():
+    params = {"w": np.array([[1.0, -2.0], [0.5, 3.0]]), "b": np.array([0.25, -0.5])}
+    grads = {"w": np.array([[0.5, 1.0], [-2.0, 0.0]]), "b": np.array([1.0, -1.0])}
+    w = params["w"]
     SGD(params, learning_rate=0.1).step(grads)
-    for k in params:
-        np.testing.assert_allclose(params[k], before[k] - 0.1 * grads[k])
-    assert id(params["w"]) == w_id  # updated in place: the model sees it
+    np.testing.assert_allclose(params["w"], [[0.95, -2.1], [0.7, 3.0]])
+    np.testing.assert_allclose(params["b"], [0.15, -0.4])
+    assert params["w"] is w  # updated in place: the model sees it
     with pytest.raises(ValueError, match="keys"):
         SGD(params, 0.1).step({"w": grads["w"]})
     with pytest.raises(ValueError, match="learning_rate"):
         SGD(params, 0.0)
-
-
-@pytest.mark.torch
-def test_nesterov_momentum_matches_torch(rng):
-    torch = pytest.importorskip("torch")
-    w0 = rng.standard_normal((4, 3)).astype(np.float32)
-    params = {"w": w0.copy()}
-    opt = SGDMomentum(params, learning_rate=0.05, momentum=0.9, nesterov=True)
-    tw = torch.tensor(w0.copy(), requires_grad=True)
-    topt = torch.optim.SGD([tw], lr=0.05, momentum=0.9, nesterov=True)
-    for lr in (0.05, 0.1, 0.02):
-        g = rng.standard_normal((4, 3)).astype(np.float32)
-        opt.learning_rate = lr
-        for group in topt.param_groups:
-            group["lr"] = lr
-        opt.step({"w": g.copy()})
-        tw.grad = torch.tensor(g)
-        topt.step()
-        np.testing.assert_allclose(params["w"], tw.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_one_cycle_schedule_shape():
@@ -107,17 +96,6 @@ def test_check_accuracy_counts_over_all_batches():
 
     batches = [(np.array([[1], [2]]), np.array([1, 0])), (np.array([[3]]), np.array([3]))]
     assert check_accuracy(Fixed(), batches) == pytest.approx(2 / 3)
-
-
-def test_configs_keep_homework_defaults_in_main():
-    source = TRAIN.read_text()
-    block = source.split("# BEGIN HYPERPARAMETERS")[1].split("# END HYPERPARAMETERS")[0]
-    values = {line.split("=")[0].strip(): line.split("=")[1].strip()
-              for line in block.strip().splitlines()}
-    assert values == {"num_train": "20000", "hidden_dim": "16", "batch_size": "128",
-                      "num_epochs": "10", "learning_rate": "1e-4", "reg": "1.0"}
-    assert CONFIG_NAMES == ("default", "best", "overfit")
-    assert config_settings("default") == {}
 
 
 # ----------------------------------------------------------------- scripts end to end
@@ -186,15 +164,15 @@ def test_nan_loss_stops_with_learning_rate_and_step(fake_data, tmp_path):
     assert not (tmp_path / "c.npz").exists()
 
 
-def test_runs_from_its_own_folder_with_smoke_best_and_pdf(fake_data, tmp_path):
-    result = run_script("train.py", "--config", "best", "--smoke", "--no-progress",
+def test_runs_from_its_own_folder_with_smoke_and_pdf(fake_data, tmp_path):
+    result = run_script("train.py", "--smoke", "--no-progress",
                         "--data-dir", fake_data, "--checkpoint-file", tmp_path / "c.npz",
                         "--plot-file", tmp_path / "p.pdf", "--summary-file", tmp_path / "s.json",
                         cwd=NEURALNET_DIR)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "p.pdf").read_bytes()[:5] == b"%PDF-"
     summary = json.loads((tmp_path / "s.json").read_text())
-    assert summary["config"] == "best" and summary["hyperparameters"]["flip"] is True
+    assert summary["config"] == "default" and summary["hyperparameters"]["num_train"] == 400
 
 
 @pytest.mark.parametrize("name", ["best", "overfit"])
@@ -204,19 +182,6 @@ def test_tuned_configs_set_known_hyperparameters(name):
              *EXTRA_DEFAULTS}
     assert settings and set(settings) <= known
     assert settings.get("learning_rate", 1e-4) > 0 and settings.get("reg", 1.0) >= 0
-
-
-def test_stubbed_tuned_config_says_what_to_fill_in(tmp_path):
-    kit = tmp_path / "neuralnet"
-    shutil.copytree(NEURALNET_DIR, kit, ignore=shutil.ignore_patterns("__pycache__"))
-    (kit / "train.py").write_text(strip_solutions((kit / "train.py").read_text()))
-    result = run_script(kit / "train.py", "--config", "best", "--smoke",
-                        "--checkpoint-file", tmp_path / "c.npz")
-    assert result.returncode != 0
-    assert "config_settings() in train.py raised NotImplementedError" in result.stderr
-    assert "Traceback" not in result.stderr
-    with pytest.raises(ValueError, match="unknown config 'fast'"):
-        config_settings("fast")
 
 
 def test_test_script_errors_are_clear(trained, fake_data, tmp_path):
