@@ -17,12 +17,15 @@ reason). Exit code: 0 when results.json was written.
 """
 
 import argparse
+import base64
+import builtins
+import functools
 import json
 import os
-import resource
+import py_compile
+import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +34,9 @@ from pathlib import Path
 
 import check_submission as checker
 import grading_tests
+import grading_worker as worker
 import numpy as np
+import sandbox
 from grade_notebooks import (  # noqa: F401 (accuracy_points is re-exported for the tests)
     NEEDS_PERSON,
     PART1_ACCURACY_POINTS,
@@ -47,30 +52,36 @@ from grade_notebooks import (  # noqa: F401 (accuracy_points is re-exported for 
 
 ROOT = Path(__file__).resolve().parents[1]
 STAFF_DIR = Path(__file__).resolve().parent
-WORKER = STAFF_DIR / "grading_worker.py"
 FILE_FOLDERS = {  # student file -> folder of the reference files it runs with
     "functions.py": "backprop",
     "layers.py": "neuralnet",
     "two_layer_net.py": "neuralnet",
     "train.py": "neuralnet",
 }
-# Reference files copied next to each student file: only what it imports (None: the whole
-# folder), so student code sees as little of the reference solution as possible.
-SANDBOX_FILES = {
+# Modules each student file may import, put next to it in its sandbox as bytecode compiled
+# from the reference (never a source file holding a solution region).
+HELPERS = {
     "functions.py": (),
     "layers.py": (),
     "two_layer_net.py": ("classifier.py", "layers.py"),
-    "train.py": None,
+    "train.py": ("classifier.py", "data.py", "layers.py", "optim.py", "utils.py",
+                 "two_layer_net.py"),
 }
+# A helper that is itself a graded student file is the student's own source when it passed
+# these tests (train.py runs with the student's TwoLayerNet when it works), else ours.
+STUDENT_HELPER_TESTS = {"two_layer_net.py": ("net_init", "net_forward", "net_backward")}
+HARNESS_FILES = ("grading_worker.py", "grading_tests.py")
 TEST_TIMEOUT = 10.0  # seconds per code test
 MEMORY_MB = 1536  # address-space limit of each worker process
-FSIZE_MB = 64  # largest file a worker may write
+SUBMISSION_TIMEOUT = 300.0  # wall-clock seconds for all the student code of one submission
 
 
 @dataclass
 class Limits:
     test_timeout: float = TEST_TIMEOUT
     memory_mb: int = MEMORY_MB
+    submission_timeout: float = SUBMISSION_TIMEOUT
+    sandbox: str = "auto"  # a mode of staff/sandbox.py, or "auto" for the best available
 
 
 # ----------------------------------------------------------------------------- finding files
@@ -125,151 +136,304 @@ def prepare_submission(submission, work_dir, notes):
 # ----------------------------------------------------------------------------- code tests
 
 
-def limit_resources(memory_mb, cpu_seconds):
-    """preexec_fn of the worker: memory, CPU time, file size and no core dumps."""
-    def apply():
-        memory = memory_mb * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        cpu = int(cpu_seconds) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (FSIZE_MB * 2**20, FSIZE_MB * 2**20))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    return apply
+def worker_job(code_dir, harness_dir, tests, limits, wall):
+    """A sandbox.Job running the worker on one file's tests."""
+    args = ["{python}", "-B", "-s", "{harness}/grading_worker.py", "--code", "{code}",
+            "--tests", ",".join(t.id for t in tests), "--test-timeout", str(limits.test_timeout)]
+    env = {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
+           "PYTHONNOUSERSITE": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1"}
+    return sandbox.Job(args, {"code": code_dir, "harness": harness_dir}, wall, limits.memory_mb,
+                       env)
 
 
-def worker_env(sandbox):
-    """A small environment: single-threaded BLAS, no user site packages, no display."""
-    env = {key: os.environ[key] for key in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")
-           if key in os.environ}
-    env.update({
-        "HOME": str(sandbox), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
-        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        "MPLCONFIGDIR": str(Path(sandbox) / ".mpl"),
-    })
-    return env
+def file_wall(tests, limits):
+    """Wall-clock seconds for the worker of one file (all its tests, plus the import)."""
+    return limits.test_timeout * (len(tests) + 1) + 10
 
 
-def make_sandbox(work_dir, label, reference_root, file_name, student_path):
-    """A folder with the reference .py files of the file's task, the student's file swapped in."""
-    sandbox = Path(work_dir) / f"sandbox-{label}"
-    sandbox.mkdir(parents=True)
-    folder = reference_root / FILE_FOLDERS[file_name]
-    names = SANDBOX_FILES[file_name]
-    paths = sorted(folder.glob("*.py")) if names is None else [folder / n for n in names]
-    for path in paths + [folder / file_name]:
-        shutil.copyfile(path, sandbox / path.name)
-    if student_path is not None:
-        shutil.copyfile(student_path, sandbox / file_name)
-    return sandbox
-
-
-def run_worker(sandbox, out_dir, tests, limits):
-    """
-    Run the worker on one file's tests.
-
-    Returns:
-    - ending: None if it finished, else a sentence saying how it ended (timeout, signal)
-    """
-    wall = limits.test_timeout * (len(tests) + 1) + 10
-    command = [sys.executable, str(WORKER), "--sandbox", str(sandbox), "--out", str(out_dir),
-               "--tests", ",".join(t.id for t in tests),
-               "--test-timeout", str(limits.test_timeout)]
-    process = subprocess.Popen(
-        command, cwd=sandbox, env=worker_env(sandbox), stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        preexec_fn=limit_resources(limits.memory_mb, wall),
-    )
-    try:
-        code = process.wait(timeout=wall)
-    except subprocess.TimeoutExpired:
-        kill_group(process)
-        return f"the grader stopped {tests[0].file} after {wall:g} s (an infinite loop?)"
-    kill_group(process)  # anything the student code left running
-    if code < 0:
-        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else -code
-        return f"the process running {tests[0].file} was killed by signal {name} " \
+def ending(outcome, file_name, wall):
+    """None if the worker finished normally, else a sentence saying how it ended."""
+    code = outcome.returncode
+    if outcome.timed_out:
+        return f"the grader stopped {file_name} after {wall:g} s (an infinite loop?)"
+    if outcome.overflow:
+        return (f"the process running {file_name} sent more than "
+                f"{sandbox.OUTPUT_CAP // 2**20} MB back to the grader and was stopped")
+    if code is not None and (code < 0 or code > 128):
+        number = -code if code < 0 else code - 128  # bwrap reports 128 + signal
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ \
+            else number
+        return f"the process running {file_name} was killed by signal {name} " \
                "(a crash, or the CPU-time or memory limit)"
-    if code != 0:
-        return f"the process running {tests[0].file} exited with code {code} before this " \
+    if code:
+        return f"the process running {file_name} exited with code {code} before this " \
                "test ran (does the file call exit() or os._exit()?)"
     return None
 
 
-def kill_group(process):
-    """Kill the worker's whole process group (it runs in its own session)."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()
+# ----------------------------------------------------------------------------- the channel
 
 
-def read_records(out_dir):
-    """Returns dict test id -> (status, message, outputs or None) from a worker's output."""
+@dataclass
+class Record:
+    status: str  # "ok" or "error"
+    outputs: dict = None  # name -> float64 array (status "ok")
+    error: dict = None  # kind, type, line, text, phase (status "error")
+
+
+def decode_array(item):
+    """One {"shape", "data"} entry as a float64 array; sizes checked before allocating."""
+    shape = item.get("shape") if isinstance(item, dict) else None
+    data = item.get("data") if isinstance(item, dict) else None
+    if not (isinstance(shape, list) and len(shape) <= worker.MAX_DIMS and isinstance(data, str)
+            and all(type(n) is int and 0 <= n <= worker.MAX_ELEMENTS for n in shape)):
+        raise ValueError("malformed array")
+    count = int(np.prod(shape, dtype=np.int64))
+    if count > worker.MAX_ELEMENTS or len(data) != 4 * -(-8 * count // 3):
+        raise ValueError("array too large or truncated")
+    raw = base64.b64decode(data, validate=True)
+    return np.frombuffer(raw, dtype="<f8", count=count).reshape(shape).astype(np.float64)
+
+
+def decode_outputs(outputs):
+    """The "outputs" of an ok record, or ValueError."""
+    if not isinstance(outputs, dict) or len(outputs) > worker.MAX_ARRAYS:
+        raise ValueError("malformed outputs")
+    return {str(name)[:64]: decode_array(item) for name, item in outputs.items()}
+
+
+def decode_error(record):
+    """The error fields of a record, each checked; unknown values are dropped."""
+    kind = record.get("kind") if record.get("kind") in worker.ERROR_KINDS else "exception"
+    line = record.get("line")
+    text = record.get("text")
+    return {"kind": kind, "type": record.get("type") if isinstance(record.get("type"), str) else "",
+            "line": line if type(line) is int else None,
+            "text": text[:worker.MAX_TEXT] if isinstance(text, str) else "",
+            "phase": "import" if record.get("phase") == "import" else "test"}
+
+
+def decode_records(output, tests):
+    """dict test id -> Record from a worker's channel bytes (the first valid record per id)."""
+    wanted = {t.id for t in tests}
     records = {}
-    path = Path(out_dir) / "records.jsonl"
-    lines = path.read_text().splitlines() if path.is_file() else []
-    for line in lines:
+    for line in output.split(b"\n"):
+        if len(line) > worker.MAX_LINE:
+            continue
         try:
             record = json.loads(line)
-            test_id, status, message = record["id"], record["status"], str(record["message"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, RecursionError):
             continue
-        outputs = None
-        npz = Path(out_dir) / f"{test_id}.npz"
-        if status == "ok" and npz.is_file():
-            try:
-                with np.load(npz, allow_pickle=False) as archive:
-                    outputs = {name: archive[name] for name in archive.files}
-            except (ValueError, OSError) as err:
-                status, message = "error", f"unreadable outputs ({err})"
-        records[test_id] = (status, message, outputs)
+        if not isinstance(record, dict) or record.get("id") not in wanted \
+                or record["id"] in records:
+            continue
+        try:
+            if record.get("status") == "ok":
+                records[record["id"]] = Record("ok", outputs=decode_outputs(record.get("outputs")))
+            else:
+                records[record["id"]] = Record("error", error=decode_error(record))
+        except (ValueError, TypeError):
+            records[record["id"]] = Record("error", error={"kind": "bad_output"})
     return records
 
 
-def run_file(work_dir, label, reference_root, file_name, student_path, tests, limits):
-    """Sandbox + worker for one file. Returns (records, ending)."""
-    sandbox = make_sandbox(work_dir, label, reference_root, file_name, student_path)
-    out_dir = Path(work_dir) / f"out-{label}"
-    out_dir.mkdir()
-    ending = run_worker(sandbox, out_dir, tests, limits)
-    return read_records(out_dir), ending
+# ----------------------------------------------------------------------------- messages
 
+ALLOWED_TYPES = {name for name, value in vars(builtins).items()
+                 if isinstance(value, type) and issubclass(value, BaseException)} \
+    | {"LinAlgError", "AxisError", "WrongOutput", "TimeLimit"}
+VOCABULARY_EXTRA = {"ndarray", "NoneType", "float64", "float32", "int64", "int32"}
+
+
+@functools.lru_cache(maxsize=1)
+def vocabulary():
+    """Words a WrongOutput message may use: those of grading_tests.py and Python's names."""
+    words = set(re.findall(r"[A-Za-z_]\w*", Path(grading_tests.__file__).read_text()))
+    return words | set(dir(builtins)) | VOCABULARY_EXTRA
+
+
+def safe_text(text):
+    """A message from the worker, with every word outside the vocabulary replaced by '?'."""
+    text = "".join(c for c in text[:worker.MAX_TEXT] if c.isascii() and c.isprintable())
+    words = vocabulary()
+    return re.sub(r"[A-Za-z_]\w*", lambda m: m.group() if m.group() in words else "?", text)
+
+
+def student_line_text(student_source, file_name, line):
+    """' (at FILE line N: CODE)' from the grader's own copy of the student's file."""
+    lines = student_source.splitlines()
+    if line is None or not 1 <= line <= len(lines):
+        return ""
+    return f" (at {file_name} line {line}: {lines[line - 1].strip()[:120]})"
+
+
+def error_message(error, file_name, student_source, timeout):
+    """The explanation the student sees for an error record; built here, never passed on."""
+    kind = error["kind"]
+    if kind == "bad_output":
+        return f"the process running {file_name} sent outputs the grader could not read"
+    kind_type = error["type"] if error["type"] in ALLOWED_TYPES else "an exception"
+    text = {
+        "wrong_output": f"wrong return value: {safe_text(error['text'])}",
+        "timeout": f"took longer than {timeout:g} s and was stopped (an infinite loop?)",
+        "memory": "ran out of memory (the grader's memory limit was reached)",
+        "not_implemented": "not implemented (raises NotImplementedError)",
+        "exit": "the code called exit() / sys.exit()",
+    }.get(kind, f"raised {kind_type}")
+    text += student_line_text(student_source, file_name, error["line"])
+    if error["phase"] == "import":
+        text = f"could not import {file_name}: {text}"
+    return text
+
+
+# ----------------------------------------------------------------------------- sandboxes
+
+
+def compile_helper(source, target):
+    """Our module as sourceless bytecode (target: NAME.pyc), for the student's sandbox."""
+    py_compile.compile(str(source), cfile=str(target), dfile=f"<{source.name}>", doraise=True)
+    os.chmod(target, 0o644)
+
+
+def stage_folder(parent, name):
+    folder = Path(parent) / name
+    folder.mkdir()
+    os.chmod(folder, 0o755)
+    return folder
+
+
+def stage_code(stage, file_name, student_path, helpers):
+    """
+    The code folder of one student file: its source and the helpers.
+
+    helpers: dict module file name -> Path of the student's own file (a source), or of our
+    reference file (compiled to bytecode)
+    """
+    folder = stage_folder(stage, f"code-{file_name[:-3]}")
+    shutil.copyfile(student_path, folder / file_name)
+    os.chmod(folder / file_name, 0o644)
+    for name, path in helpers.items():
+        if Path(path).resolve().parent == Path(student_path).resolve().parent:
+            shutil.copyfile(path, folder / name)
+            os.chmod(folder / name, 0o644)
+        else:
+            compile_helper(path, folder / (name[:-3] + ".pyc"))
+    return folder
+
+
+def stage_harness(stage):
+    folder = stage_folder(stage, "harness")
+    for name in HARNESS_FILES:
+        shutil.copyfile(STAFF_DIR / name, folder / name)
+        os.chmod(folder / name, 0o644)
+    return folder
+
+
+def helper_paths(file_name, files, reference_root, passed):
+    """dict helper name -> the file it is made from, for `file_name`'s sandbox."""
+    folder = reference_root / FILE_FOLDERS[file_name]
+    helpers = {}
+    for name in HELPERS[file_name]:
+        needs = STUDENT_HELPER_TESTS.get(name)
+        own = needs and name in files and all(test_id in passed for test_id in needs)
+        helpers[name] = files[name] if own else folder / name
+    return helpers
+
+
+# ----------------------------------------------------------------------------- reference outputs
 
 _REFERENCE_CACHE = {}
+TRUSTED = sandbox.Mode("none", "the reference solution (trusted)")
 
 
-def reference_outputs(reference_root, file_name, tests, limits):
-    """The reference's outputs for one file's tests (computed once per process)."""
-    key = (str(reference_root), file_name)
-    if key not in _REFERENCE_CACHE:
-        with tempfile.TemporaryDirectory(prefix="hw4-ref-") as tmp:
-            records, ending = run_file(tmp, "reference", reference_root, file_name, None, tests,
-                                       Limits(max(limits.test_timeout, 60.0), MEMORY_MB * 2))
-        bad = {tid: rec for tid, rec in records.items() if rec[0] != "ok"}
-        if ending or bad or len(records) != len(tests):
-            raise RuntimeError(f"the reference {file_name} fails its own tests: {ending} {bad}")
-        _REFERENCE_CACHE[key] = {tid: rec[2] for tid, rec in records.items()}
-    return _REFERENCE_CACHE[key]
+def reference_outputs(reference_root, by_file, limits):
+    """dict test id -> the reference's outputs, computed once per process, in parallel."""
+    todo = [f for f in by_file if (str(reference_root), f) not in _REFERENCE_CACHE]
+    trusted = Limits(max(limits.test_timeout, 60.0), MEMORY_MB * 2)
+    jobs = [worker_job(reference_root / FILE_FOLDERS[f], STAFF_DIR, by_file[f], trusted,
+                       file_wall(by_file[f], trusted)) for f in todo]
+    for file_name, outcome in zip(todo, sandbox.Runner(TRUSTED).run_all(jobs), strict=True):
+        records = decode_records(outcome.output, by_file[file_name])
+        bad = [t.id for t in by_file[file_name]
+               if t.id not in records or records[t.id].status != "ok"]
+        if bad:
+            raise RuntimeError(f"the reference {file_name} fails its own tests {bad}: "
+                               f"{ending(outcome, file_name, 0)} {records}")
+        _REFERENCE_CACHE[(str(reference_root), file_name)] = \
+            {tid: rec.outputs for tid, rec in records.items()}
+    expected = {}
+    for file_name in by_file:
+        expected.update(_REFERENCE_CACHE[(str(reference_root), file_name)])
+    return expected
 
 
-def grade_code(files, work_dir, reference_root, limits):
-    """Returns the results.json entries of every code test."""
-    entries = []
+# ----------------------------------------------------------------------------- code tests
+
+
+def tests_by_file():
+    """dict student file -> its code tests, in report order."""
     by_file = {}
     for test in grading_tests.code_tests():
         by_file.setdefault(test.file, []).append(test)
-    for file_name, tests in by_file.items():
-        expected = reference_outputs(reference_root, file_name, tests, limits)
-        if file_name not in files:
-            entries += zero_code_entries(tests, f"{file_name} is missing from the submission")
-            continue
-        label = file_name.replace(".py", "")
-        records, ending = run_file(work_dir, label, reference_root, file_name, files[file_name],
-                                   tests, limits)
-        for test in tests:
-            entries.append(score_code_test(test, records.get(test.id), ending, expected[test.id]))
+    return by_file
+
+
+def phases(by_file):
+    """The files in the order they can run: one whose helper may be the student's own
+    (train.py) waits for the tests of that helper."""
+    late = [f for f in by_file if any(h in STUDENT_HELPER_TESTS for h in HELPERS[f])]
+    return [[f for f in by_file if f not in late], late]
+
+
+def grade_code(files, reference_root, limits, mode, deadline):
+    """Returns the results.json entries of every code test (in report order)."""
+    by_file = tests_by_file()
+    expected = reference_outputs(reference_root, by_file, limits)
+    entries, passed = {}, set()
+    stage = Path(tempfile.mkdtemp(prefix="hw4-stage-"))
+    try:
+        os.chmod(stage, 0o711)  # the sandbox uid may enter its own folders, not list them
+        harness = stage_harness(stage)
+        for phase in phases(by_file):
+            present = [f for f in phase if f in files]
+            for file_name in phase:
+                if file_name not in files:
+                    entries[file_name] = zero_code_entries(
+                        by_file[file_name], f"{file_name} is missing from the submission")
+            entries.update(run_phase(present, files, by_file, expected, reference_root, stage,
+                                     harness, limits, mode, deadline, passed))
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return [entry for file_name in by_file for entry in entries[file_name]]
+
+
+def run_phase(present, files, by_file, expected, reference_root, stage, harness, limits, mode,
+              deadline, passed):
+    """Run the student files of one phase at once; returns dict file -> entries."""
+    remaining = deadline - time.monotonic()
+    if not present:
+        return {}
+    if remaining <= 1:
+        return {f: zero_code_entries(by_file[f], "the submission ran out of its total time")
+                for f in present}
+    jobs, walls = [], {}
+    for file_name in present:
+        helpers = helper_paths(file_name, files, reference_root, passed)
+        code = stage_code(stage, file_name, files[file_name], helpers)
+        walls[file_name] = min(file_wall(by_file[file_name], limits), remaining)
+        jobs.append(worker_job(code, harness, by_file[file_name], limits, walls[file_name]))
+    outcomes = sandbox.Runner(mode).run_all(jobs)
+    entries = {}
+    for file_name, outcome in zip(present, outcomes, strict=True):
+        records = decode_records(outcome.output, by_file[file_name])
+        why = ending(outcome, file_name, walls[file_name])
+        source = Path(files[file_name]).read_text(encoding="utf-8", errors="replace")
+        entries[file_name] = [
+            score_code_test(test, records.get(test.id), why, expected[test.id], source, limits)
+            for test in by_file[file_name]]
+        passed.update(t.id for t, e in zip(by_file[file_name], entries[file_name], strict=True)
+                      if e["score"] >= e["max_score"])
     return entries
 
 
@@ -283,19 +447,19 @@ def zero_code_entries(tests, reason):
     return [result(code_test_name(t), 0, t.points, reason) for t in tests]
 
 
-def score_code_test(test, record, ending, expected):
+def score_code_test(test, record, why, expected, student_source, limits):
     """Full points if the outputs match the reference's, else 0 with the reason."""
     name = code_test_name(test)
     if record is None:
-        return result(name, 0, test.points, f"did not finish: {ending or 'no result'}")
-    status, message, outputs = record
-    if status != "ok":
+        return result(name, 0, test.points, f"did not finish: {why or 'no result'}")
+    if record.status != "ok":
+        message = error_message(record.error, test.file, student_source, limits.test_timeout)
         return result(name, 0, test.points, message)
     compare = test.compare or grading_tests.compare_arrays
     try:
-        problem = compare(outputs, expected)
-    except (KeyError, ValueError, TypeError) as err:
-        problem = f"unexpected outputs ({err})"
+        problem = compare(record.outputs, expected)
+    except (KeyError, ValueError, TypeError, IndexError) as err:
+        problem = f"unexpected outputs ({type(err).__name__})"
     if problem:
         return result(name, 0, test.points, problem)
     return result(name, test.points, test.points, "matches the reference on seeded random inputs")
@@ -321,7 +485,9 @@ def grade(submission, reference_root=ROOT, limits=None):
     """Grade a submission (zip or folder). Returns the results.json dict."""
     limits = limits or Limits()
     start = time.time()
-    notes = []
+    deadline = time.monotonic() + limits.submission_timeout
+    mode = sandbox.choose_mode(limits.sandbox)
+    notes = [] if mode.name != "none" else [f"note: {mode.detail}"]
     with tempfile.TemporaryDirectory(prefix="hw4-grade-") as work_dir:
         files = prepare_submission(submission, work_dir, notes)
         if files is None:
@@ -330,7 +496,7 @@ def grade(submission, reference_root=ROOT, limits=None):
             missing = [name for name in checker.REQUIRED_FILES if name not in files]
             if missing:
                 notes.append(f"missing files: {', '.join(missing)}")
-            entries = grade_code(files, work_dir, Path(reference_root), limits)
+            entries = grade_code(files, Path(reference_root), limits, mode, deadline)
             entries += grade_part1(files.get("part1.ipynb")) + grade_part2(files.get("part2.ipynb"))
     score = round(sum(entry["score"] for entry in entries), 2)
     total = max_points()
@@ -344,6 +510,7 @@ def grade(submission, reference_root=ROOT, limits=None):
         "output": "\n".join([summary, *notes, *(NEEDS_PERSON + item for item in flagged)]),
         "visibility": "visible",
         "stdout_visibility": "hidden",
+        "extra_data": {"sandbox": mode.name, "sandbox_detail": mode.detail},
         "tests": entries,
     }
 

@@ -1,17 +1,25 @@
-"""Grading worker: runs the code tests of ONE student file, inside its sandbox folder.
+"""Grading worker: runs the code tests of ONE student file, inside the sandbox.
 
-    python staff/grading_worker.py --sandbox DIR --out DIR --tests ID[,ID...] [--test-timeout S]
+    python grading_worker.py --code DIR --tests ID[,ID...] [--test-timeout S]
 
-Started by grade.py in a fresh subprocess (with memory/CPU limits) whose working directory is
-the sandbox: our reference files with the student's file swapped in. It imports the student
-module, runs each test under its own alarm, and writes for each test one JSON line to
-OUT/records.jsonl ({"id", "status": "ok"|"error", "message", "seconds"}) and its outputs to
-OUT/<id>.npz. Records are written as tests finish, so if the whole process is killed
-(a C-level infinite loop, memory), the tests already done still count. It never compares
-anything: the grader compares the outputs with the reference's.
+Started by grade.py through staff/sandbox.py. DIR holds the student's file and the helper
+modules it may import (our bytecode, or the student's own file). The worker imports the
+student module, runs each test under its own alarm, and writes one JSON line per test to its
+ORIGINAL stdout, the only channel back to the grader (what the student code prints goes to
+stderr, which the grader discards):
+
+    {"id", "status": "ok", "seconds", "outputs": {name: {"shape": [...], "data": base64}}}
+    {"id", "status": "error", "kind": one of ERROR_KINDS, "type", "line", "text", "phase"}
+
+"data" holds the array as little-endian float64. Records are written as tests finish, so if
+the whole process is killed (a C-level infinite loop, memory), the tests already done still
+count. It never compares anything, and it is never trusted: the student's code runs in this
+process and can write anything on the channel, so the grader decodes each line with the
+limits below and builds every message the student sees itself.
 """
 
 import argparse
+import base64
 import importlib
 import json
 import os
@@ -24,6 +32,13 @@ from pathlib import Path
 import grading_tests
 import numpy as np
 
+ERROR_KINDS = ("wrong_output", "timeout", "memory", "not_implemented", "exit", "exception")
+MAX_ARRAYS = 16  # arrays per test
+MAX_ELEMENTS = 100_000  # elements per array
+MAX_DIMS = 4
+MAX_TEXT = 300  # characters of a WrongOutput message
+MAX_LINE = 8 * MAX_ARRAYS * MAX_ELEMENTS // 2  # bytes of one record (base64: 4/3 of the data)
+
 
 class TimeLimit(BaseException):  # noqa: N818 -- BaseException: `except Exception` can't hide it
     """Raised by the alarm when a test runs past its time limit."""
@@ -33,55 +48,59 @@ def on_alarm(signum, frame):
     raise TimeLimit()
 
 
-def student_frames(tb, sandbox, file_name):
-    """The traceback frames that lie in the student's file (most recent last)."""
-    target = str(Path(sandbox, file_name).resolve())
-    frames = []
+def student_line(tb, code_dir, file_name):
+    """The line of the student's file where the exception happened (innermost), or None."""
+    target = str(Path(code_dir, file_name))
+    line = None
     for frame in traceback.extract_tb(tb):
-        try:
-            if str(Path(frame.filename).resolve()) == target:
-                frames.append(frame)
-        except (OSError, ValueError):
-            continue
-    return frames
+        if frame.filename == target:
+            line = frame.lineno
+    return line
 
 
-def explain(err, sandbox, file_name, timeout):
-    """A short, readable explanation of why a test failed (with the student's line)."""
+def error_record(err, code_dir, file_name):
+    """The error fields of a record: a kind, the exception type, the student's line."""
     if isinstance(err, grading_tests.WrongOutput):
-        return f"wrong return value: {err}"
-    if isinstance(err, TimeLimit):
-        text = f"took longer than {timeout:g} s and was stopped (an infinite loop?)"
+        kind = "wrong_output"
+    elif isinstance(err, TimeLimit):
+        kind = "timeout"
     elif isinstance(err, MemoryError):
-        text = "ran out of memory (the grader's memory limit was reached)"
+        kind = "memory"
     elif isinstance(err, NotImplementedError):
-        text = f"not implemented (raises NotImplementedError: {err})"
+        kind = "not_implemented"
     elif isinstance(err, SystemExit):
-        text = f"the code called exit() / sys.exit({err.code!r})"
+        kind = "exit"
     else:
-        message = str(err).strip().splitlines()[0][:300] if str(err).strip() else ""
-        text = f"{type(err).__name__}: {message}" if message else type(err).__name__
-    frames = student_frames(err.__traceback__, sandbox, file_name)
-    if frames:
-        last = frames[-1]
-        text += f" (at {file_name} line {last.lineno}, in {last.name}: {(last.line or '').strip()})"
-    return text
+        kind = "exception"
+    text = str(err)[:MAX_TEXT] if kind == "wrong_output" else ""
+    return {"kind": kind, "type": type(err).__name__[:60], "text": text,
+            "line": student_line(err.__traceback__, code_dir, file_name)}
+
+
+def encode_arrays(outputs):
+    """dict name -> array as JSON-ready {"shape", "data"} (little-endian float64, base64)."""
+    encoded = {}
+    for name, value in outputs.items():
+        array = np.asarray(value, dtype="<f8")
+        encoded[str(name)] = {"shape": list(array.shape),
+                              "data": base64.b64encode(array.tobytes()).decode("ascii")}
+    return encoded
 
 
 class Recorder:
-    """Appends one JSON record per test to OUT/records.jsonl."""
+    """Writes one JSON line per test on the channel (the worker's original stdout)."""
 
-    def __init__(self, out_dir):
-        self.out_dir = Path(out_dir)
-        self.path = self.out_dir / "records.jsonl"
+    def __init__(self, channel):
+        self.channel = channel
 
-    def write(self, test_id, status, message="", seconds=0.0, outputs=None):
+    def write(self, test_id, status, seconds=0.0, outputs=None, error=None, phase="test"):
+        record = {"id": test_id, "status": status, "seconds": round(seconds, 3)}
         if outputs is not None:
-            np.savez(self.out_dir / f"{test_id}.npz", **outputs)
-        record = {"id": test_id, "status": status, "message": message,
-                  "seconds": round(seconds, 3)}
-        with open(self.path, "a") as f:
-            f.write(json.dumps(record) + "\n")
+            record["outputs"] = encode_arrays(outputs)
+        if error is not None:
+            record.update(error, phase=phase)
+        self.channel.write(json.dumps(record).encode() + b"\n")
+        self.channel.flush()
 
 
 def timed(func, timeout):
@@ -103,30 +122,29 @@ def check_outputs(outputs):
     return outputs
 
 
-def run_tests(tests, sandbox, out_dir, timeout):
+def run_tests(tests, code_dir, recorder, timeout):
     """Import the student module, then run each test; records every outcome."""
-    recorder = Recorder(out_dir)
     file_name = tests[0].file
     try:
         module, _ = timed(lambda: importlib.import_module(tests[0].module), timeout)
     except BaseException as err:  # anything at import time, including exit() and time limits
-        message = f"could not import {file_name}: {explain(err, sandbox, file_name, timeout)}"
+        error = error_record(err, code_dir, file_name)
         for test in tests:
-            recorder.write(test.id, "error", message)
+            recorder.write(test.id, "error", error=error, phase="import")
         return
     for test in tests:
         rng = np.random.default_rng(test.seed())
         try:
             outputs, seconds = timed(lambda t=test, r=rng: t.run(module, r), timeout)
-            recorder.write(test.id, "ok", "", seconds, check_outputs(outputs))
+            recorder.write(test.id, "ok", seconds, check_outputs(outputs))
         except BaseException as err:  # student code may raise anything
-            recorder.write(test.id, "error", explain(err, sandbox, file_name, timeout))
+            recorder.write(test.id, "error", error=error_record(err, code_dir, file_name))
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description="Run the code tests of one student file.")
-    parser.add_argument("--sandbox", type=Path, required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--code", type=Path, required=True,
+                        help="folder with the student's file and its helper modules")
     parser.add_argument("--tests", required=True, help="comma-separated test ids")
     parser.add_argument("--test-timeout", type=float, default=10.0)
     return parser.parse_args(argv)
@@ -136,12 +154,13 @@ def main(argv=None):
     args = parse_args(argv)
     wanted = args.tests.split(",")
     tests = [t for t in grading_tests.code_tests() if t.id in wanted]
-    sandbox = str(args.sandbox.resolve())
-    sys.path[0] = sandbox  # the student's module and our reference files, nothing from staff/
-    os.chdir(sandbox)
+    code_dir = str(args.code)
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # the student's prints go to stderr, never onto the channel
+    sys.path[0] = code_dir  # the student's module and its helpers, nothing else of ours
     signal.signal(signal.SIGALRM, on_alarm)
-    run_tests(tests, sandbox, args.out.resolve(), args.test_timeout)
-    sys.stdout.flush()
+    run_tests(tests, code_dir, Recorder(channel), args.test_timeout)
+    channel.flush()
     os._exit(0)  # skip atexit handlers and finalizers the student code may have registered
 
 
