@@ -31,7 +31,7 @@ PART2_PREDICTION_POINTS = 5
 MAX_OUTPUT_CHARS = 2000  # of a results.json entry's output
 
 NEEDS_PERSON = "NEEDS A PERSON: "
-MAX_NOTEBOOK_CHARS = 64 * 2**20
+MAX_NOTEBOOK_CHARS = 32 * 2**20  # a notebook with a dozen figures is a few MB
 MAX_JSON_DEPTH = 64  # real notebooks nest about 8 levels deep
 MAX_OUTPUT_CHARS_READ = 2**20
 MAX_LINES = 2000  # per cell
@@ -99,14 +99,12 @@ def needs_person(entries):
 
 def json_depth(data):
     """Nesting depth of parsed JSON (a scalar: 0), without recursion."""
-    depth, stack = 0, [(data, 1)]
+    depth, stack = 0, [(data, 1)] if type(data) in (dict, list) else []
     while stack:
         item, level = stack.pop()
-        if isinstance(item, (dict, list)):
-            depth = max(depth, level)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children
-                         if isinstance(child, (dict, list)))
+        depth = max(depth, level)
+        children = item.values() if type(item) is dict else item
+        stack.extend((child, level + 1) for child in children if type(child) in (dict, list))
     return depth
 
 
