@@ -265,7 +265,7 @@ def check_case(result, func, label, args, spec):
             continue
         others = [(n, e) for j, (n, e) in enumerate(zip(names, expected, strict=True)) if j != k]
         result.fail(mismatch(name, expected[k], grad, others), label)
-        if diagnose(grad, expected[k], others) is None and result.forward == "ok":
+        if diagnose(grad, expected[k], others) is None and result.forward != "WRONG":
             result.notes.append(f"hint: {FAN_OUT_HINTS[result.name]}")
 
 

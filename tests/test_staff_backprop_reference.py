@@ -324,6 +324,9 @@ MISTAKES = {
     "f4 wrong gradient": ("f4", lambda s: edit(s, "f4", "grad_x = grad_p * w",
                                                "grad_x = grad_p * x"),
                           "grad_x expected"),
+    "f4 copy not summed": ("f4", lambda s: edit(s, "f4", "grad_s_from_ys + grad_s_from_a",
+                                                "grad_s_from_ys"),
+                           "must sum its gradient copies"),
     "f4 three gradients": ("f4", lambda s: edit(s, "f4", "return L, (grad_x, grad_w, grad_b, "
                                                 "grad_y)", "return L, (grad_x, grad_w, grad_b)"),
                            "returned 3 gradients, expected 4"),
@@ -331,7 +334,7 @@ MISTAKES = {
 MISTAKE_RUNS = [
     ("f3 sign", "f1 missing copy", "f2 factor 2 missing", "f4 wrong gradient"),
     ("f3 factor 2", "f1 grad_y sign", "f4 three gradients"),
-    ("f3 copy not summed", "f1 wrong order"),
+    ("f3 copy not summed", "f1 wrong order", "f4 copy not summed"),
     ("f3 returns one gradient", "f1 forward"),
     ("f3 stub",),
 ]
