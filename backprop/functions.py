@@ -165,28 +165,27 @@ def f3_y2(s1, s2):
 
 def f4(x, w, b, y):
     """
-    Logistic regression loss of one example with one feature: the binary cross-entropy of
-    sigmoid(s) against the label y, for the linear score s = w*x + b,
-        L = -[y log sigmoid(s) + (1 - y) log(1 - sigmoid(s))]
-          = max(s, 0) - y*s + log(1 + exp(-|s|)).
-    The last form is what the graph computes: it never overflows and stays accurate when
-    L is tiny. Nodes (10 operators):
-        p = w * x, s = p + b, a = |s|, n = -a, e = exp(n), l = log1p(e),
-        r = max(s, 0), ys = y * s, t = r - ys, L = t + l
-    s feeds three nodes (a, r, ys), so its gradient is the sum of three copies. At s = 0
-    both kinks (|s| and max) take the s >= 0 branch, which gives the exact derivative
-    sigmoid(0) - y.
-
-    Inputs:
-    - x: float, the feature
-    - w, b: floats, weight and bias
-    - y: float, the label (0 or 1; soft labels in [0, 1] also work)
+    Your own computational graph with at least five operators, written node by node like
+    f1-f3. Choose its arguments freely (change this signature): backprop.py reads the
+    signature and checks each gradient against numeric differences at random inputs. To pick
+    the inputs yourself (e.g. for a label that must be 0 or 1), define next to this function
+        F4_INPUTS = [{"x": 1.5, "w": 0.8, "b": -0.3, "y": 1}, ...]
+    (an int value marks a discrete argument, whose gradient is not checked).
 
     Returns a tuple of:
     - L: float
-    - grads: (grad_x, grad_w, grad_b, grad_y)
+    - grads: one gradient per argument, in the order of the arguments
     """
     # BEGIN SOLUTION
+    # Ours: the logistic-regression loss of one example with one feature, the binary
+    # cross-entropy of sigmoid(s) against the label y (0 or 1; soft labels in [0, 1] also
+    # work) for the linear score s = w*x + b,
+    #     L = -[y log sigmoid(s) + (1 - y) log(1 - sigmoid(s))]
+    #       = max(s, 0) - y*s + log(1 + exp(-|s|)).
+    # The graph computes the last form: it never overflows and stays accurate when L is
+    # tiny. s feeds three nodes (a, r, ys), so its gradient is the sum of three copies. At
+    # s = 0 both kinks (|s| and max) take the s >= 0 branch, which gives the exact
+    # derivative sigmoid(0) - y.
     # forward
     p = w * x
     s = p + b
