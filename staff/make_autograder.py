@@ -21,7 +21,7 @@ ROOT_FILES = {  # name in the zip -> source path
     "requirements.txt": ROOT / "requirements.txt",
 }
 GRADER_FILES = ("staff/grade.py", "staff/grade_notebooks.py", "staff/grading_worker.py",
-                "staff/grading_tests.py", "staff/check_submission.py")
+                "staff/grading_tests.py", "staff/check_submission.py", "staff/sandbox.py")
 REFERENCE_FOLDERS = ("backprop", "neuralnet")
 EXECUTABLE = ("setup.sh", "run_autograder")
 FIXED_DATE = (2020, 1, 1, 0, 0, 0)

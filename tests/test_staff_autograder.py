@@ -46,6 +46,7 @@ def test_zip_layout(autograder_zip):
         assert "/" not in name and name in infos
         assert (infos[name].external_attr >> 16) & stat.S_IXUSR
     assert "requirements.txt" in infos and "-r requirements.txt" in setup
+    assert "bubblewrap" in setup and "useradd" in setup and "hw4student" in setup
     for name in make_autograder.GRADER_FILES + ("neuralnet/layers.py", "backprop/functions.py"):
         assert name in infos
     assert not any(name.startswith(("tests/", "bench/", "results/")) for name in infos)
@@ -68,9 +69,12 @@ def test_run_autograder_grades_the_reference(autograder_zip, tmp_path):
 
 
 def test_run_autograder_without_python_still_writes_results(autograder_zip, tmp_path):
+    """...and never keeps a results.json that grade.py did not write (a forged old one)."""
     source = install(autograder_zip, tmp_path)
     (tmp_path / "submission").mkdir()
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "results.json").write_text('{"score": 80, "tests": []}')
     run = run_autograder(source, tmp_path, python=str(tmp_path / "no-python"))
     assert run.returncode == 0
     results = json.loads((tmp_path / "results" / "results.json").read_text())
-    assert results["score"] == 0 and "could not start" in results["output"]
+    assert results["score"] == 0 and "did not finish" in results["output"]

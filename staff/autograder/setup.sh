@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Gradescope runs this once, when it builds the autograder image. Pick the Ubuntu 24.04 base
 # image (Python 3.12): the pinned numpy needs Python >= 3.11. The zip's files are in
-# /autograder/source. Installs the course's requirements.txt (CPU-only PyTorch wheels).
+# /autograder/source. Installs the course's requirements.txt (CPU-only PyTorch wheels),
+# bubblewrap (the sandbox for student code) and the unprivileged user hw4student (the
+# sandbox's uid, and the fallback where bwrap cannot create namespaces).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
+apt-get install -y -qq python3 python3-venv python3-pip bubblewrap >/dev/null
 
 python3 - <<'PY'
 import sys
@@ -16,7 +18,12 @@ if sys.version_info < (3, 11):
              "Ubuntu 24.04 base image in Gradescope's autograder settings")
 PY
 
+id -u hw4student >/dev/null 2>&1 || \
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin hw4student
+chmod 700 /autograder/source  # the reference and the grader: root only
+
 python3 -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install -q --upgrade pip
 /autograder/venv/bin/python -m pip install -q \
     --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt
+chmod -R a+rX /autograder/venv  # the sandbox uid runs Python from here
