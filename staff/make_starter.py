@@ -19,8 +19,8 @@ Copies the student-facing part of this repository and removes the solutions:
   * notebook outputs, execution counts and run metadata are cleared, python_backup/ is
     regenerated from the cleared notebooks;
   * staff/, bench/, the hidden tests, results, checkpoints, data, and generators that hold
-    closed-form answers are not shipped. Student-visible tests (STUDENT_TESTS) ship with the
-    test functions that need an unshipped module removed.
+    closed-form answers are not shipped; the student-visible tests (STUDENT_TESTS) ship as
+    they are (a shipped file that imports a staff-only module is a failed self-check).
 A student README.md and a small Makefile (staff/starter_files/), and tools/ (the submission
 packager and checker, plus the staff modules they import) are added; copied staff files
 name their shipped place. The result is written to a folder and a zip, then checked (see
@@ -75,7 +75,6 @@ SHIPPED = (  # paths relative to the root; folders are copied recursively (minus
 NOT_SHIPPED_FILES = {  # staff-only files inside shipped folders
     "backprop/make_backprop_data.py": "computes the answers in closed form",
 }
-UNSHIPPED_MODULES = {Path(p).stem for p in NOT_SHIPPED_FILES}
 # Optional in the homework: their stubs are "not attempted" (skipped), so no test must fail.
 OPTIONAL_FUNCTIONS = {"backprop/functions.py": ("f1", "f2", "f4")}
 SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".cache", "results", "checkpoints", "data",
@@ -365,38 +364,6 @@ def strip_notebook(text, path):
     return nbformat.writes(nb) + "\n", regions
 
 
-# ----------------------------------------------------------------------------- student tests
-
-
-def names_in(node):
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | \
-        {n.value.id for n in ast.walk(node)
-         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
-
-
-def drop_unshipped(text, path, modules=UNSHIPPED_MODULES):
-    """
-    Remove from a test file the imports of unshipped modules and every top-level function
-    or class that uses them (decorators included).
-    """
-    tree = ast.parse(text, filename=path)
-    lines = text.splitlines(keepends=True)
-    drop = []
-    for node in tree.body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imported = {alias.name.split(".")[0] for alias in node.names}
-            if isinstance(node, ast.ImportFrom):
-                imported.add((node.module or "").split(".")[0])
-            if imported & modules:
-                drop.append(node)
-        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and names_in(node) & modules:
-            drop.append(node)
-    for node in sorted(drop, key=lambda n: n.lineno, reverse=True):
-        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
-        del lines[first - 1:node.end_lineno]
-    return re.sub(r"\n{4,}", "\n\n\n", "".join(lines))
-
-
 # ----------------------------------------------------------------------------- building
 
 
@@ -440,13 +407,7 @@ def drop_staff_requirements(text):
 
 def staff_imports(path):
     """Names of the staff/ modules that the Python file `path` imports."""
-    modules = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            modules.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            modules.add(node.module.split(".")[0])
-    return {name for name in modules if (STAFF_DIR / f"{name}.py").is_file()}
+    return {name for name in python_imports(path) if (STAFF_DIR / f"{name}.py").is_file()}
 
 
 def shipped_staff_files():
@@ -494,9 +455,7 @@ def transform(relative, data, regions, strip=True):
     """
     if relative.endswith(".py"):
         text = drop_staff_blocks(data.decode("utf-8"), relative)
-        if relative.startswith("tests/"):
-            return drop_unshipped(text, relative).encode()
-        if not strip:
+        if not strip or relative.startswith("tests/"):
             return text.encode()
         text, found = strip_python(text, relative)
         regions.extend(found)
@@ -647,6 +606,36 @@ def check_leaks(out, candidates):
     return problems
 
 
+def python_imports(path):
+    """Top-level module names that the Python file `path` imports (empty if it does not
+    parse: check_files reports that)."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except SyntaxError:
+        return set()
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules.add(node.module.split(".")[0])
+    return modules
+
+
+def check_staff_imports(root, out):
+    """Problems: a shipped .py file importing a module that exists only on the staff side
+    (staff/, bench/, a generator that is not shipped)."""
+    shipped = {path.stem for path in out.rglob("*.py")}
+    staff_only = {Path(path).stem for path in NOT_SHIPPED_FILES}
+    for folder in ("staff", "bench"):
+        staff_only |= {path.stem for path in (root / folder).glob("*.py")}
+    problems = []
+    for path in sorted(out.rglob("*.py")):
+        for module in sorted(python_imports(path) & (staff_only - shipped)):
+            problems.append(f"{path.relative_to(out)} imports the staff-only module {module}")
+    return problems
+
+
 def check_files(out):
     """Every .py compiles; every notebook is valid nbformat with no outputs."""
     import nbformat
@@ -794,6 +783,7 @@ def tested_modules(out, tests):
 def verify(root, out, regions, files, run_checks=True):
     """All self-checks; returns the list of problems (empty: the starter is good)."""
     problems = check_leaks(out, leak_candidates(regions, root, files))
+    problems += check_staff_imports(root, out)
     problems += check_files(out)
     if run_checks:
         problems += check_drivers(out)

@@ -127,24 +127,17 @@ def test_notebook_regions_outputs_and_counts():
     assert len(regions) == 3
 
 
-def test_drop_unshipped_removes_imports_and_their_tests():
-    text = textwrap.dedent('''\
-        import make_backprop_data
-        import numpy as np
-
-
-        def test_keeps():
-            assert np.ones(1)[0] == 1
-
-
-        @pytest.mark.parametrize("a", [1])
-        def test_drops(a):
-            assert make_backprop_data.build_data()
-    ''')
-    out = ms.drop_unshipped(text, "tests/test_x.py")
-    assert "make_backprop_data" not in out and "test_drops" not in out
-    assert "def test_keeps" in out and "parametrize" not in out
-    compile(out, "test_x.py", "exec")
+def test_shipped_file_importing_a_staff_module_is_reported(tmp_path):
+    root = fake_root(tmp_path)
+    (root / "tests" / "test_backprop.py").write_text(
+        "import make_backprop_data\nfrom grade import score\nimport numpy\n")
+    out = tmp_path / "starter"
+    ms.build(root, out)
+    assert (out / "tests" / "test_backprop.py").is_file()  # shipped as it is
+    assert ms.check_staff_imports(root, out) == [
+        "tests/test_backprop.py imports the staff-only module grade",
+        "tests/test_backprop.py imports the staff-only module make_backprop_data",
+    ]
 
 
 def fake_root(tmp_path):
