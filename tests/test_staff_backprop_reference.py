@@ -327,6 +327,9 @@ MISTAKES = {
     "f4 copy not summed": ("f4", lambda s: edit(s, "f4", "grad_s_from_ys + grad_s_from_a",
                                                 "grad_s_from_ys"),
                            "must sum its gradient copies"),
+    "F4_INPUTS for other arguments": ("f4", lambda s: s.replace(
+        "\n\n\ndef f4(", '\n\n\nF4_INPUTS = [{"a": 1.0}]\n\n\ndef f4(', 1),
+        "F4_INPUTS[0] has the keys ['a'], but f4 takes (x, w, b, y)"),
     "f4 three gradients": ("f4", lambda s: edit(s, "f4", "return L, (grad_x, grad_w, grad_b, "
                                                 "grad_y)", "return L, (grad_x, grad_w, grad_b)"),
                            "returned 3 gradients, expected 4"),
@@ -335,7 +338,7 @@ MISTAKE_RUNS = [
     ("f3 sign", "f1 missing copy", "f2 factor 2 missing", "f4 wrong gradient"),
     ("f3 factor 2", "f1 grad_y sign", "f4 three gradients"),
     ("f3 copy not summed", "f1 wrong order", "f4 copy not summed"),
-    ("f3 returns one gradient", "f1 forward"),
+    ("f3 returns one gradient", "f1 forward", "F4_INPUTS for other arguments"),
     ("f3 stub",),
 ]
 
