@@ -149,7 +149,8 @@ def test_save_load_round_trip(tmp_path, rng):
 
     rebuilt = TwoLayerNet.from_checkpoint(path)
     assert (rebuilt.input_dim, rebuilt.hidden_dim, rebuilt.num_classes) == (D, H, C)
-    np.testing.assert_array_equal(rebuilt.parameters()[mapping["b2"]], NET["inputs"]["b2"])
+    assert_value("b2", NET["inputs"]["b2"], rebuilt.parameters()[mapping["b2"]],
+                 kind_of(rebuilt))
 
 
 def test_save_writes_exactly_the_given_path(tmp_path):
