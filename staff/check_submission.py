@@ -362,7 +362,7 @@ def check_notebook(text, name, report):
             "submit the notebook with its outputs"
         )
         return
-    errors, warnings = notebook_findings(nb, PurePosixPath(name).name)
+    errors, warnings = notebook_findings(nb, PurePosixPath(name).name, name)
     report.errors.extend(errors)
     report.warnings.extend(warnings)
 

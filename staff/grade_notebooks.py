@@ -560,9 +560,10 @@ def grade_part2(path, missing_reason=None):
 # ----------------------------------------------------------------------------- checker
 
 
-def notebook_findings(nb, name):
+def notebook_findings(nb, name, label=None):
     """
-    What the grader will hold against a parsed notebook, for the submission checker.
+    What the grader will hold against a parsed notebook `name` (part1.ipynb or part2.ipynb),
+    for the submission checker; messages name it `label` (default: name).
 
     Returns a tuple of:
     - errors: reasons the notebook earns no points and goes to a person (not the starter's
@@ -570,7 +571,7 @@ def notebook_findings(nb, name):
     - warnings: the other tests it loses points on, with the grader's explanation
     """
     entries = (part1_entries if name == "part1.ipynb" else part2_entries)(nb, None)
-    errors = [f"{name}: {entry['output'][len(NEEDS_PERSON):]}" for entry in entries
+    errors = [f"{label or name}: {entry['output'][len(NEEDS_PERSON):]}" for entry in entries
               if entry["output"].startswith(NEEDS_PERSON)]
     warnings = [f"{entry['name']}: {entry['output']}" for entry in entries
                 if entry["score"] < entry["max_score"]

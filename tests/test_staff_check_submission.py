@@ -6,12 +6,19 @@ import sys
 import zipfile
 
 import check_submission as checker
+import grade_notebooks
 import pytest
 from staff_corpus import (
     STAFF_DIR,
+    TINY_PNG,
     add_encrypted_flag_entry,
     add_entry,
+    image_output,
     make_submission_zip,
+    notebook,
+    part1_text,
+    part2_text,
+    stream,
     symlink_attr,
     unrun_notebook_text,
     write_submission_dir,
@@ -185,3 +192,116 @@ def test_extraction_stays_in_destination(tmp_path):
     report = checker.extract_submission(zip_path, dest)
     assert report.exit_code == checker.EXIT_OK
     assert sorted(p.name for p in (dest / "jdoe").iterdir()) == sorted(checker.REQUIRED_FILES)
+
+
+# ----------------------------------------------------------------------------- notebooks
+
+
+FORGED = {
+    "part1.ipynb": notebook([[stream("test accuracy: 0.99\n")]]),
+    "part2.ipynb": notebook([[image_output(TINY_PNG), stream("cat 0.9\ntabby cat 0.9\n")]] * 2),
+}
+
+
+def test_forged_notebooks_are_not_ok(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True, overrides=FORGED)
+    report = checker.check_submission(zip_path)
+    assert report.exit_code == checker.EXIT_INVALID
+    assert [e.split(":")[0] for e in report.errors] == ["jdoe/part1.ipynb", "jdoe/part2.ipynb"]
+    assert all("code cells are missing" in e and "matched by their id" in e
+               for e in report.errors)
+    result = run_cli(zip_path)
+    assert result.returncode == checker.EXIT_INVALID
+    assert "NOT OK" in result.stdout and "\nOK" not in result.stdout
+
+
+def test_notebook_run_out_of_order_is_an_error(tmp_path):
+    spec = grade_notebooks.PART1
+    text = part1_text().replace(f'"execution_count": 3,\n   "id": "{spec.cells[2]}"',
+                                f'"execution_count": 99,\n   "id": "{spec.cells[2]}"')
+    assert text != part1_text()
+    report = checker.check_submission(make_submission_zip(tmp_path, tiny=True,
+                                                          overrides={"part1.ipynb": text}))
+    assert report.exit_code == checker.EXIT_INVALID
+    assert any("not run in order" in e and "restart the kernel" in e for e in report.errors)
+
+
+def test_notebook_losing_points_gives_the_graders_reason_as_a_warning(tmp_path):
+    overrides = {"part1.ipynb": part1_text(0.5), "part2.ipynb": part2_text(images=1)}
+    report = checker.check_submission(make_submission_zip(tmp_path, tiny=True,
+                                                          overrides=overrides))
+    assert report.exit_code == checker.EXIT_OK
+    assert any("reported test accuracy" in w and "50.00%" in w for w in report.warnings)
+    assert any("two images shown" in w and "shows no image" in w for w in report.warnings)
+
+
+def test_notebook_that_is_not_utf8(tmp_path):
+    folder = write_submission_dir(tmp_path / "src" / "jdoe", tiny=True)
+    (folder / "part2.ipynb").write_bytes(b'{"cells": [], "x": "\xff"}')
+    report = checker.check_submission(zip_folder(folder, tmp_path / "jdoe.zip"))
+    assert report.exit_code == checker.EXIT_INVALID
+    assert any("part2.ipynb is not UTF-8" in e and "0xff" in e for e in report.errors)
+
+
+# ----------------------------------------------------------------------------- hostile files
+
+
+@pytest.mark.parametrize("source, code, words", [
+    ("(" * 5000, checker.EXIT_INVALID, "too many nested parentheses"),
+    ("x = " + "[" * 1500 + "]" * 1500, checker.EXIT_INVALID, "too many nested parentheses"),
+    ("x = " + "-" * 100_000 + "1", checker.EXIT_REJECTED, "nested too deeply"),
+    ("x = 1" + " + 1" * 100_000, checker.EXIT_REJECTED, "nested too deeply"),
+    ("x = a" + ".b" * 100_000, checker.EXIT_REJECTED, "nested too deeply"),
+    ("".join(f"x{i} = {i * 7919 % 100_003}\n" for i in range(100_000)), checker.EXIT_REJECTED,
+     "bytes long"),
+    ("x = '\udcff'", checker.EXIT_INVALID, "does not parse"),
+])
+def test_hostile_sources_get_a_reason_never_a_traceback(tmp_path, source, code, words):
+    folder = write_submission_dir(tmp_path / "src" / "jdoe", tiny=True)
+    (folder / "layers.py").write_bytes(source.encode("utf-8", errors="surrogateescape"))
+    zip_path = zip_folder(folder, tmp_path / "jdoe.zip")
+    report = checker.check_submission(zip_path)
+    assert report.exit_code == code
+    assert any("jdoe/layers.py" in e and words in e for e in report.errors), report.errors
+
+
+def test_hostile_source_on_the_command_line(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True,
+                                   overrides={"train.py": "x = 1" + " + 1" * 100_000})
+    result = run_cli(zip_path)
+    assert result.returncode == checker.EXIT_REJECTED
+    assert "nested too deeply" in result.stdout and "REJECTED" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("text, code, words", [
+    ("[" * 100_000 + "]" * 100_000, checker.EXIT_REJECTED, "nested more than 64 levels"),
+    ('{"cells": [], "metadata": {"a": ' + "[" * 900 + "]" * 900 + "}}",
+     checker.EXIT_REJECTED, "nested more than 64 levels"),
+])
+def test_deeply_nested_notebook_is_rejected(tmp_path, text, code, words):
+    report = checker.check_submission(make_submission_zip(tmp_path, tiny=True,
+                                                          overrides={"part1.ipynb": text}))
+    assert report.exit_code == code
+    assert any("jdoe/part1.ipynb" in e and words in e for e in report.errors)
+
+
+@pytest.mark.parametrize("name, words", [
+    ("jdoe/" + "a/" * 1500 + "x.py", "a path of 3009 characters"),
+    ("jdoe/" + "d/" * 20 + "x.py", "22 folders deep"),
+    ("jdoe/" + "n" * 600 + ".py", "a path of 608 characters"),
+])
+def test_deep_or_long_paths_are_rejected(tmp_path, name, words):
+    zip_path = make_submission_zip(tmp_path, tiny=True)
+    add_entry(zip_path, name)
+    report = checker.check_submission(zip_path)
+    assert report.exit_code == checker.EXIT_REJECTED
+    assert words in report.errors[0] and len(report.errors[0]) < 400
+    result = run_cli(zip_path)
+    assert result.returncode == checker.EXIT_REJECTED and "Traceback" not in result.stderr
+
+
+def test_a_path_fifteen_folders_deep_is_fine(tmp_path):
+    zip_path = make_submission_zip(tmp_path, tiny=True)
+    add_entry(zip_path, "jdoe/" + "d/" * 14 + "notes.txt")
+    assert checker.check_submission(zip_path).exit_code == checker.EXIT_OK
