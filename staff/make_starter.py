@@ -715,13 +715,32 @@ def run_pytest(folder, tests, junit, timeout=900):
     return cases
 
 
+def check_reference_drivers(reference_kit, scripts=DRIVER_SCRIPTS, timeout=300):
+    """The kit filled with the reference: every driver/check script exits 0, no traceback."""
+    problems = []
+    for script in scripts:
+        if not (reference_kit / script).is_file():
+            continue  # check_drivers reports it
+        try:
+            run = subprocess.run([sys.executable, script], cwd=reference_kit, env=script_env(),
+                                 capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            problems.append(f"{script} did not finish in {timeout} s on the reference")
+            continue
+        if run.returncode != 0 or "Traceback" in run.stdout + run.stderr:
+            last = (run.stdout + run.stderr).strip().splitlines()[-1:] or [""]
+            problems.append(f"{script} fails on the kit filled with the reference "
+                            f"(exit {run.returncode}): {last[0][:200]}")
+    return problems
+
+
 def check_student_tests(root, out, regions):
     """
-    Student tests: all pass on the reference; on the starter every failure is a
-    NotImplementedError; and every stubbed function of a tested module makes a test fail
-    (with its own "<function>: not implemented" message), on the starter or, when the
-    tests stop earlier there (e.g. at a stubbed constructor), with that function alone
-    stubbed in the reference.
+    Student tests and drivers: on the kit filled with the reference, all tests pass and
+    every driver exits 0; on the starter every test failure is a NotImplementedError; and
+    every stubbed function of a tested module makes a test fail (with its own "<function>:
+    not implemented" message), on the starter or, when the tests stop earlier there (e.g.
+    at a stubbed constructor), with that function alone stubbed in the reference.
     """
     tests = [t for t in STUDENT_TESTS if t != "tests/conftest.py" and (out / t).is_file()]
     if not tests:
@@ -729,9 +748,11 @@ def check_student_tests(root, out, regions):
     with tempfile.TemporaryDirectory(prefix="hw4-starter-") as tmp:
         reference_kit = Path(tmp) / "reference"
         build(root, reference_kit, strip=False)
+        drivers = [s for s in DRIVER_SCRIPTS if (reference_kit / s).is_file()]
+        problems = check_reference_drivers(reference_kit, drivers)
         reference = run_pytest(reference_kit, tests, Path(tmp) / "ref.xml")
         starter = run_pytest(out, tests, Path(tmp) / "starter.xml")
-        problems = classify_failures(reference, starter)
+        problems += classify_failures(reference, starter)
         covered = "\n".join(text for _, _, text in starter if text)
         tested = tested_modules(out, tests)
         uncovered = {(r.path, r.owner): r for r in regions if r.path.endswith(".py")

@@ -239,6 +239,13 @@ def test_driver_check(tmp_path):
     assert any("passes.py exits 0" in p for p in problems)
     assert any("crashes.py prints a traceback" in p for p in problems)
     assert any("missing.py is missing" in p for p in problems)
+    # on the kit filled with the reference the same scripts must pass
+    (tmp_path / "ok.py").write_text("print('f1: PASS')\n")
+    assert ms.check_reference_drivers(tmp_path, ["ok.py"]) == []
+    problems = ms.check_reference_drivers(tmp_path, ["good.py", "crashes.py"])
+    assert [p.split(" (exit")[0] for p in problems] == [
+        "good.py fails on the kit filled with the reference",
+        "crashes.py fails on the kit filled with the reference"]
 
 
 def test_student_test_check(tmp_path, monkeypatch):
