@@ -363,7 +363,9 @@ def f4_given_inputs(given, names):
 def f4_random_inputs(func, names):
     """
     Random inputs at which f4 runs and gives a finite output: mixed signs first, positive
-    ones if those fail (an f4 may take log or sqrt of an input). Returns a list of tuples.
+    ones if none of those does (an f4 may take log or sqrt of an input). Inputs outside f4's
+    domain (ValueError, ArithmeticError, a non-finite output) are skipped; any other
+    exception is a bug. Returns a list of tuples.
     """
     rng = np.random.default_rng(F4_SEED)
     size = (F4_DRAWS, len(names))
@@ -379,9 +381,11 @@ def f4_random_inputs(func, names):
                 raise
             except Mistake as err:
                 raise Mistake(f"{describe('f4', names, args)}: {err}") from None
-            except Exception as err:  # noqa: BLE001 - e.g. math domain error, retried
+            except (ValueError, ArithmeticError) as err:  # math domain error, overflow, ...
                 first_error = first_error or (args, err)
                 continue
+            except Exception as err:  # noqa: BLE001 - a bug, whatever the inputs
+                raise Mistake(f"{describe('f4', names, args)}: {error_detail(err)}") from None
             if math.isfinite(output):
                 usable.append(args)
         if usable:

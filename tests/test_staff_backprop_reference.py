@@ -261,6 +261,15 @@ def f4(s, y):
     return L, ((p - 1) if y == 1 else p,)
 '''
 
+F4_BUG_FOR_NEGATIVE_INPUTS = '''
+def f4(a, b):
+    """L = a*b, with a typo in the branch for a < 0."""
+    if a < 0:
+        return a * b, (b, a_typo)  # noqa: F821
+    return a * b, (b, a)
+'''
+
+
 def with_math(source):
     return source.replace("import numpy as np", "import math\n\nimport numpy as np", 1)
 
@@ -330,6 +339,9 @@ MISTAKES = {
     "F4_INPUTS for other arguments": ("f4", lambda s: s.replace(
         "\n\n\ndef f4(", '\n\n\nF4_INPUTS = [{"a": 1.0}]\n\n\ndef f4(', 1),
         "F4_INPUTS[0] has the keys ['a'], but f4 takes (x, w, b, y)"),
+    "f4 bug for negative inputs": ("f4", lambda s: set_function(s, "f4",
+                                                                F4_BUG_FOR_NEGATIVE_INPUTS),
+                                   "NameError: name 'a_typo' is not defined (at functions.py:"),
     "f4 three gradients": ("f4", lambda s: edit(s, "f4", "return L, (grad_x, grad_w, grad_b, "
                                                 "grad_y)", "return L, (grad_x, grad_w, grad_b)"),
                            "returned 3 gradients, expected 4"),
@@ -339,7 +351,7 @@ MISTAKE_RUNS = [
     ("f3 factor 2", "f1 grad_y sign", "f4 three gradients"),
     ("f3 copy not summed", "f1 wrong order", "f4 copy not summed"),
     ("f3 returns one gradient", "f1 forward", "F4_INPUTS for other arguments"),
-    ("f3 stub",),
+    ("f3 stub", "f4 bug for negative inputs"),
 ]
 
 
