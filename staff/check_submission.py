@@ -345,8 +345,11 @@ def notebook_run_stats(nb):
     return len(cells), executed, with_outputs
 
 
-def check_notebook(text, name, report):
-    """Add errors/warnings about one notebook's validity and outputs, as the grader reads them."""
+def check_notebook(text, name, report, findings=True):
+    """
+    Add errors/warnings about one notebook's validity and outputs; with `findings`, also what
+    the grader will hold against it (the grader itself reports that in its own entries).
+    """
     malformed = malformed_notebook(text, name)
     if malformed:
         report.rejected = True
@@ -362,12 +365,14 @@ def check_notebook(text, name, report):
             "submit the notebook with its outputs"
         )
         return
+    if not findings:
+        return
     errors, warnings = notebook_findings(nb, PurePosixPath(name).name, name)
     report.errors.extend(errors)
     report.warnings.extend(warnings)
 
 
-def check_contents(folder, report):
+def check_contents(folder, report, findings=True):
     """Check the extracted required files under `folder` (a Path)."""
     for wanted, inside in report.files.items():
         data = (folder.parent / inside).read_bytes()
@@ -383,7 +388,7 @@ def check_contents(folder, report):
             report.errors.append(f"{inside} is not UTF-8 text (byte {data[err.start]:#04x} at "
                                  f"position {err.start}); save it from Jupyter or Colab again")
             continue
-        check_notebook(text, inside, report)
+        check_notebook(text, inside, report, findings)
 
 
 # ----------------------------------------------------------------------------- entry points
@@ -420,10 +425,10 @@ def inspect_archive(zip_path, limits=None):
     return report, archive, infos
 
 
-def extract_submission(zip_path, dest, limits=None):
+def extract_submission(zip_path, dest, limits=None, findings=False):
     """
     Check `zip_path`, extract it under `dest` (a fresh folder the caller owns) and check the
-    required files. Used by the grader.
+    required files. Used by the grader; `findings`: see check_notebook.
 
     Returns:
     - report: a Report; if not rejected and a folder was found, files are under
@@ -442,7 +447,7 @@ def extract_submission(zip_path, dest, limits=None):
             return report
     if report.folder is not None:
         try:
-            check_contents(Path(dest) / report.folder, report)
+            check_contents(Path(dest) / report.folder, report, findings)
         except (RecursionError, MemoryError) as err:  # a file built to break the parsers
             report.rejected = True
             report.errors.append(f"the files could not be checked ({type(err).__name__}): "
@@ -454,7 +459,7 @@ def check_submission(zip_path, limits=None):
     """Full check of a submission zip, extracting only into a temporary folder."""
     tmp = tempfile.mkdtemp(prefix="hw4-check-")
     try:
-        return extract_submission(zip_path, tmp, limits)
+        return extract_submission(zip_path, tmp, limits, findings=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -305,3 +305,21 @@ def test_a_path_fifteen_folders_deep_is_fine(tmp_path):
     zip_path = make_submission_zip(tmp_path, tiny=True)
     add_entry(zip_path, "jdoe/" + "d/" * 14 + "notes.txt")
     assert checker.check_submission(zip_path).exit_code == checker.EXIT_OK
+
+
+@pytest.mark.parametrize("entry, data, words", [
+    ("jdoe/" + "a/" * 1500 + "x.py", b"x = 1\n", "a path of 3009 characters"),
+    ("jdoe/layers.py", ("x = 1" + " + 1" * 100_000).encode(), "nested too deeply"),
+    ("jdoe/part1.ipynb", b"[" * 100_000, "nested more than 64 levels"),
+])
+def test_grader_scores_hostile_zips_zero_with_the_reason(tmp_path, entry, data, words):
+    import grade
+
+    folder = write_submission_dir(tmp_path / "src" / "jdoe", tiny=True)
+    (folder / "layers.py").unlink()
+    (folder / "part1.ipynb").unlink()
+    zip_path = zip_folder(folder, tmp_path / "jdoe.zip")
+    add_entry(zip_path, entry, data)
+    results = grade.grade(zip_path)
+    assert results["score"] == 0 and words in results["output"]
+    assert all(words in test["output"] for test in results["tests"])
