@@ -9,6 +9,8 @@ import math
 import pickle
 import re
 import shutil
+import subprocess
+import sys
 
 import f4_graph
 import functions
@@ -456,3 +458,30 @@ def test_driver_reports_a_file_that_does_not_import(tmp_path):
     assert result.returncode == 1
     assert "functions.py does not import: SyntaxError" in result.stdout
     assert result.stdout.splitlines()[-1] == "backprop: FAIL (functions.py)"
+
+
+def run_shipped_test(tmp_path, source):
+    """pytest on the shipped tests/test_backprop.py with `source` as functions.py."""
+    shutil.copytree(BACKPROP_DIR, tmp_path / "backprop",
+                    ignore=shutil.ignore_patterns("__pycache__", "make_backprop_data.py"))
+    (tmp_path / "backprop" / "functions.py").write_text(source)
+    (tmp_path / "tests").mkdir()
+    for name in ("conftest.py", "test_backprop.py"):
+        shutil.copyfile(ROOT / "tests" / name, tmp_path / "tests" / name)
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "-o", "addopts=", "tests/test_backprop.py"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("names", CORRECT_RUNS + STUB_RUNS + MISTAKE_RUNS[:1], ids=" + ".join)
+def test_shipped_test_accepts_correct_work_and_skips_stubs(tmp_path, names):
+    table = CORRECT if names[0] in CORRECT else STUBS if names[0] in STUBS else MISTAKES
+    edits = [table[n] if table is CORRECT else table[n][1] for n in names]
+    result = run_shipped_test(tmp_path, apply(edits))
+    summary = result.stdout.strip().splitlines()[-1]
+    if table is MISTAKES:
+        assert result.returncode == 1 and " failed" in summary, result.stdout
+        return
+    assert result.returncode == 0, result.stdout
+    assert ("skipped" in summary) == (table is STUBS), summary
