@@ -332,6 +332,8 @@ MISTAKES = {
     "f2 factor 2 missing": ("f2", lambda s: edit(s, "f2", "grad_x = grad_d * 2",
                                                  "grad_x = grad_d"),
                             "a factor of 2 missing"),
+    "f2 backward missing": ("f2", lambda s: edit(s, "f2", "grad_x = grad_d * 2", "grad_x = None"),
+                            "grad_x is None (not implemented)"),
     "f4 wrong gradient": ("f4", lambda s: edit(s, "f4", "grad_x = grad_p * w",
                                                "grad_x = grad_p * x"),
                           "grad_x expected"),
@@ -351,7 +353,7 @@ MISTAKES = {
 MISTAKE_RUNS = [
     ("f3 sign", "f1 missing copy", "f2 factor 2 missing", "f4 wrong gradient"),
     ("f3 factor 2", "f1 grad_y sign", "f4 three gradients"),
-    ("f3 copy not summed", "f1 wrong order", "f4 copy not summed"),
+    ("f3 copy not summed", "f1 wrong order", "f2 backward missing", "f4 copy not summed"),
     ("f3 returns one gradient", "f1 forward", "F4_INPUTS for other arguments"),
     ("f3 stub", "f4 bug for negative inputs"),
 ]
