@@ -33,6 +33,7 @@ import ast
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -242,6 +243,8 @@ MISTAKES = [
             B, why="e feeds t and b; only one copy of its gradient kept"),
     mistake("f2_missing_factor_2", F, [Replace("grad_x = grad_d * 2", "grad_x = grad_d")], "f2",
             B, why="d = 2x: the local derivative 2 forgotten"),
+    mistake("f2_wrong_local_derivative", F, [Replace("grad_d = grad_e * e", "grad_d = grad_e * d")],
+            "f2", B, why="d exp(d) / dd written as d"),
     mistake("f3_copies_not_summed", F,
             [Replace("grad_z1 = grad_z1_from_logp1 + grad_z1_from_e1",
                      "grad_z1 = grad_z1_from_e1")],
@@ -319,6 +322,11 @@ MISTAKES = [
     mistake("l2_reg_grad_factor_2", L, [Replace("grad_w = reg * w", "grad_w = 2 * reg * w")],
             "l2_regularization", LAYERS_DRIVER, grader="l2_regularization",
             why="gradient 2 reg w for the loss reg/2 sum(w**2)"),
+    mistake("l2_reg_l1_instead", L,
+            [Replace("loss = reg / 2 * np.vdot(w, w)", "loss = reg * np.sum(np.abs(w))"),
+             Replace("grad_w = reg * w", "grad_w = reg * np.sign(w)")], "l2_regularization",
+            LAYERS_DRIVER, grader="l2_regularization",
+            why="an L1 penalty, loss and gradient consistently"),
     mistake("net_init_bias_not_zero", N,
             [Replace('"b1": np.zeros(hidden_dim, dtype=dtype)',
                      '"b1": random_weights(rng, (hidden_dim,), weight_scale, dtype)')],
@@ -329,6 +337,11 @@ MISTAKES = [
                      "(input_dim, hidden_dim), 1.0, dtype)")],
             "TwoLayerNet.__init__", CLASSIFIER_DRIVER, NET, grader="TwoLayerNet.__init__",
             why="W1 has standard deviation 1 instead of weight_scale"),
+    mistake("net_init_W1_transposed", N,
+            [Replace("(input_dim, hidden_dim), weight_scale, dtype)",
+                     "(hidden_dim, input_dim), weight_scale, dtype)")],
+            "TwoLayerNet.__init__", CLASSIFIER_DRIVER, NET, grader="TwoLayerNet.__init__",
+            why="W1 created with shape (hidden_dim, input_dim)"),
     mistake("net_forward_missing_relu", N,
             [Replace("hidden, relu_cache = relu_forward(hidden)",
                      "_, relu_cache = relu_forward(hidden)")],
@@ -515,6 +528,28 @@ VARIANTS = [
         grad_x /= N
         """)], "softmax_loss", grader="softmax_loss",
         why="the homework's max-subtraction and -log(probs[range(N), y])"),
+    variant("softmax_log_softmax", L, [Region("softmax_loss", """
+        num = x.shape[0]
+        z = x - x.max(axis=1, keepdims=True)
+        log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        loss = -log_probs[np.arange(num), y].mean()
+        grad_x = np.exp(log_probs)
+        grad_x[np.arange(num), y] -= 1
+        grad_x = grad_x / num
+        """)], "softmax_loss", grader="softmax_loss", why="log-softmax, never forms log(0)"),
+    variant("softmax_loop_per_example", L, [Region("softmax_loss", """
+        num = x.shape[0]
+        loss = 0.0
+        grad_x = np.zeros_like(x)
+        for i in range(num):
+            scores = x[i] - np.max(x[i])
+            probs = np.exp(scores) / np.sum(np.exp(scores))
+            loss += -np.log(probs[y[i]])
+            grad_x[i] = probs
+            grad_x[i, y[i]] -= 1
+        loss /= num
+        grad_x /= num
+        """)], "softmax_loss", grader="softmax_loss", why="a loop over the examples"),
     variant("l2_reg_other_form", L, [Region("l2_regularization", """
         loss = 0.5 * reg * np.sum(w * w)
         grad_w = reg * w
@@ -539,6 +574,17 @@ VARIANTS = [
             grader="TwoLayerNet",
             why="original API: weights as attributes fc1_W..., parameters() returns the live "
                 "arrays, no dtype/seed arguments"),
+    variant("training_step_named_weights", T, [Region("training_step", """
+        scores, cache = model.forward(X_batch)
+        loss, dscores = softmax_loss(scores, y_batch)
+        grads = model.backward(dscores, cache)
+        params = model.parameters()
+        for name in ("W1", "W2"):
+            reg_loss, reg_grad = l2_regularization(params[name], reg)
+            loss = loss + reg_loss
+            grads[name] = grads[name] + reg_grad
+        """)], "training_step", grader="training_step",
+        why="the two weight matrices named, as most students write it"),
     variant("training_step_other_names", T, [Region("training_step", """
         scores, cache = model.forward(X_batch)
         data_loss, grad_scores = softmax_loss(scores, y_batch)
@@ -786,15 +832,15 @@ def run_corpus(cases, jobs=2, rev=None):
 
 def table(outcomes):
     """The table as text: one row per case."""
-    header = f"{'case':<38}{'kind':<9}{'function':<22}{'drivers':<9}{'tests':<9}" \
-             f"{'grader':<9}driver says"
+    header = f"{'case':<38}{'kind':<10}{'function':<22}{'drivers':<9}{'tests':<9}" \
+             f"{'grader':<9}{'s':>4}  driver says"
     rows = [header, "-" * len(header)]
     for o in outcomes:
         kind = kind_of(o.case)
         said = "" if o.case.correct else o.drivers.detail if o.drivers.ok else \
             o.drivers.detail.split("last line: ")[-1]
-        rows.append(f"{o.case.name:<38}{kind:<9}{o.case.function:<22}{o.drivers.text:<9}"
-                    f"{o.tests.text:<9}{o.grader.text:<9}{said}")
+        rows.append(f"{o.case.name:<38}{kind:<10}{o.case.function:<22}{o.drivers.text:<9}"
+                    f"{o.tests.text:<9}{o.grader.text:<9}{o.seconds:>4.0f}  {said}")
     return "\n".join(rows)
 
 
@@ -821,12 +867,11 @@ def summary(outcomes):
     for o in outcomes:
         ok, total = counts.get(kind_of(o.case), (0, 0))
         counts[kind_of(o.case)] = (ok + o.ok, total + 1)
-    caught, mistakes = counts.get("mistake", (0, 0))
-    accepted, variants = counts.get("variant", (0, 0))
-    passed, references = counts.get("reference", (0, 0))
-    return (f"{caught} of {mistakes} mistakes caught by drivers, tests and grader; "
-            f"{accepted} of {variants} correct variants accepted by all three; "
-            f"reference accepted for {passed} of {references} files")
+    texts = {"mistake": "{} of {} mistakes caught by drivers, tests and grader",
+             "variant": "{} of {} correct variants accepted by all three",
+             "reference": "the reference accepted for {} of {} files"}
+    return "; ".join(text.format(*counts[kind]) for kind, text in texts.items()
+                     if kind in counts)
 
 
 def select(names):
@@ -871,7 +916,9 @@ def main(argv=None):
     print()
     for line in problems(outcomes):
         print(line)
-    print(f"{summary(outcomes)} ({time.time() - start:.0f} s, {args.jobs} jobs)")
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"{summary(outcomes)} ({time.time() - start:.0f} s wall, "
+          f"{usage.ru_utime + usage.ru_stime:.0f} s CPU, {args.jobs} jobs)")
     return 0 if all(o.ok for o in outcomes) else 1
 
 
