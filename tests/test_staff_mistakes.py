@@ -118,6 +118,7 @@ def outcomes(request):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # the first one runs the whole corpus (about 1.5 min on 2 idle cores)
 @pytest.mark.parametrize("name", ALL_NAMES)
 def test_case_is_handled_by_every_tool(name, outcomes):
     """Mistake: the driver names it, a shipped test fails, the grader takes points at its
@@ -125,3 +126,15 @@ def test_case_is_handled_by_every_tool(name, outcomes):
     outcome = outcomes[name]
     if not outcome.ok:
         pytest.fail("\n".join(mistakes.problems([outcome])), pytrace=False)
+
+
+def test_an_edit_that_no_longer_applies_is_a_failed_row(tmp_path):
+    (tmp_path / "neuralnet").mkdir()
+    (tmp_path / "neuralnet" / "layers.py").write_text(SAMPLE)
+    stale = mistakes.mistake("stale", "neuralnet/layers.py", [mistakes.Replace("gone", "x")],
+                             "f", mistakes.LAYERS_DRIVER)
+    outcome = mistakes.run_case(stale, tmp_path, tmp_path, tmp_path)
+    assert not outcome.ok
+    assert mistakes.problems([outcome]) == [
+        "not caught: stale [edit] stale: neuralnet/layers.py: 'gone' occurs 0 times "
+        "(must be exactly once)"]
