@@ -282,6 +282,9 @@ def error_message(error, file_name, student_source, timeout):
         "exit": "the code called exit() / sys.exit()",
     }.get(kind, f"raised {kind_type}")
     text += student_line_text(student_source, file_name, error["line"])
+    if error["type"] == "ModuleNotFoundError":
+        text += ("; besides numpy and the homework's own modules, the grader provides "
+                 + ", ".join(grading_tests.GRADER_PACKAGES))
     if error["phase"] == "import":
         text = f"could not import {file_name}: {text}"
     return text

@@ -262,6 +262,9 @@ FAILURES = {  # name: (file, old, new, lost test ids, words in the explanation)
         "functions.py", "\nimport numpy as np\n",
         "\nimport numpy as np\nraise RuntimeError('oops')\n",
         {"f3_y1", "f3_y2"}, "raised RuntimeError"),
+    "import of a package the grader lacks": (
+        "train.py", "\nimport numpy as np\n", "\nimport numpy as np\nimport xgboost\n",
+        {"training_step_loss", "training_step_grads"}, "the grader provides scipy, scikit-learn"),
     "process exits at import": (
         "train.py", "\nimport numpy as np\n", "\nimport os\nimport numpy as np\nos._exit(3)\n",
         {"training_step_loss", "training_step_grads"}, "did not finish"),
