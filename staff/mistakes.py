@@ -17,11 +17,11 @@ the repository:
     its folder;
   * tests: pytest on the shipped test file of the edited file must fail for a mistake (exit
     code 1) and pass for a variant;
-  * grader: `staff/grade.py` on a submission holding only the edited file must give less than
-    full points at the graded test named for the function (mistake) or full points on every
-    test of that file (variant). The grader runs each file in its own sandbox, so the other
-    files' points cannot change; the rows `reference:<file>` (the unedited reference, checked
-    like a variant) show that each file on its own gets every point and passes everything.
+  * grader: `staff/grade.py` on the four graded .py files of the copy (the edited one, the
+    reference others) must give less than full points at the graded test named for the
+    function and every point to the unedited files (mistake), or every code point (variant).
+The rows `reference:<file>` (the unedited reference, checked like a variant) show that the
+tools accept the reference itself.
 
 Prints the table (case -> caught by drivers / tests / grader, and the driver's last line) and
 then every mistake not caught and every variant rejected, with the reason.
@@ -771,32 +771,43 @@ def file_entries(entries, file):
     return [e for e in entries if e["name"].endswith(f"[{Path(file).name}]")]
 
 
+def score_text(entries):
+    return "; ".join(f"{e['name']}: {e['score']:g}/{e['max_score']:g}: {e['output'][:160]}"
+                     for e in entries)
+
+
 def check_grader(case, tree, work, root):
+    """
+    Grade the four graded .py files of the case's tree (the edited one and the reference
+    others; the notebooks are left out and their entries ignored).
+    """
     submission = Path(work) / f"{case.name}-submission"
     submission.mkdir()
-    shutil.copyfile(tree / case.file, submission / Path(case.file).name)
+    for file in TESTS:
+        shutil.copyfile(tree / file, submission / Path(file).name)
     try:
-        entries = file_entries(grade_folder(root, submission, Path(work) / f"{case.name}.json"),
-                               case.file)
+        entries = grade_folder(root, submission, Path(work) / f"{case.name}.json")
     except RuntimeError as err:
         return Check(False, "error", str(err))
-    lost = [e for e in entries if e["score"] < e["max_score"]]
+    own = file_entries(entries, case.file)
+    others = [e for file in TESTS if file != case.file for e in file_entries(entries, file)
+              if e["score"] < e["max_score"]]
+    lost = [e for e in own if e["score"] < e["max_score"]]
     if case.correct:
-        if lost:
-            return Check(False, "REJECTED", "; ".join(
-                f"{e['name']}: {e['score']:g}/{e['max_score']:g}: {e['output'][:160]}"
-                for e in lost))
+        if lost or others:
+            return Check(False, "REJECTED", score_text(lost + others))
         return Check(True, "pass")
+    if others:
+        return Check(False, "no", "points lost in an unedited file: " + score_text(others))
     if case.grader is None:
         return Check(True, "n/a", "not graded")
-    target = [e for e in entries if e["name"].startswith(case.grader)]
+    target = [e for e in own if e["name"].startswith(case.grader)]
     if not target:
         return Check(False, "no", f"no graded test named {case.grader}...")
     hit = [e for e in target if e["score"] < e["max_score"]]
     if not hit:
         return Check(False, "no", "full points at " + ", ".join(e["name"] for e in target))
-    return Check(True, "yes", "; ".join(f"{e['name']}: {e['score']:g}/{e['max_score']:g}"
-                                        for e in hit))
+    return Check(True, "yes", score_text(lost))
 
 
 def run_case(case, base, work, root):
