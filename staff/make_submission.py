@@ -77,7 +77,11 @@ def collect_files(root):
 
 def notebook_problems(path, name):
     """Why a notebook cannot be submitted (invalid, or not run), as a list of messages."""
-    nb, problem = checker.read_notebook(path.read_text(encoding="utf-8"), str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return [f"{path} is not UTF-8 text: save it from Jupyter or Colab again"]
+    nb, problem = checker.read_notebook(text, str(path))
     if problem:
         return [problem]
     cells, executed, with_outputs = checker.notebook_run_stats(nb)

@@ -75,3 +75,10 @@ def test_cli_messages_and_exit_codes(tmp_path):
     assert bad.returncode == 2 and "not valid" in bad.stderr
     empty = run_cli("", "--root", root, cwd=tmp_path)
     assert empty.returncode == 2
+
+
+def test_refuses_notebook_that_is_not_utf8(tmp_path):
+    root = fake_repo(tmp_path / "repo")
+    (root / "part2.ipynb").write_bytes(b'{"cells": "\xff"}')
+    with pytest.raises(make_submission.Refused, match="part2.ipynb is not UTF-8"):
+        make_submission.build_submission("jdoe", root, tmp_path)
