@@ -15,8 +15,8 @@ the repository:
   * drivers: a mistake must make its driver exit non-zero with a last line
     `<script>: FAIL (<names>)` that names the function; a variant must pass every driver of
     its folder;
-  * tests: pytest on the shipped test file of the edited file must fail for a mistake (exit
-    code 1) and pass for a variant;
+  * tests: pytest on the shipped test files that run the edited file (TESTS) must fail for a
+    mistake (exit code 1) and pass for a variant;
   * grader: `staff/grade.py` on the four graded .py files of the copy (the edited one, the
     reference others) must give less than full points at the graded test named for the
     function and every point to the unedited files (mistake), or every code point (variant).
@@ -52,11 +52,11 @@ LAYERS_DRIVER = "neuralnet/gradcheck_layers.py"
 STABILITY_DRIVER = "neuralnet/check_softmax_stability.py"
 CLASSIFIER_DRIVER = "neuralnet/gradcheck_classifier.py"
 TRAINING_DRIVER = "neuralnet/check_training_step.py"
-TESTS = {  # edited file -> the shipped test file that covers it
-    "backprop/functions.py": "tests/test_backprop.py",
-    "neuralnet/layers.py": "tests/test_layers.py",
-    "neuralnet/two_layer_net.py": "tests/test_classifiers.py",
-    "neuralnet/train.py": "tests/test_train.py",
+TESTS = {  # edited file -> the shipped test files that run it (train.py uses the student's net)
+    "backprop/functions.py": ("tests/test_backprop.py",),
+    "neuralnet/layers.py": ("tests/test_layers.py",),
+    "neuralnet/two_layer_net.py": ("tests/test_classifiers.py", "tests/test_train.py"),
+    "neuralnet/train.py": ("tests/test_train.py",),
 }
 TREE_PARTS = ("backprop", "neuralnet", "tests", "pyproject.toml")  # copied for each case
 DRIVER_TIMEOUT, TESTS_TIMEOUT, GRADE_TIMEOUT = 120, 600, 300
@@ -739,7 +739,7 @@ PYTEST_FAILED = re.compile(r"^(FAILED|ERROR) (\S+)(?: - (.*))?$", re.MULTILINE)
 
 def check_tests(case, tree):
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
-               "-o", "addopts=", case.tests]
+               "-o", "addopts=", *case.tests]
     if not case.correct:
         command.insert(4, "-x")
     code, out, err = run(command, tree, TESTS_TIMEOUT)
@@ -750,12 +750,12 @@ def check_tests(case, tree):
     if case.correct:
         if code == 0:
             return Check(True, "pass")
-        return Check(False, "REJECTED", f"{case.tests} exit {code}: "
+        return Check(False, "REJECTED", f"{' '.join(case.tests)} exit {code}: "
                      + ("; ".join(failures) or last_line(out + err)))
     if code == 1:
         return Check(True, "yes", "; ".join(failures))
     why = "all passed" if code == 0 else f"pytest exit code {code}: {last_line(out + err)}"
-    return Check(False, "no", f"{case.tests}: {why}")
+    return Check(False, "no", f"{' '.join(case.tests)}: {why}")
 
 
 def grade_folder(root, submission, out):

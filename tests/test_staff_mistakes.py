@@ -50,7 +50,8 @@ def test_mistake_is_a_small_edit_inside_a_region(name):
     edited = mistakes.edited_source(c)
     assert edited != reference
     assert outside_regions(edited) == outside_regions(reference)
-    assert c.driver and c.driver_name and c.tests.startswith("tests/")
+    assert c.driver and c.driver_name and c.tests
+    assert all(path.startswith("tests/test_") for path in c.tests)
 
 
 @pytest.mark.parametrize("name", VARIANT_NAMES)
