@@ -433,9 +433,11 @@ def fill_from_results(row, results):
     row.tests = {str(t["name"]): (float(t["score"]), float(t["max_score"]))
                  for t in results["tests"]}
     row.sandbox = sandbox_mode(results)
-    extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
-    for reason in extra.get("needs_person") or []:
-        row.flag(str(reason)[:300])
+    flagged = results.get("needs_person")
+    if isinstance(flagged, list):  # grade.py's list of "test: reason"
+        for reason in flagged:
+            row.flag(str(reason)[:300])
+        return
     for test in results["tests"]:
         if "needs a person" in str(test.get("output", "")).lower():
             row.flag(f"{test['name']}: {str(test['output'])[:300]}")
