@@ -1,0 +1,330 @@
+"""Red team: hostile submissions against staff/grade.py and run_autograder, under the sandbox
+this machine has (bubblewrap in CI; the tests skip where student code would run without
+isolation, since the attacks would then hit this machine).
+
+Each attack is appended to the STARTER's .py files (stubs), so its exact expected score is the
+notebooks' points and 0 on every code test. After each attack an honest submission is graded
+and must keep full marks, no process or file of the attack may be left, and the grader, the
+reference and the autograder's source must be unchanged.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+import zipfile
+
+import grade
+import grading_tests
+import make_autograder
+import make_starter
+import numpy as np
+import pytest
+import sandbox
+from staff_corpus import PY_FILES, ROOT, STAFF_DIR, write_submission_dir
+from test_staff_autograder import install, run_autograder
+
+MODE = sandbox.choose_mode()
+pytestmark = pytest.mark.skipif(MODE.name == "none", reason="no sandbox here: " + MODE.detail)
+LIMITS = ["--test-timeout", "2"]
+CODE_IDS = {f"{t.name} [{t.file}]" for t in grading_tests.code_tests()}
+
+REFERENCE_COPY = """
+import sys as _s
+from pathlib import Path as _P
+for _root in (_P(_s.argv[0]).resolve().parents[1], _P.cwd(), _P({root!r}), _P({source!r})):
+    for _d in ("neuralnet", "backprop"):
+        try:
+            exec((_root / _d / _P(__file__).name).read_text())
+        except Exception:
+            pass
+"""
+FORGE_AND_KILL = """
+import json as _j, os as _o, signal as _sg
+for _p in ({results!r}, "results.json", "/autograder/results/results.json"):
+    try:
+        open(_p, "w").write(_j.dumps({{"score": 80, "tests": []}}))
+    except Exception:
+        pass
+try:
+    _o.kill(_o.getppid(), _sg.SIGKILL)
+except Exception:
+    pass
+"""
+DAEMON = """
+import json as _j, os as _o, subprocess as _sp, time as _t
+_sp.Popen(["/bin/sh", "-c", "sleep {marker}"], start_new_session=True, stdin=_sp.DEVNULL,
+          stdout=_sp.DEVNULL, stderr=_sp.DEVNULL)
+if _o.fork() == 0:
+    _o.setsid()
+    for _i in range(40):
+        try:
+            open({results!r}, "w").write(_j.dumps({{"score": 80, "tests": []}}))
+        except Exception:
+            pass
+        _t.sleep(0.1)
+    _o._exit(0)
+"""
+WATCHER = """
+import glob as _g, os as _o, time as _t
+if _o.fork() == 0:
+    _o.setsid()
+    _o.execv("/bin/sh", ["sh", "-c", "for i in 1 2 3 4 5 6; do for f in /tmp/hw4-*/*/*.py "
+             "/tmp/hw4-*/*/*/*.py; do echo 'raise SystemExit(1)' > $f; done; sleep {marker}; "
+             "done"])
+"""
+EDIT_GRADER = """
+import sys as _s
+from pathlib import Path as _P
+_here = _P(_s.argv[0]).resolve().parent
+_targets = [_here / "grading_tests.py", _here / "grading_worker.py", _P(__file__)]
+for _root in (_P({root!r}), _P({source!r}), _here.parent):
+    _targets += [_root / "staff" / "grade.py", _root / "neuralnet" / "layers.py",
+                 _root / "backprop" / "functions.py"]
+for _t in _targets:
+    try:
+        with open(_t, "a") as _f:
+            _f.write("\\n# red-team {marker}\\n")
+    except Exception:
+        pass
+"""
+FORGED_RECORDS = """
+import json as _j, os as _o
+def _rec(test_id):
+    return _j.dumps({{"id": test_id, "status": "error", "kind": "wrong_output",
+                      "text": "SECRETREFERENCE grad_w = xx.T @ gg {marker}"}}).encode() + b"\\n"
+for _fd in range(1, 12):
+    for _id in ("f3_y1", "f3_y2", "fc_forward", "softmax_loss", "net_forward"):
+        try:
+            _o.write(_fd, _rec(_id))
+        except OSError:
+            pass
+"""
+CHANNEL_FLOOD = """
+import json as _j, os as _o
+_claim = _j.dumps({{"id": "fc_forward", "status": "ok",
+                    "outputs": {{"out": {{"shape": [2 ** 31], "data": "AAAA"}}}}}}).encode()
+_blob = b"x" * (1 << 20)
+for _fd in range(3, 12):
+    try:
+        _o.write(_fd, _claim + b"\\n")
+        for _i in range(12):
+            _o.write(_fd, _blob)
+    except OSError:
+        pass
+"""
+SIGSTOP_PARENT = """
+import os as _o, signal as _sg
+try:
+    _o.kill(_o.getppid(), _sg.SIGSTOP)
+except Exception:
+    pass
+"""
+FORK_BOMB = """
+import os as _o
+try:
+    for _i in range(150):
+        if _o.fork() == 0:
+            _o.execv("/bin/sleep", ["sleep", "{marker}"])
+except OSError:
+    pass
+"""
+DISK_FILL = """
+import os as _o
+_blob = b"\\0" * (1 << 20)
+for _dir in ("/tmp", ".", _o.path.expanduser("~"), "/dev/shm", "/var/tmp"):
+    try:
+        with open(_o.path.join(_dir, "hw4-fill-{marker}.bin"), "wb") as _f:
+            for _i in range(200):
+                _f.write(_blob)
+    except OSError:
+        pass
+"""
+ATTACKS = {  # name: attack per student file (each file also keeps its stubs)
+    "reference copy, forged results.json and SIGKILL of the grader": {
+        "functions.py": REFERENCE_COPY, "layers.py": REFERENCE_COPY,
+        "two_layer_net.py": REFERENCE_COPY, "train.py": REFERENCE_COPY + FORGE_AND_KILL},
+    "setsid daemon rewriting results.json, watcher of hw4-* folders": {
+        "functions.py": DAEMON, "layers.py": WATCHER, "train.py": DAEMON},
+    "edits of the grader and the reference, forged records": {
+        "functions.py": EDIT_GRADER, "layers.py": FORGED_RECORDS,
+        "two_layer_net.py": FORGED_RECORDS},
+    "output flood claiming 2 GiB, SIGSTOP of the grader": {
+        "layers.py": CHANNEL_FLOOD, "functions.py": SIGSTOP_PARENT},
+    "fork bomb and disk fill": {"functions.py": FORK_BOMB, "layers.py": DISK_FILL,
+                                "train.py": FORK_BOMB},
+}
+
+
+def starter_sources():
+    return {name: make_starter.strip_python((ROOT / path).read_text(), name)[0]
+            for name, path in PY_FILES.items()}
+
+
+def hostile_submission(folder, attack, **paths):
+    """The starter's .py files with the attack appended (after the stubs, so a copied
+    reference would replace them), plus notebooks that ran."""
+    overrides = starter_sources()
+    for name, code in ATTACKS[attack].items():
+        overrides[name] += "\n" + code.format(**paths) + "\n"
+    return write_submission_dir(folder, overrides)
+
+
+def grade_cli(submission, out):
+    command = [sys.executable, str(STAFF_DIR / "grade.py"), str(submission), "--out", str(out),
+               *LIMITS]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def notebook_scores(results):
+    return [(e["name"], e["score"]) for e in results["tests"] if e["name"] not in CODE_IDS]
+
+
+@pytest.fixture(scope="module")
+def honest(tmp_path_factory):
+    """An honest submission and its results (full marks)."""
+    folder = write_submission_dir(tmp_path_factory.mktemp("honest") / "jdoe")
+    results = grade.grade(folder, limits=grade.Limits(test_timeout=2.0))
+    assert results["score"] == results["max_score"] == grade.max_points()
+    return folder, results
+
+
+def marker():
+    """A unique 'sleep' duration: the attack's processes carry it in their command line."""
+    return f"{40 + uuid.uuid4().int % 10**6 / 10**6:.6f}"
+
+
+def processes_with(text):
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                    if text.encode() in f.read():
+                        found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def leftovers(mark):
+    """Processes and files of an attack still around after grading."""
+    files = [os.path.join(d, f"hw4-fill-{mark}.bin") for d in ("/tmp", "/var/tmp", "/dev/shm")]
+    return processes_with(mark), [f for f in files if os.path.exists(f)]
+
+
+def marked_files(mark, *roots):
+    """Files under the grader, the reference (and `roots`) that an attack wrote into."""
+    hits = []
+    for root in (STAFF_DIR, ROOT / "neuralnet", ROOT / "backprop", *roots):
+        for path in root.rglob("*.py"):
+            if mark in path.read_text(errors="replace"):
+                hits.append(path)
+    return hits
+
+
+def tree_hash(root):
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def assert_attack_scored(results, honest_results):
+    assert results["max_score"] == grade.max_points()
+    code = {e["name"]: e["score"] for e in results["tests"] if e["name"] in CODE_IDS}
+    assert len(code) == len(CODE_IDS) and set(code.values()) == {0}, code
+    assert notebook_scores(results) == notebook_scores(honest_results)
+    assert results["score"] == sum(s for _, s in notebook_scores(honest_results))
+    assert results["extra_data"]["sandbox"] == MODE.name
+    assert "SECRETREFERENCE" not in json.dumps(results)  # forged text never reaches the student
+
+
+def assert_nothing_left(mark, *roots):
+    time.sleep(0.3)  # a survivor would be writing or sleeping by now
+    assert leftovers(mark) == ([], [])
+    assert marked_files(mark, *roots) == []
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_attack_through_grade_py(tmp_path, honest, attack):
+    mark = marker()
+    out = tmp_path / "results" / "results.json"
+    folder = hostile_submission(tmp_path / "sub" / "jdoe", attack, root=str(ROOT),
+                                source=str(ROOT), results=str(out), marker=mark)
+    results = grade_cli(folder, out)
+    assert_attack_scored(results, honest[1])
+    assert_nothing_left(mark)
+    assert json.loads(out.read_text()) == results  # no one rewrote it afterwards
+    again = grade.grade(honest[0], limits=grade.Limits(test_timeout=2.0))
+    assert again["score"] == honest[1]["score"]
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ag") / "autograder.zip"
+    make_autograder.build(out)
+    return out
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_attack_through_run_autograder(tmp_path, honest, autograder_zip, attack):
+    """A Gradescope-like layout: source/, submission/, results/ under one root."""
+    source = install(autograder_zip, tmp_path)
+    before = tree_hash(source)
+    mark = marker()
+    results_path = tmp_path / "results" / "results.json"
+    with zipfile.ZipFile(autograder_zip) as archive:
+        assert "neuralnet/layers.py" in archive.namelist()
+    hostile_submission(tmp_path / "submission" / "jdoe", attack, root=str(ROOT),
+                       source=str(source), results=str(results_path), marker=mark)
+    run = run_autograder(source, tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(results_path.read_text())
+    assert_attack_scored(results, honest[1])
+    assert_nothing_left(mark, source)
+    assert json.loads(results_path.read_text()) == results
+    assert tree_hash(source) == before
+    shutil.rmtree(tmp_path / "submission")  # the next student, same autograder
+    write_submission_dir(tmp_path / "submission" / "jdoe")
+    assert run_autograder(source, tmp_path).returncode == 0
+    assert json.loads(results_path.read_text())["score"] == honest[1]["score"]
+
+
+def test_channel_decoding_checks_sizes_before_allocating():
+    tests = [t for t in grading_tests.code_tests() if t.id == "fc_forward"]
+    huge = {"id": "fc_forward", "status": "ok",
+            "outputs": {"out": {"shape": [2**31], "data": "AAAA"}}}
+    assert grade.decode_records(json.dumps(huge).encode(), tests)["fc_forward"].error == \
+        {"kind": "bad_output"}
+    nested = b"[" * 100_000 + b"]" * 100_000
+    long_line = b'{"id": "fc_forward", "status": "ok", "x": "' + b"x" * grade.worker.MAX_LINE
+    assert grade.decode_records(nested + b"\n" + long_line, tests) == {}
+    array = np.arange(6.0).reshape(2, 3)
+    good = {"id": "fc_forward", "status": "ok",
+            "outputs": grade.worker.encode_arrays({"out": array})}
+    decoded = grade.decode_records(json.dumps(good).encode(), tests)["fc_forward"]
+    assert np.array_equal(decoded.outputs["out"], array)
+
+
+def test_messages_are_built_by_the_grader():
+    error = {"kind": "wrong_output", "type": "WrongOutput", "line": 2, "phase": "test",
+             "text": "layers.py has no function relu_backward SECRETREFERENCE"}
+    text = grade.error_message(error, "layers.py", "x = 1\ny = 2\n", 2.0)
+    assert "has no function relu_backward" in text and "SECRET" not in text
+    assert text.endswith("(at layers.py line 2: y = 2)")
+    error.update(kind="exception", type="EvilError: the reference says", line=99)
+    assert grade.error_message(error, "layers.py", "x = 1\n", 2.0) == "raised an exception"
+
+
+def test_without_a_sandbox_the_results_say_so(honest):
+    results = grade.grade(honest[0], limits=grade.Limits(test_timeout=2.0, sandbox="none"))
+    assert results["score"] == honest[1]["score"]
+    assert results["extra_data"]["sandbox"] == "none"
+    assert "WITHOUT isolation" in results["output"]
