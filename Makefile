@@ -5,10 +5,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.stamp-requirements
 
 .DEFAULT_GOAL := help
-.PHONY: help setup homework test lint data starter submission check grade autograder mistakes report bench clean
+.PHONY: help setup homework test lint data starter submission check grade grade-all autograder mistakes report bench clean
 
 help:  ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,16 @@ check: $(STAMP)  ## check a submission zip: make check ZIP=name.zip
 grade: $(STAMP)  ## autograde a submission: make grade ZIP=name.zip [OUT=results.json]
 	@test -n "$(ZIP)" || { echo "usage: make grade ZIP=name.zip [OUT=results.json]"; exit 2; }
 	$(PY) staff/grade.py "$(ZIP)" --out "$(or $(OUT),results.json)"
+
+# make grade-all SUBMISSIONS=dir-or-canvas.zip [JOBS=n] [OUT=grades] [ROSTER=gradebook.csv]
+#                [GRADESCOPE_CSV=scores.csv] [FORCE=1]: see staff/grade_all.py
+grade-all: $(STAMP)  ## grade a course: make grade-all SUBMISSIONS=folder-or-canvas.zip [JOBS=n]
+	@test -n "$(SUBMISSIONS)$(GRADESCOPE_CSV)" || { echo "usage: make grade-all \
+	SUBMISSIONS=<folder or Canvas zip> [JOBS=n] [OUT=grades] [GRADESCOPE_CSV=scores.csv]"; exit 2; }
+	$(PY) staff/grade_all.py $(if $(SUBMISSIONS),"$(SUBMISSIONS)") --out "$(or $(OUT),grades)" \
+	    $(if $(JOBS),--jobs $(JOBS)) $(if $(ROSTER),--roster "$(ROSTER)") \
+	    $(if $(GRADESCOPE_CSV),--gradescope-csv "$(GRADESCOPE_CSV)") \
+	    $(if $(filter $(YES),$(FORCE)),--force)
 
 autograder: $(STAMP)  ## build the Gradescope autograder upload: dist/autograder.zip
 	$(PY) staff/make_autograder.py
