@@ -140,30 +140,41 @@ def read_notebook(text, name):
     try:
         nb = nbformat.reads(text, as_version=4)
     except Exception as err:  # nbformat raises many types for malformed JSON/schema
-        return None, f"{name} is not a readable notebook: {str(err).splitlines()[0][:200]}"
+        return None, f"{name} is not a readable notebook: {first_line(err)}"
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError as err:
-        return nb, f"{name} is not a valid notebook: {str(err).splitlines()[0][:200]}"
+        return nb, f"{name} is not a valid notebook: {first_line(err)}"
     return nb, None
+
+
+def first_line(err):
+    """The first line of an exception's message (its type when it has none), cut to 200."""
+    return (str(err).splitlines() or [type(err).__name__])[0][:200]
 
 
 def load_notebook(path, name, missing_reason=None):
     """Parse a notebook file; on failure, returns (None, problem)."""
     if path is None:
         return None, missing_reason or f"{name} is missing from the submission"
+    if path.stat().st_size > 4 * MAX_NOTEBOOK_CHARS:  # UTF-8: at most 4 bytes a character
+        return None, f"{name} is {path.stat().st_size} bytes long; not a real notebook"
     nb, problem = read_notebook(path.read_text(encoding="utf-8", errors="replace"), name)
     if nb is None:
         return None, problem
     return nb, None
 
 
-def code_cells(nb):
-    """The code cells of a notebook whose source is not empty."""
+def code_cells(nb, empty=False):
+    """The code cells of a notebook (those with an empty source only if `empty`)."""
     cells = nb.get("cells") if isinstance(nb, dict) else None
     return [cell for cell in (cells if isinstance(cells, list) else [])
             if isinstance(cell, dict) and cell.get("cell_type") == "code"
-            and "".join(as_text(cell.get("source"))).strip()]
+            and (empty or not is_empty(cell))]
+
+
+def is_empty(cell):
+    return not as_text(cell.get("source")).strip()
 
 
 def as_text(value):
@@ -229,9 +240,10 @@ def reference_spec(nb, name):
 
 
 def starter_cells(nb, spec):
-    """dict cell id -> the notebook's code cell with that id, for the spec's cells found."""
+    """dict cell id -> the notebook's code cell with that id (emptied or not), for the spec's
+    cells found."""
     found = {}
-    for cell in code_cells(nb):
+    for cell in code_cells(nb, empty=True):
         if cell.get("id") in spec.cells:
             found.setdefault(cell["id"], cell)
     return found
@@ -267,10 +279,13 @@ def structure_problem(nb, spec):
 def not_run_before(found, spec, cell_id):
     """Starter cells up to and including `cell_id` that did not run."""
     upto = spec.cells[:spec.cells.index(cell_id) + 1]
-    return [other for other in upto if run_count(found[other]) is None]
+    return [other for other in upto
+            if run_count(found[other]) is None and not is_empty(found[other])]
 
 
 def ran_cleanly(cell, needs_outputs):
+    if is_empty(cell):  # a starter cell the student emptied: nothing to run
+        return not needs_outputs
     return run_count(cell) is not None and not has_error(cell) and \
         (bool(outputs_of(cell)) or not needs_outputs)
 

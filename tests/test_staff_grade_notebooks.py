@@ -162,6 +162,17 @@ def test_accuracy_needs_every_cell_above_the_evaluation_cell_to_run():
     assert accuracy["score"] == 0 and "code cell 12 (id 71baed09) did not run" in accuracy["output"]
 
 
+def test_an_emptied_starter_cell_is_not_a_missing_one():
+    def empty_the_comparison_cell(nb):
+        comparison = cell(nb, "451d8aa9")
+        comparison.source, comparison.outputs, comparison.execution_count = "", [], None
+
+    text = edited("part2.ipynb", empty_the_comparison_cell, **{
+        cell_id: [image_output(), stream("tabby   81.00%\ntiger cat   10.00%\n")]
+        for cell_id in DISPLAY_CELLS})
+    assert scores(entries_of("part2.ipynb", text)) == [5, 5]
+
+
 def test_errors_and_missing_outputs_cost_run_points():
     error = nbformat.v4.new_output("error", ename="RuntimeError", evalue="boom", traceback=[])
     text = starter_run("part1.ipynb", {EVAL_CELL: [error], "90317748": []})
@@ -281,7 +292,7 @@ def test_odd_field_types_do_not_crash_the_grader():
     assert scores(gn.part2_entries(nb, None)) == [2.5, 2.5]
     first["execution_count"] = "12"  # not a count: the cell did not run, nor did all below it
     assert scores(gn.part2_entries(nb, None)) == [0, 0]
-    first["source"] = 7
+    first["source"], first["id"] = 7, [7]
     entries = gn.part2_entries(nb, None)
     assert scores(entries) == [0, 0] and "1 of the starter's 15" in entries[0]["output"]
 
