@@ -201,6 +201,18 @@ def test_original_api_solutions_get_every_code_point(tmp_path, net):
     assert_lost_exactly(results, set())
 
 
+def test_training_step_runs_with_the_students_own_working_net(tmp_path):
+    """A training_step written for its own net's keys (fc1_W, fc2_W) gets its points: it
+    is graded with the student's TwoLayerNet, which passes its tests."""
+    net = renamed_net(("fc1_W", "fc1_b", "fc2_W", "fc2_b"), "np.float32")
+    train = ORIGINAL_API["train.py"].replace("if param.ndim == 2:",
+                                             'if name in ("fc1_W", "fc2_W"):')
+    overrides = {**ORIGINAL_API, "two_layer_net.py": net, "train.py": train}
+    results = grade.grade(make_submission_zip(tmp_path, overrides=overrides),
+                          limits=SLOW_IMPORT_LIMITS)
+    assert_lost_exactly(results, set())
+
+
 def original(file_name, old, new):
     """The original-API solution's file with `old` replaced by `new` (once)."""
     text = ORIGINAL_API[file_name]
