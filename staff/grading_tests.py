@@ -212,7 +212,7 @@ def compare_relu_backward(student, expected):
     got, want = student["grad_x"], expected["grad_x"]
     if problem and got.shape == want.shape:
         zero = expected["x_is_zero"] == 1
-        wrong = ~np.isclose(got, want, rtol=RTOL, atol=ATOL)
+        wrong = mismatch(got, want)
         if wrong.any() and np.all(zero[wrong]):
             return ("grad_x is wrong only where x == 0: relu's gradient is 0 there "
                     "(x > 0, not x >= 0)")
@@ -521,11 +521,15 @@ def compare_training_step(keys):
 RTOL, ATOL = 1e-4, 1e-5
 
 
-def close(got, want):
-    """allclose with RTOL, and ATOL relative to the largest expected magnitude."""
+def mismatch(got, want):
+    """Where got differs from want beyond RTOL, and ATOL relative to want's largest entry."""
     finite = want[np.isfinite(want)]
     scale = max(float(np.max(np.abs(finite))) if finite.size else 1.0, 1.0)
-    return bool(np.allclose(got, want, rtol=RTOL, atol=ATOL * scale))
+    return ~np.isclose(got, want, rtol=RTOL, atol=ATOL * scale)
+
+
+def close(got, want):
+    return not np.any(mismatch(got, want))
 
 
 def shape_problem(name, got, want):
@@ -575,8 +579,8 @@ def value_problem(name, got, want):
     factor = ratio_problem(name, got, want)
     if factor:
         return factor
-    wrong = ~np.isclose(got, want, rtol=RTOL, atol=ATOL * max(float(np.max(np.abs(want))), 1.0))
-    index = tuple(int(i) for i in np.argwhere(wrong)[0]) if got.ndim else ()
+    wrong = np.argwhere(mismatch(got, want))
+    index = tuple(int(i) for i in wrong[0]) if got.ndim and len(wrong) else ()
     where = f"{name}[{', '.join(map(str, index))}]" if index else name
     return f"{where} is {got[index]:.6g}, expected {want[index]:.6g}"
 

@@ -381,3 +381,26 @@ def renamed_net(keys, dtype="np.float64"):
         assert old in text
         text = text.replace(old, new)
     return text
+
+
+# The original starter's stubs: functions that return None (or tuples of None) where the
+# student has not written anything yet.
+ORIGINAL_STUBS = {
+    "functions.py": "def f3(s1, s2, y):\n    L, grads = None, None\n    return L, grads\n",
+    "layers.py": (
+        "def fc_forward(x, w, b):\n    out, cache = None, None\n    return out, cache\n\n\n"
+        "def fc_backward(grad_out, cache):\n    return None, None, None\n\n\n"
+        "def relu_forward(x):\n    return None, None\n\n\n"
+        "def relu_backward(grad_out, cache):\n    return None\n\n\n"
+        "def softmax_loss(x, y):\n    return None, None\n\n\n"
+        "def l2_regularization(w, reg):\n    return None, None\n"),
+    "two_layer_net.py": (
+        "from classifier import Classifier\n\n\nclass TwoLayerNet(Classifier):\n"
+        "    def __init__(self, input_dim=3072, num_classes=10, hidden_dim=512,\n"
+        "                 weight_scale=1e-3):\n        pass\n\n"
+        "    def parameters(self):\n        params = None\n        return params\n\n"
+        "    def forward(self, X):\n        return None, None\n\n"
+        "    def backward(self, grad_scores, cache):\n        return None\n"),
+    "train.py": ("def training_step(model, X_batch, y_batch, reg):\n"
+                 "    loss, grads = None, None\n    return loss, grads\n"),
+}

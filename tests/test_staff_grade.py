@@ -14,6 +14,7 @@ import make_starter
 import pytest
 from staff_corpus import (
     ORIGINAL_API,
+    ORIGINAL_STUBS,
     PY_FILES,
     ROOT,
     STAFF_DIR,
@@ -211,6 +212,13 @@ def test_training_step_runs_with_the_students_own_working_net(tmp_path):
     results = grade.grade(make_submission_zip(tmp_path, overrides=overrides),
                           limits=SLOW_IMPORT_LIMITS)
     assert_lost_exactly(results, set())
+
+
+def test_original_starter_stubs_score_zero_as_not_implemented(tmp_path):
+    results = grade_zip(tmp_path, ORIGINAL_STUBS)
+    assert_lost_exactly(results, set(POINTS))
+    for test_id in POINTS:
+        assert "not implemented" in outputs(results)[test_id], outputs(results)[test_id]
 
 
 def original(file_name, old, new):
