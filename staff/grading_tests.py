@@ -430,7 +430,8 @@ def run_net_backward(module, rng):
     cache = forward[1] if forward else usual_net_cache(X, values)
     grads = call_backward(model.backward, (grad_scores, cache), "TwoLayerNet.forward",
                           forward is not None)
-    out = grads_by_name(grads, keys, NET_SIZES, "TwoLayerNet.backward's result")
+    grads = grads_by_name(grads, keys, NET_SIZES, "TwoLayerNet.backward's result")
+    out = {f"grad_{name}": grad for name, grad in grads.items()}
     try:  # for the feedback only: whether the forward whose cache was used is right
         out["forward_scores"] = to_array(forward[0], "scores")
     except (TypeError, WrongOutput):  # no forward (None), or no scores
@@ -440,8 +441,9 @@ def run_net_backward(module, rng):
 
 def compare_net_backward(student, expected):
     """The gradients; if wrong, says whether the student's forward (whose cache it used) is."""
-    problem = compare_arrays({n: student.get(n) for n in PARAM_NAMES if n in student},
-                             {n: expected[n] for n in PARAM_NAMES})
+    names = [f"grad_{n}" for n in PARAM_NAMES]
+    problem = compare_arrays({n: student[n] for n in names if n in student},
+                             {n: expected[n] for n in names})
     if problem and "forward_scores" in student and compare_arrays(
             {"scores": student["forward_scores"]}, {"scores": expected["forward_scores"]}):
         problem += (" (backward runs on the cache of your forward, whose scores are wrong "

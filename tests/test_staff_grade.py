@@ -11,6 +11,7 @@ import zipfile
 import grade
 import grading_tests
 import make_starter
+import numpy as np
 import pytest
 from staff_corpus import (
     ORIGINAL_API,
@@ -445,3 +446,45 @@ def test_committed_notebooks_get_full_notebook_marks(name, grader, points):
         pytest.skip(f"{name} has no outputs in this checkout")
     entries = grader(ROOT / name)
     assert sum(e["score"] for e in entries) == points, [e["output"] for e in entries]
+
+
+def test_parameters_are_matched_by_name_then_shape_then_order():
+    square = (6, 3, 6)  # input_dim == hidden_dim, and b1 stored as a (1, H) row
+    arrays = {"first": np.zeros((6, 6)), "bias_a": np.zeros((1, 6)),
+              "second": np.zeros((6, 3)), "bias_b": np.zeros(3)}
+    assert grading_tests.match_params(arrays, square) == {
+        "W1": "first", "b1": "bias_a", "W2": "second", "b2": "bias_b"}
+    ambiguous = (5, 5, 5)  # every weight (5, 5), every bias (5,): dict order decides
+    arrays = {"a": np.zeros((5, 5)), "c": np.zeros(5), "b": np.zeros((5, 5)), "d": np.zeros(5)}
+    assert grading_tests.match_params(arrays, ambiguous) == {
+        "W1": "a", "b1": "c", "W2": "b", "b2": "d"}
+    named = {"W2": np.zeros((5, 5)), "b2": np.zeros(5), "W1": np.zeros((5, 5)),
+             "b1": np.zeros(5)}
+    assert grading_tests.match_params(named, ambiguous) == {n: n for n in named}
+    with pytest.raises(grading_tests.WrongOutput, match=r"no array of shape \(5, 5\) for W2"):
+        grading_tests.match_params({"a": np.zeros((5, 5)), "c": np.zeros(5)}, ambiguous)
+
+
+@pytest.mark.parametrize("got, words", [
+    (lambda w: w.T, "transpose of the right answer"),
+    (lambda w: 7 * w, "a missing 1/N"),
+    (lambda w: 2 * w, "a factor of 2 too many"),
+    (lambda w: w / 2, "a factor of 2 missing"),
+    (lambda w: -w, "wrong sign"),
+    (lambda w: np.where(w > 1, np.nan, w), "nan: exp overflowed"),
+    (lambda w: np.where(w > 1, np.inf, w), "inf: an underflow"),
+    (lambda w: w.ravel(), "in the wrong shape"),
+    (lambda w: w + np.eye(4, 3), "grad[0, 0] is"),
+    (lambda w: w * (1 + 1e-6), None),  # float32 rounding is not a mistake
+])
+def test_compare_arrays_names_the_mistake(got, words):
+    want = np.random.default_rng(0).normal(size=(4, 3)) + 3.0
+    problem = grading_tests.compare_arrays({"grad": got(want)}, {"grad": want})
+    assert problem is None if words is None else words in problem, problem
+
+
+def test_a_stub_returning_none_reads_not_implemented():
+    with pytest.raises(grading_tests.WrongOutput, match="returned None: not implemented"):
+        grading_tests.to_array(None, "grad_x from relu_backward")
+    with pytest.raises(grading_tests.WrongOutput, match="returned None: not implemented"):
+        grading_tests.unpack(None, 2, "softmax_loss's (loss, grad_x)")
