@@ -276,29 +276,31 @@ def batches(X, y, batch_size, generator=None, train=False):
 # %% [markdown]
 # ## The architecture
 #
+# Describe your network (its layers and why you chose them):
+# <!-- BEGIN SOLUTION -->
 # A VGG-style network: 3x3 convolutions, each followed by batch normalization and a ReLU,
 # in three stages that each end with a 2x2 max-pool (28 -> 14 -> 7 -> 3 pixels), then
 # dropout and a linear layer to the 10 class scores. On a CPU the cost of a convolution
 # grows with the image area, so the 28x28 stage has a single convolution and the network
 # spends its capacity at 14x14 and 7x7, where two convolutions per stage see a large
 # enough neighbourhood (the receptive field of the last one covers the whole image).
+# <!-- END SOLUTION -->
 
 # %% tags=["model"]
 class FashionCNN(nn.Module):
     """CNN for 28x28 grayscale images.
-
-    stage 1 (28x28): conv 1 -> c1, pool                 -> (c1, 14, 14)
-    stage 2 (14x14): conv c1 -> c2, conv c2 -> c2, pool -> (c2, 7, 7)
-    stage 3 (7x7):   conv c2 -> c3, conv c3 -> c3, pool -> (c3, 3, 3)
-    head: flatten, dropout, linear c3*3*3 -> num_classes
-    Every conv is 3x3 with padding 1, no bias, followed by BatchNorm2d and ReLU.
 
     Input: x (N, 1, 28, 28) normalized images. Output: (N, num_classes) class scores (logits).
     """
 
     def __init__(self, widths=(32, 64, 128), num_classes=10, dropout=0.2):
         super().__init__()
-        # BEGIN SOLUTION: define the layers described in the docstring
+        # BEGIN SOLUTION: define the layers
+        # stage 1 (28x28): conv 1 -> c1, pool                 -> (c1, 14, 14)
+        # stage 2 (14x14): conv c1 -> c2, conv c2 -> c2, pool -> (c2, 7, 7)
+        # stage 3 (7x7):   conv c2 -> c3, conv c3 -> c3, pool -> (c3, 3, 3)
+        # head: flatten, dropout, linear c3*3*3 -> num_classes
+        # Every conv is 3x3 with padding 1, no bias, followed by BatchNorm2d and ReLU.
         c1, c2, c3 = widths
         self.features = nn.Sequential(
             *self.conv_bn_relu(1, c1), nn.MaxPool2d(2),
@@ -341,6 +343,13 @@ model = model.to(DEVICE, memory_format=torch.channels_last)
 # %% [markdown]
 # ## Optimizer, loss and schedule
 #
+# Batch size, epochs and peak rate come from the setting (printed in the parameters cell).
+# With `USE_BF16` the forward pass runs under `torch.autocast(..., dtype=torch.bfloat16)`:
+# convolutions and the linear layer compute in bfloat16, while the weights, the gradients
+# they accumulate into, BatchNorm statistics and the optimizer stay float32.
+#
+# Describe your optimizer, learning-rate schedule and loss:
+# <!-- BEGIN SOLUTION -->
 # * **SGD with Nesterov momentum 0.9** and **weight decay** (the L2 strength:
 #   `weight_decay` adds `weight_decay * w` to every gradient, i.e. an L2 penalty of
 #   `weight_decay / 2 * ||w||^2`).
@@ -348,10 +357,7 @@ model = model.to(DEVICE, memory_format=torch.channels_last)
 #   25% of the iterations, then anneal to almost 0. It lets a short run use a large rate.
 # * **Cross-entropy with label smoothing 0.1**: the target puts 0.9 on the true class and
 #   spreads 0.1 over all classes, which keeps the network from becoming over-confident.
-# * Batch size, epochs and peak rate come from the setting (printed in the parameters cell).
-# * With `USE_BF16` the forward pass runs under `torch.autocast(..., dtype=torch.bfloat16)`:
-#   convolutions and the linear layer compute in bfloat16, while the weights, the gradients
-#   they accumulate into, BatchNorm statistics and the optimizer stay float32.
+# <!-- END SOLUTION -->
 
 # %%
 # BEGIN SOLUTION: the optimizer, its learning-rate schedule and the loss (criterion)

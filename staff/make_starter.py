@@ -80,6 +80,7 @@ OPTIONAL_FUNCTIONS = {"backprop/functions.py": ("f1", "f2", "f4")}
 SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".cache", "results", "checkpoints", "data",
                  "cifar-10-batches-py", "FashionMNIST", ".DS_Store"}
 SKIPPED_SUFFIXES = (".pyc", ".npz", ".zip", ".tar.gz", ".pt", ".pth", ".json", ".pdf", ".png")
+STARTER_DESCRIPTION = "Homework 4 - Machine Learning: starter kit"  # pyproject.toml's
 STUDENT_TESTS = ("tests/conftest.py", "tests/test_backprop.py", "tests/test_layers.py",
                  "tests/test_classifiers.py", "tests/test_train.py", "tests/test_no_torch.py")
 STUDENT_HELPERS = {  # files the student tests import from elsewhere -> where they ship
@@ -460,6 +461,9 @@ def transform(relative, data, regions, strip=True):
         text, found = strip_python(text, relative)
         regions.extend(found)
         return text.encode()
+    if relative == "pyproject.toml":
+        return re.sub(r'(?m)^description = ".*"$', f'description = "{STARTER_DESCRIPTION}"',
+                      data.decode("utf-8")).encode()
     if Path(relative).name.startswith("requirements"):
         return drop_staff_requirements(data.decode("utf-8")).encode()
     if relative.endswith(".ipynb") and strip:

@@ -44,6 +44,7 @@ STAFF_MENTIONS = (
                 r"grading_tests|grading_worker|staff_corpus|test_staff_\w+|homework\.py|"
                 r"grade\.py|report\.py|get_data\.py|fake_fashion_mnist)\b"), "a staff-only file"),
     (re.compile(r"\bour tuned settings", re.IGNORECASE), "the reference's tuned settings"),
+    (re.compile(r"reference solution|course tooling", re.IGNORECASE), "the reference solution"),
 )
 TEXT_SUFFIXES = (".py", ".ipynb", ".md", ".txt", ".sh", ".toml", ".cfg", ".ini", ".yml", ".yaml")
 TEXT_NAMES = ("Makefile", ".gitignore")

@@ -575,4 +575,14 @@ def test_real_starter_readme_says_what_a_student_needs(real_starter):
         assert target in targets, f"README uses make {target}, which the Makefile lacks"
     check_code = makefile.split("check-code:")[1].split("\n\n")[0]
     assert re.findall(r"\$\(PY\) (\S+\.py)", check_code) == list(ms.DRIVER_SCRIPTS)
-    assert 'requires-python = ">=3.11"' in (out / "pyproject.toml").read_text()
+    pyproject = (out / "pyproject.toml").read_text()
+    assert 'requires-python = ">=3.11"' in pyproject
+    assert f'description = "{ms.STARTER_DESCRIPTION}"' in pyproject
+
+
+def test_real_starter_part1_asks_for_the_design_instead_of_stating_it(real_starter):
+    out, _ = real_starter
+    text = (out / "part1.ipynb").read_text()
+    for answer in ("VGG-style", "Nesterov", "label smoothing 0.1", "stage 2 (14x14)"):
+        assert answer not in text
+    assert text.count("*Your answer here.*") == 2
