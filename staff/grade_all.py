@@ -229,6 +229,7 @@ class Context:
     timeout: float
     force: bool
     manifest: Manifest
+    options: list = field(default_factory=list)  # extra grade.py options
     unpack_problems: dict = field(default_factory=dict)
     running: set = field(default_factory=set)  # grade.py processes now running
     stop: threading.Event = field(default_factory=threading.Event)
@@ -375,7 +376,7 @@ def run_grader(source, ctx, log):
     - problem: why the grading failed ("" if it did not)
     """
     partial = Path(tempfile.mkdtemp(prefix="partial-", dir=ctx.manifest.cache)) / "results.json"
-    command = [sys.executable, str(ctx.grader), str(source), "--out", str(partial)]
+    command = [sys.executable, str(ctx.grader), str(source), "--out", str(partial), *ctx.options]
     start = time.monotonic()
     with open(log, "wb") as handle:
         process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=handle,
@@ -579,6 +580,22 @@ def run_similarity(out, threshold, quiet):
     return pairs
 
 
+def reference_cache_options(ctx):
+    """
+    grade.py computes the reference's outputs before grading; with --reference-cache it
+    reads them from a file instead. Compute that file once (grade.py on an empty folder),
+    before the parallel gradings, which then only read it.
+    """
+    if ctx.grader.resolve() != GRADER or "--reference-cache" not in GRADER.read_text():
+        return []
+    options = ["--reference-cache", str((ctx.manifest.cache / "reference-outputs.json").resolve())]
+    with tempfile.TemporaryDirectory(prefix="hw4-grade-all-") as empty:
+        subprocess.run([sys.executable, str(GRADER), empty, "--out", str(Path(empty) / "r.json"),
+                        *options], cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=ctx.timeout, check=False)
+    return options
+
+
 def grade_folder(args, out):
     """Grade SUBMISSIONS into OUT. Returns (rows, similarity pairs or None)."""
     folder, problems = inbox(args.submissions, out)
@@ -589,6 +606,7 @@ def grade_folder(args, out):
     ctx = Context(out=out, grader=args.grader, timeout=args.timeout, force=args.force,
                   manifest=Manifest(out, grader_fingerprint()), unpack_problems=problems)
     start = time.monotonic()
+    ctx.options = reference_cache_options(ctx)
     rows = grade_course(submissions, ctx, args.jobs, progress=not args.quiet)
     if not args.quiet:
         print(f"graded {len(rows)} submission(s) in {time.monotonic() - start:.1f} s "

@@ -6,7 +6,6 @@ solution). Graded once with the real grade.py (JOBS=2); the resume tests use a f
 stand-in grader."""
 
 import csv
-import functools
 import json
 import os
 import shutil
@@ -24,7 +23,10 @@ import grade_all
 import make_starter
 import pytest
 import similarity
-from staff_corpus import PY_FILES, ROOT, STAFF_DIR, part1_text, part2_text, write_submission_dir
+from staff_corpus import PY_FILES, ROOT, STAFF_DIR, write_submission_dir
+
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_grade_all import kit_notebooks  # noqa: E402  (the notebooks with the kit's code)
 
 GRADE_ALL = STAFF_DIR / "grade_all.py"
 
@@ -191,23 +193,6 @@ def relu_mistake():
     return {"layers.py": text.replace("grad_x = grad_out * (x > 0)", "grad_x = grad_out.copy()")}
 
 
-@functools.cache
-def notebooks():
-    """The corpus's run notebooks with the starter kit's code in every cell, outputs kept:
-    the notebook code is then the handed-out code for every student, so only the .py files
-    tell the generated students apart (else all would share the reference's notebooks)."""
-    texts = {}
-    for name, text in (("part1.ipynb", part1_text()), ("part2.ipynb", part2_text())):
-        kit = json.loads(make_starter.strip_notebook((ROOT / name).read_text(), name)[0])
-        sources = {cell.get("id"): cell["source"] for cell in kit["cells"]}
-        nb = json.loads(text)
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "code" and cell.get("id") in sources:
-                cell["source"] = sources[cell["id"]]
-        texts[name] = json.dumps(nb)
-    return texts
-
-
 def zip_dir(folder, zip_path, arcroot="hw4"):
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(Path(folder).iterdir()):
@@ -216,7 +201,7 @@ def zip_dir(folder, zip_path, arcroot="hw4"):
 
 
 def add_zip(course, src, filename, overrides):
-    folder = write_submission_dir(src / filename, {**notebooks(), **overrides})
+    folder = write_submission_dir(src / filename, {**kit_notebooks(), **overrides})
     return zip_dir(folder, course / filename)
 
 
@@ -234,7 +219,7 @@ def build_course(tmp):
         archive.write(inner, "hw4.zip")
     (course / "parkjo_127_1005_hw4.zip").write_bytes(b"")
     (course / "hw4_final.zip").write_bytes(b"not a zip, and not a Canvas name")
-    loose = {**starter(), "layers.py": solved("layers.py", LOOPS), **notebooks()}
+    loose = {**starter(), "layers.py": solved("layers.py", LOOPS), **kit_notebooks()}
     for name, text in loose.items():
         (course / f"chenli_128_1006_{name}").write_text(text)
     return course
