@@ -586,3 +586,23 @@ def test_real_starter_part1_asks_for_the_design_instead_of_stating_it(real_start
     for answer in ("VGG-style", "Nesterov", "label smoothing 0.1", "stage 2 (14x14)"):
         assert answer not in text
     assert text.count("*Your answer here.*") == 2
+
+
+@pytest.mark.torch
+def test_real_starter_part2_stops_at_img_then_at_predict(real_starter, tmp_path, monkeypatch):
+    pytest.importorskip("efficientnet_lite_pytorch")
+    out, _ = real_starter
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.chdir(tmp_path)  # RESULTS_DIR is relative
+    code = [c for c in nbformat.read(out / "part2.ipynb", as_version=4).cells
+            if c.cell_type == "code"]
+    ids = [cell.id for cell in code]
+    index, err = run_cells([cell.source for cell in code], {})
+    assert isinstance(err, NotImplementedError) and "IMG1, IMG2" in str(err), err
+    assert ids[index] == "e0c2db3f"
+    # with the images chosen, show_prediction stops in predict, before drawing anything
+    sources = [c.source if c.id != "e0c2db3f" else 'IMG1 = IMG2 = "skimage:chelsea"'
+               for c in code]
+    index, err = run_cells(sources, {})
+    assert isinstance(err, NotImplementedError) and str(err).startswith("predict:"), err
+    assert "show_prediction(IMG1" in code[index].source
