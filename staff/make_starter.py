@@ -576,14 +576,13 @@ def reference_outside_lines(root, regions):
             for line in outside_regions(source_lines(root / path))]
 
 
-def leak_candidates(regions, root, files=None):
+def leak_candidates(regions, root):
     """
     Returns a tuple of dicts key -> "path:line (owner)" (see starter_checks.solution_keys):
     - the non-trivial region lines, stripped
     - the region formulas, normalized for whitespace and variable names
     Lines that the reference has outside its regions do not count; tests and scripts do
-    not excuse a line (they are what the check searches). `files` is unused (kept for
-    callers of the old signature).
+    not excuse a line (they are what the check searches).
     """
     exact, formulas = starter_checks.solution_keys(
         regions, reference_outside_lines(root, regions), MIN_LEAK_CHARS)
@@ -805,9 +804,9 @@ def tested_modules(out, tests):
     return modules
 
 
-def verify(root, out, regions, files, run_checks=True):
+def verify(root, out, regions, run_checks=True):
     """All self-checks; returns the list of problems (empty: the starter is good)."""
-    problems = check_leaks(out, leak_candidates(regions, root, files))
+    problems = check_leaks(out, leak_candidates(regions, root))
     problems += check_staff_imports(root, out)
     problems += check_files(out)
     if run_checks:
@@ -836,7 +835,7 @@ def main(argv=None):
     try:
         regions = build(args.root, args.out)
         files = shipped_files(args.root)
-        problems = verify(args.root, args.out, regions, files, not args.skip_run_checks)
+        problems = verify(args.root, args.out, regions, not args.skip_run_checks)
     except StarterError as err:
         print(f"ERROR: {err}", file=sys.stderr)
         return 1
