@@ -20,6 +20,7 @@ import argparse
 import base64
 import builtins
 import functools
+import hashlib
 import json
 import os
 import py_compile
@@ -82,6 +83,7 @@ class Limits:
     memory_mb: int = MEMORY_MB
     submission_timeout: float = SUBMISSION_TIMEOUT
     sandbox: str = "auto"  # a mode of staff/sandbox.py, or "auto" for the best available
+    reference_cache: Path = None  # file of the reference outputs (see reference_outputs)
 
 
 # ----------------------------------------------------------------------------- finding files
@@ -350,8 +352,45 @@ _REFERENCE_CACHE = {}
 TRUSTED = sandbox.Mode("none", "the reference solution (trusted)")
 
 
-def reference_outputs(reference_root, by_file, limits):
-    """dict test id -> the reference's outputs, computed once per process, in parallel."""
+def reference_key(reference_root):
+    """A hash of everything the reference outputs depend on (for the cache file)."""
+    digest = hashlib.sha256(np.__version__.encode())
+    paths = [STAFF_DIR / name for name in HARNESS_FILES]
+    for folder in sorted(set(FILE_FOLDERS.values())):
+        paths += sorted((reference_root / folder).glob("*.py"))
+    for path in paths:
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def load_reference_cache(path, reference_root):
+    """Fill the per-process cache from a file written by save_reference_cache (if current)."""
+    try:
+        data = json.loads(Path(path).read_text())
+        if data.get("key") != reference_key(reference_root):
+            return
+        for file_name, outputs in data["files"].items():
+            _REFERENCE_CACHE[(str(reference_root), file_name)] = \
+                {tid: decode_outputs(arrays) for tid, arrays in outputs.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return
+
+
+def save_reference_cache(path, reference_root, by_file):
+    files = {f: {tid: worker.encode_arrays(outputs)
+                 for tid, outputs in _REFERENCE_CACHE[(str(reference_root), f)].items()}
+             for f in by_file}
+    write_json({"key": reference_key(reference_root), "files": files}, path)
+
+
+def reference_outputs(reference_root, by_file, limits, cache_file=None):
+    """
+    dict test id -> the reference's outputs: computed once per process (in parallel, before
+    any student code runs), or read from `cache_file` when it matches the reference and the
+    tests (a file only the grader can write; written there when it did not match).
+    """
+    if cache_file is not None:
+        load_reference_cache(cache_file, reference_root)
     todo = [f for f in by_file if (str(reference_root), f) not in _REFERENCE_CACHE]
     trusted = Limits(max(limits.test_timeout, 60.0), MEMORY_MB * 2)
     jobs = [worker_job(reference_root / FILE_FOLDERS[f], STAFF_DIR, by_file[f], trusted,
@@ -365,6 +404,8 @@ def reference_outputs(reference_root, by_file, limits):
                                f"{ending(outcome, file_name, 0)} {records}")
         _REFERENCE_CACHE[(str(reference_root), file_name)] = \
             {tid: rec.outputs for tid, rec in records.items()}
+    if cache_file is not None and todo:
+        save_reference_cache(cache_file, reference_root, by_file)
     expected = {}
     for file_name in by_file:
         expected.update(_REFERENCE_CACHE[(str(reference_root), file_name)])
@@ -392,7 +433,7 @@ def phases(by_file):
 def grade_code(files, reference_root, limits, mode, deadline):
     """Returns the results.json entries of every code test (in report order)."""
     by_file = tests_by_file()
-    expected = reference_outputs(reference_root, by_file, limits)
+    expected = reference_outputs(reference_root, by_file, limits, limits.reference_cache)
     entries, passed = {}, set()
     stage = Path(tempfile.mkdtemp(prefix="hw4-stage-"))
     try:
@@ -544,19 +585,29 @@ def parse_args(argv):
                         help="seconds per code test")
     parser.add_argument("--memory-mb", type=int, default=MEMORY_MB,
                         help="memory (address space) limit of each worker process")
+    parser.add_argument("--submission-timeout", type=float, default=SUBMISSION_TIMEOUT,
+                        help="wall-clock seconds for all the student code of the submission")
+    parser.add_argument("--sandbox", choices=("auto", *sandbox.MODES), default="auto",
+                        help="how student code is isolated (default: the best available)")
+    parser.add_argument("--reference-cache", type=Path, default=None,
+                        help="file caching the reference outputs across runs (grade-all, "
+                             "autograder); keep it where student code cannot write")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     try:
-        data = grade(args.submission, args.reference, Limits(args.test_timeout, args.memory_mb))
+        limits = Limits(args.test_timeout, args.memory_mb, args.submission_timeout,
+                        args.sandbox, args.reference_cache)
+        data = grade(args.submission, args.reference, limits)
     except Exception as err:  # results.json must exist whatever happens
         data = failure_results(err)
         write_json(data, args.out)
         raise
     write_json(data, args.out)
     print(data["output"])
+    print(f"sandbox: {data.get('extra_data', {}).get('sandbox_detail', 'none')}")
     for entry in data["tests"]:
         score, max_score = entry["score"], entry["max_score"]
         print(f"  {score:>5g} / {max_score:<3g} {entry['name']}: {entry['output']}")

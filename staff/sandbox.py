@@ -23,6 +23,7 @@ size cap; what it contains is untrusted and must be decoded with explicit limits
 import fcntl
 import os
 import pwd
+import re
 import resource
 import selectors
 import shutil
@@ -55,6 +56,7 @@ class Job:
     wall: float  # seconds
     memory_mb: int
     env: dict = field(default_factory=dict)
+    python: bool = True  # bind the Python install and venv (False: system tools only)
 
 
 @dataclass
@@ -102,12 +104,14 @@ def system_binds():
     return args
 
 
-def bwrap_args(folders, tmpfs_mb=TMPFS_MB):
+def bwrap_args(folders, python=True, info_fd=None, tmpfs_mb=TMPFS_MB):
     """The bwrap command line before the command itself."""
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", str(INSIDE_UID), "--gid", str(INSIDE_UID), "--hostname", "sandbox",
             *system_binds()]
-    for path in python_paths():
+    if info_fd is not None:
+        args += ["--info-fd", str(info_fd)]
+    for path in python_paths() if python else ():
         args += ["--ro-bind", str(path), str(path)]
     args += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
              "--dev", "/dev", "--remount-ro", "/dev",
@@ -177,12 +181,12 @@ def limiter(memory_mb, cpu_seconds, nproc):
 
 
 def processes_of(uid):
-    """Pids of the processes whose real uid is `uid`."""
+    """Pids of the live (not zombie) processes owned by `uid`."""
     pids = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                if entry.stat().st_uid == uid:
+                if entry.stat().st_uid == uid and alive(int(entry.name)):
                     pids.append(int(entry.name))
             except OSError:
                 continue
@@ -218,19 +222,25 @@ class Runner:
             paths = {**{k: str(v) for k, v in job.folders.items()}, "scratch": str(scratch)}
         paths["python"] = sys.executable
         args = [str(a).format(**paths) for a in job.args]
-        if self.mode.name == "bwrap":
-            args = bwrap_args(job.folders) + args
+        info_read = info_write = None
+        if self.mode.name == "bwrap":  # bwrap tells us its pid 1 (see Running.wait_for_pid1)
+            info_read, info_write = os.pipe()
+            args = bwrap_args(job.folders, job.python, info_write) + args
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": paths["scratch"],
                "TMPDIR": paths["scratch"], **job.env}
         kwargs = {}
         if self.mode.uid is not None:
             kwargs = {"user": self.mode.uid, "group": self.mode.uid, "extra_groups": []}
-        process = subprocess.Popen(
-            args, cwd=paths["scratch"] if self.mode.name != "bwrap" else "/", env=env,
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=limiter(job.memory_mb, job.wall, self.nproc()),
-            **kwargs)
-        return Running(process, time.monotonic() + job.wall, scratch)
+        try:
+            process = subprocess.Popen(
+                args, cwd=paths["scratch"] if self.mode.name != "bwrap" else "/", env=env,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                start_new_session=True, pass_fds=() if info_write is None else (info_write,),
+                preexec_fn=limiter(job.memory_mb, job.wall, self.nproc()), **kwargs)
+        finally:
+            if info_write is not None:
+                os.close(info_write)
+        return Running(process, time.monotonic() + job.wall, scratch, info_read)
 
     def run_all(self, jobs):
         """Run `jobs` at once. Returns one Outcome per job, in order."""
@@ -268,10 +278,11 @@ class Runner:
 class Running:
     """One started job: its process, deadline, what it sent so far."""
 
-    def __init__(self, process, deadline, scratch):
+    def __init__(self, process, deadline, scratch, info=None):
         self.process = process
         self.deadline = deadline
         self.scratch = scratch
+        self.info = info  # bwrap's --info-fd pipe
         self.outcome = Outcome()
         self.chunks = []
         self.size = 0
@@ -299,7 +310,28 @@ class Running:
         self.process.wait()
         if self.outcome.returncode is None:
             self.outcome.returncode = self.process.returncode
+        self.wait_for_pid1()
         self.done = True
+
+    def wait_for_pid1(self, timeout=5.0):
+        """
+        In bwrap, wait until the sandbox's pid 1 has exited: it got SIGKILL when bwrap died
+        (--die-with-parent), and the kernel ends it only after every other process of its pid
+        namespace is gone. So afterwards nothing of the student's is running.
+        """
+        if self.info is None:
+            return
+        os.set_blocking(self.info, False)
+        try:
+            text = os.read(self.info, 4096).decode("ascii", "replace")
+        except OSError:
+            text = ""
+        os.close(self.info)
+        self.info = None
+        found = re.search(r'"child-pid":\s*(\d+)', text)
+        end = time.monotonic() + timeout
+        while found and time.monotonic() < end and alive(int(found.group(1))):
+            time.sleep(0.005)
 
 
 def collect(running):
@@ -360,6 +392,15 @@ def drain(run, selector):
         run.take(data)
         if run.outcome.overflow:
             return
+
+
+def alive(pid):
+    """True while `pid` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def kill_uid(uid, attempts=50):

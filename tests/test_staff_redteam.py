@@ -30,7 +30,7 @@ from test_staff_autograder import install, run_autograder
 
 MODE = sandbox.choose_mode()
 pytestmark = pytest.mark.skipif(MODE.name == "none", reason="no sandbox here: " + MODE.detail)
-LIMITS = ["--test-timeout", "2"]
+LIMITS = ["--test-timeout", "5"]
 CODE_IDS = {f"{t.name} [{t.file}]" for t in grading_tests.code_tests()}
 
 REFERENCE_COPY = """
@@ -174,9 +174,17 @@ def hostile_submission(folder, attack, **paths):
     return write_submission_dir(folder, overrides)
 
 
-def grade_cli(submission, out):
+@pytest.fixture(scope="module")
+def reference_cache(tmp_path_factory):
+    """The reference outputs, computed once for every grade.py run of this module."""
+    path = tmp_path_factory.mktemp("cache") / "reference_outputs.json"
+    grade.reference_outputs(ROOT, grade.tests_by_file(), grade.Limits(), path)
+    return path
+
+
+def grade_cli(submission, out, cache):
     command = [sys.executable, str(STAFF_DIR / "grade.py"), str(submission), "--out", str(out),
-               *LIMITS]
+               "--reference-cache", str(cache), *LIMITS]
     run = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(out.read_text())
@@ -190,7 +198,7 @@ def notebook_scores(results):
 def honest(tmp_path_factory):
     """An honest submission and its results (full marks)."""
     folder = write_submission_dir(tmp_path_factory.mktemp("honest") / "jdoe")
-    results = grade.grade(folder, limits=grade.Limits(test_timeout=2.0))
+    results = grade.grade(folder, limits=grade.Limits())
     assert results["score"] == results["max_score"] == grade.max_points()
     return folder, results
 
@@ -253,16 +261,16 @@ def assert_nothing_left(mark, *roots):
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
-def test_attack_through_grade_py(tmp_path, honest, attack):
+def test_attack_through_grade_py(tmp_path, honest, reference_cache, attack):
     mark = marker()
     out = tmp_path / "results" / "results.json"
     folder = hostile_submission(tmp_path / "sub" / "jdoe", attack, root=str(ROOT),
                                 source=str(ROOT), results=str(out), marker=mark)
-    results = grade_cli(folder, out)
+    results = grade_cli(folder, out, reference_cache)
     assert_attack_scored(results, honest[1])
     assert_nothing_left(mark)
     assert json.loads(out.read_text()) == results  # no one rewrote it afterwards
-    again = grade.grade(honest[0], limits=grade.Limits(test_timeout=2.0))
+    again = grade.grade(honest[0], limits=grade.Limits())
     assert again["score"] == honest[1]["score"]
 
 
@@ -274,9 +282,11 @@ def autograder_zip(tmp_path_factory):
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
-def test_attack_through_run_autograder(tmp_path, honest, autograder_zip, attack):
+def test_attack_through_run_autograder(tmp_path, honest, autograder_zip, reference_cache,
+                                       attack):
     """A Gradescope-like layout: source/, submission/, results/ under one root."""
     source = install(autograder_zip, tmp_path)
+    shutil.copyfile(reference_cache, source / "reference_outputs.json")  # as setup.sh does
     before = tree_hash(source)
     mark = marker()
     results_path = tmp_path / "results" / "results.json"
@@ -324,7 +334,60 @@ def test_messages_are_built_by_the_grader():
 
 
 def test_without_a_sandbox_the_results_say_so(honest):
-    results = grade.grade(honest[0], limits=grade.Limits(test_timeout=2.0, sandbox="none"))
+    results = grade.grade(honest[0], limits=grade.Limits(sandbox="none"))
     assert results["score"] == honest[1]["score"]
     assert results["extra_data"]["sandbox"] == "none"
     assert "WITHOUT isolation" in results["output"]
+
+
+SHELL_ATTACK = """
+echo start
+sleep MARK &
+setsid sleep MARK &
+( i=0; while [ $i -lt 300 ]; do sleep MARK & echo >> "$HOME/n"; i=$((i+1)); done ) 2>/dev/null
+n=0; while read line; do n=$((n+1)); done < "$HOME/n"; echo forked $n
+head -c 100000000 /dev/zero > "$HOME/hw4-fill-MARK" 2>/dev/null
+echo > /tmp/hw4-fill-MARK
+kill -STOP $PPID 2>/dev/null; kill -KILL $PPID 2>/dev/null
+echo end
+"""
+RUNNER_MODES = {
+    "bwrap as the grader's user": sandbox.Mode("bwrap", "test", None),
+    "bwrap as the sandbox uid": sandbox.Mode("bwrap", "test", sandbox.DEFAULT_UID),
+    "uid": sandbox.Mode("uid", "test", sandbox.DEFAULT_UID),
+}
+
+
+def runner_mode_available(mode):
+    if mode.uid is not None and os.geteuid() != 0:
+        return False
+    if mode.name == "bwrap":
+        return sandbox.probe(sandbox.bwrap_args({}, python=False) + ["/bin/true"], mode.uid)
+    return True
+
+
+@pytest.mark.parametrize("name", sorted(RUNNER_MODES))
+def test_sandbox_modes_bound_and_end_everything(name):
+    """Every mode (Gradescope's too) with shell jobs: a fork bomb is bounded where the launcher
+    is not root, background and setsid children, files and the stopped grader do not
+    survive; the output cap and the deadline hold."""
+    mode = RUNNER_MODES[name]
+    if not runner_mode_available(mode):
+        pytest.skip(f"{name} cannot run here")
+    mark = marker()
+    jobs = [sandbox.Job(["/bin/sh", "-c", SHELL_ATTACK.replace("MARK", mark)], {}, 20, 256,
+                        python=False),
+            sandbox.Job(["/bin/sh", "-c", "head -c 20000000 /dev/zero"], {}, 20, 256,
+                        python=False),
+            sandbox.Job(["/bin/sh", "-c", f"echo x; sleep {mark}"], {}, 1, 256, python=False)]
+    attack, flood, slow = sandbox.Runner(mode).run_all(jobs)
+    lines = attack.output.decode().split()
+    assert lines[0] == "start" and lines[-1] == "end", attack
+    forked = int(lines[lines.index("forked") + 1])
+    if mode.uid is not None:
+        assert forked < sandbox.NPROC
+    assert flood.overflow and len(flood.output) <= sandbox.OUTPUT_CAP
+    assert slow.timed_out and slow.output == b"x\n"
+    assert leftovers(mark) == ([], [])
+    if mode.uid is not None:
+        assert sandbox.processes_of(mode.uid) == []
