@@ -3,9 +3,12 @@
     python staff/make_autograder.py [--out dist/autograder.zip]
 
 The zip has setup.sh and run_autograder at its root (Gradescope's contract), the course's
-requirements.txt (setup.sh installs it), the grader (staff/grade.py and the modules it uses)
-and the reference solution (backprop/*.py, neuralnet/*.py) that the student files are
-graded against. Upload it under "Configure Autograder" with the Ubuntu 24.04 base image.
+requirements.txt and requirements-grader.txt (setup.sh installs both), the grader
+(staff/grade.py and the modules it uses) and the reference solution (backprop/*.py,
+neuralnet/*.py) that the student files are graded against. setup.sh makes
+/autograder/source readable by root only, and student code runs sandboxed
+(staff/sandbox.py), so no submission can read the reference. Upload it under
+"Configure Autograder" with the Ubuntu 24.04 base image.
 """
 
 import argparse
@@ -19,6 +22,7 @@ ROOT_FILES = {  # name in the zip -> source path
     "setup.sh": TEMPLATES / "setup.sh",
     "run_autograder": TEMPLATES / "run_autograder",
     "requirements.txt": ROOT / "requirements.txt",
+    "requirements-grader.txt": TEMPLATES / "requirements-grader.txt",
 }
 GRADER_FILES = ("staff/grade.py", "staff/grade_notebooks.py", "staff/grading_worker.py",
                 "staff/grading_tests.py", "staff/check_submission.py", "staff/sandbox.py")

@@ -46,6 +46,7 @@ def test_zip_layout(autograder_zip):
         assert "/" not in name and name in infos
         assert (infos[name].external_attr >> 16) & stat.S_IXUSR
     assert "requirements.txt" in infos and "-r requirements.txt" in setup
+    assert "requirements-grader.txt" in infos and "-r requirements-grader.txt" in setup
     assert "bubblewrap" in setup and "useradd" in setup and "hw4student" in setup
     for name in make_autograder.GRADER_FILES + ("neuralnet/layers.py", "backprop/functions.py"):
         assert name in infos

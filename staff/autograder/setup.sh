@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Gradescope runs this once, when it builds the autograder image. Pick the Ubuntu 24.04 base
 # image (Python 3.12): the pinned numpy needs Python >= 3.11. The zip's files are in
-# /autograder/source. Installs the course's requirements.txt (CPU-only PyTorch wheels),
-# bubblewrap (the sandbox for student code) and the unprivileged user hw4student (the
-# sandbox's uid, and the fallback where bwrap cannot create namespaces).
+# /autograder/source. Installs the course's requirements.txt (CPU-only PyTorch wheels) and
+# requirements-grader.txt (packages submissions may import), bubblewrap (the sandbox for
+# student code) and the unprivileged user hw4student (the uid the sandbox runs as, and the
+# fallback where bwrap cannot create namespaces).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -25,7 +26,8 @@ chmod 700 /autograder/source  # the reference and the grader: root only
 python3 -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install -q --upgrade pip
 /autograder/venv/bin/python -m pip install -q \
-    --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt
+    --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt \
+    -r requirements-grader.txt
 chmod -R a+rX /autograder/venv  # the sandbox uid runs Python from here
 # The reference outputs, computed once here instead of for every submission.
 (cd staff && /autograder/venv/bin/python -c 'import grade; grade.reference_outputs(
