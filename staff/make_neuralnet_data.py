@@ -16,7 +16,8 @@ a dict function name -> list of cases, each {"case": description, "inputs": {nam
 - relu_backward: inputs x (with exact zeros), grad_out; outputs grad_x.
 - l2_loss: inputs x, y; outputs loss, grad_x.
 - softmax_loss: inputs x, y; outputs loss, grad_x (ordinary scores).
-- softmax_stability: as softmax_loss, one row each, plus "dtype" ("float64" or "float32")
+- softmax_stability: as softmax_loss, one row each, plus "dtype" ("float64" or "float32":
+  the dtype to call softmax_loss in; the outputs are exact, computed in float64)
   and "kind": "max" (exact once the row max is subtracted; a softmax without it overflows)
   or "extreme" (a probability underflows to 0 even after subtracting the max).
 - l2_regularization: inputs w, reg; outputs loss, grad_w.
@@ -142,7 +143,7 @@ def stability_cases():
     cases = []
     for scores, label, dtype, kind in STABILITY_ROWS:
         x, y = np.array([scores], dtype=dtype), np.array([label])
-        loss, grad_x = softmax_loss(x, y)
+        loss, grad_x = softmax_loss(x.astype(np.float64), y)  # exact, whatever the dtype
         description = "[" + ", ".join(f"{s:g}" for s in scores) + f"], label {label}, {dtype}"
         cases.append(case(description, {"x": x.astype(np.float64), "y": y},
                           {"loss": loss, "grad_x": grad_x}, dtype=dtype, kind=kind))

@@ -96,7 +96,10 @@ def test_softmax_loss_large_scores_do_not_overflow(case):
     loss, grad_x = softmax_loss(x, case["inputs"]["y"].copy())
     assert np.isfinite(loss) and np.all(np.isfinite(grad_x)), \
         f"softmax_loss overflows on {case['case']}: subtract each row's max before exp"
-    assert_values(case, {"loss": loss, "grad_x": grad_x})
+    kind = "float32" if case["dtype"] == "float32" else None  # float32 in: float32 rounding
+    for name, value in (("loss", loss), ("grad_x", grad_x)):
+        problem = compare(name, case["outputs"][name], value, kind=kind)
+        assert problem is None, problem
 
 
 # ---------------------------------------------------------------- gradients
