@@ -528,6 +528,7 @@ def run_cells(cells, namespace):
 
 
 @pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # imshow
 def test_real_starter_part1_stops_at_each_todo_naming_it(real_starter, tmp_path, monkeypatch):
     pytest.importorskip("torchsummary")
     from fake_fashion_mnist import write_fake_fashion_mnist
