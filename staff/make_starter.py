@@ -314,8 +314,15 @@ MD_BEGIN = re.compile(r"BEGIN SOLUTION")
 MD_END = re.compile(r"END SOLUTION")
 
 
+MD_STAFF_BLOCK = re.compile(r"\n?<!-- BEGIN STAFF ONLY -->.*?<!-- END STAFF ONLY -->\n?",
+                            re.DOTALL)  # a block on its own lines: its lines go
+
+
 def strip_markdown_cell(source, path):
-    """Markdown answers between lines containing BEGIN/END SOLUTION become a placeholder."""
+    """Markdown answers between lines containing BEGIN/END SOLUTION become a placeholder;
+    `<!-- BEGIN STAFF ONLY -->` ... `<!-- END STAFF ONLY -->` (the reference's own numbers)
+    is dropped."""
+    source = MD_STAFF_BLOCK.sub("", source)
     out, regions, inside = [], [], None
     for number, line in enumerate(source.splitlines(), start=1):
         if MD_BEGIN.search(line) and inside is None:
@@ -400,10 +407,17 @@ def drop_staff_blocks(text, path):
 
 
 def drop_staff_requirements(text):
-    """A requirements file without the packages that only staff tools need (a line whose
-    comment names staff/)."""
-    return "".join(line for line in text.splitlines(keepends=True)
-                   if "staff/" not in line.partition("#")[2])
+    """A requirements file without what only staff tools need: a line that names staff/
+    (`-r staff/...`, or a package whose comment points there), with the comment lines
+    right above it."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        if "staff/" in line:
+            while out and out[-1].lstrip().startswith("#"):
+                out.pop()
+        else:
+            out.append(line)
+    return "".join(out)
 
 
 def staff_imports(path):
@@ -649,6 +663,11 @@ def check_files(out):
             compile(path.read_bytes(), str(path), "exec")
         except SyntaxError as err:
             problems.append(f"{path.relative_to(out)} does not compile: {err}")
+    for path in sorted(out.glob("requirements*.txt")):
+        for line in path.read_text().splitlines():
+            included = line.strip()[2:].strip() if line.strip().startswith("-r") else None
+            if included and not (out / included).is_file():
+                problems.append(f"{path.name} includes {included}, which the kit lacks")
     for path in sorted(out.rglob("*.ipynb")):
         try:
             nb = nbformat.read(path, as_version=4)

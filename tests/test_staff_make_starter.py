@@ -604,3 +604,24 @@ def test_real_starter_part2_stops_at_img_then_at_predict(real_starter, tmp_path,
     index, err = run_cells(sources, {})
     assert isinstance(err, NotImplementedError) and str(err).startswith("predict:"), err
     assert "show_prediction(IMG1" in code[index].source
+
+
+def test_staff_requirements_and_markdown_staff_blocks_are_dropped(tmp_path):
+    text = ("-r requirements.txt\n# what the grader adds\n-r staff/grader.txt\npytest==9\n"
+            "copydetect==0.5  # for staff/grade_all.py\n")
+    assert ms.drop_staff_requirements(text) == "-r requirements.txt\npytest==9\n"
+    source, _ = ms.strip_markdown_cell(
+        "Intro:\n\n| a |\n\n<!-- BEGIN STAFF ONLY -->\nours: 93.59%\n<!-- END STAFF ONLY -->\n"
+        "\nMore.", "part1.ipynb cell 1")
+    assert source == "Intro:\n\n| a |\n\nMore."
+    (tmp_path / "requirements-dev.txt").write_text("-r requirements.txt\n-r other.txt\n")
+    (tmp_path / "requirements.txt").write_text("numpy\n")
+    assert ms.check_files(tmp_path) == [
+        "requirements-dev.txt includes other.txt, which the kit lacks"]
+
+
+def test_real_starter_part1_keeps_the_reference_numbers_out(real_starter):
+    out, _ = real_starter
+    text = (out / "part1.ipynb").read_text()
+    assert "93.59%" not in text and "STAFF ONLY" not in text and "at most 10 min" in text
+    assert "93.59%" in (ms.ROOT / "part1.ipynb").read_text()
