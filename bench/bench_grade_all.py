@@ -150,14 +150,14 @@ def run(out, course, jobs):
                            "--no-similarity", "--quiet"])
     grading = time.monotonic() - start
     start = time.monotonic()
-    pairs = grade_all.run_similarity(out, 0.5, quiet=True)
+    leads = grade_all.run_similarity(out, 0.5, quiet=True)
     similarity = time.monotonic() - start
     rows = list(csv_rows(out / "gradebook.csv"))
     return {"exit_code": code, "grading_s": round(grading, 1),
             "similarity_s": round(similarity, 1), "students": len(rows),
             "failed_to_grade": sum(1 for r in rows if r["Failed to grade"]),
             "needs_a_person": sum(1 for r in rows if r["Needs a person"]),
-            "similar_pairs": len(pairs)}
+            "similar_pairs": leads.estimated}
 
 
 def csv_rows(path):

@@ -32,6 +32,16 @@ LEAD_WARNING = (
 
 
 @dataclass
+class Leads:
+    """The similarity report's result (similarity.py)."""
+
+    pairs: list  # similarity.Pair, most similar first
+    estimated: int  # pairs estimated above the threshold in all
+    threshold: float
+    seconds: float
+
+
+@dataclass
 class Row:
     """One student's line of the gradebook."""
 
@@ -283,17 +293,21 @@ def section_people(rows):
             + table(("student", "grading time", "file"), slow))
 
 
-def section_similarity(pairs, threshold, names):
-    if pairs is None:
+def section_similarity(leads, names):
+    if leads is None:
         return ""
     lines = []
-    for rank, pair in enumerate(pairs, start=1):
+    for rank, pair in enumerate(leads.pairs, start=1):
         report = f'<a href="{esc(pair.report)}">side by side</a>' if pair.report else ""
         lines.append((rank, esc(names.get(pair.a, pair.a)), esc(names.get(pair.b, pair.b)),
                       f"{pair.similarity_a:.0%}", f"{pair.similarity_b:.0%}", pair.overlap,
                       report))
-    return (f"<h2>Similar pairs (above {threshold:.0%})</h2>"
+    return (f"<h2>Similar pairs (above {leads.threshold:.0%})</h2>"
             f'<p class="warn">{esc(LEAD_WARNING)}</p>'
+            f"<p>{leads.estimated} pair(s) share more than {leads.threshold:.0%} of one "
+            f"student's code (estimated from shared fingerprints); the {len(leads.pairs)} "
+            "listed are the most similar, compared by copydetect. Lines of the starter kit "
+            "are left out of the comparison and of the side-by-side reports.</p>"
             + table(("rank", "student A", "student B", "A found in B", "B found in A",
                      "shared characters", "copydetect report"), lines))
 
@@ -304,7 +318,7 @@ STYLE = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0
          "th{background:#eee}.warn{background:#fff3cd;padding:.6em;border:1px solid #e0c36c}")
 
 
-def write_summary(rows, path, title, pairs=None, threshold=0.5, sources=""):
+def write_summary(rows, path, title, leads=None, sources=""):
     """Write the summary page (one self-contained HTML file) to `path`."""
     graded = [r for r in rows if r.score is not None]
     max_score = max((r.max_score or 0 for r in graded), default=0)
@@ -317,7 +331,7 @@ def write_summary(rows, path, title, pairs=None, threshold=0.5, sources=""):
             + '<p>Files: <a href="gradebook.csv">gradebook.csv</a>, '
               '<a href="canvas_import.csv">canvas_import.csv</a></p>'
             + section_tests(rows) + section_people(rows)
-            + section_similarity(pairs, threshold, names))
+            + section_similarity(leads, names))
     Path(path).write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
                           f"{esc(title)}</title><style>{STYLE}</style></head><body>{body}"
                           "</body></html>\n", encoding="utf-8")

@@ -565,19 +565,20 @@ def apply_roster(rows, roster):
 
 
 def run_similarity(out, threshold, quiet):
-    """Similarity leads over OUT/similarity/code (returns the Pairs)."""
+    """Similarity leads over OUT/similarity/code. Returns a course_summary.Leads."""
     import similarity
 
     start = time.monotonic()
     folder = (out / "similarity").resolve()
     boilerplate = folder / "starter.py"
     boilerplate.write_text(similarity.starter_code(), encoding="utf-8")
-    pairs = similarity.similarity_report(folder / "code", boilerplate, folder / "pairs",
-                                         threshold, links_from=out.resolve())
+    pairs, estimated = similarity.similarity_report(folder / "code", boilerplate,
+                                                    folder / "pairs", threshold,
+                                                    links_from=out.resolve())
+    seconds = time.monotonic() - start
     if not quiet:
-        print(f"similarity: {len(pairs)} pair(s) above {threshold:.0%} "
-              f"({time.monotonic() - start:.1f} s)")
-    return pairs
+        print(f"similarity: {estimated} pair(s) above {threshold:.0%} ({seconds:.1f} s)")
+    return course_summary.Leads(pairs, estimated, threshold, seconds)
 
 
 def reference_cache_options(ctx):
@@ -597,7 +598,7 @@ def reference_cache_options(ctx):
 
 
 def grade_folder(args, out):
-    """Grade SUBMISSIONS into OUT. Returns (rows, similarity pairs or None)."""
+    """Grade SUBMISSIONS into OUT. Returns (rows, Leads or None)."""
     folder, problems = inbox(args.submissions, out)
     submissions = canvas_names.group_submissions(folder, checker.REQUIRED_FILES)
     if not submissions:
@@ -647,10 +648,10 @@ def parse_args(argv):
     return args
 
 
-def write_outputs(rows, pairs, args, out):
+def write_outputs(rows, leads, args, out):
     course_summary.write_gradebooks(rows, out, args.assignment)
     sources = [str(p) for p in (args.submissions, args.gradescope_csv) if p]
-    course_summary.write_summary(rows, out / "summary.html", TITLE, pairs, args.threshold,
+    course_summary.write_summary(rows, out / "summary.html", TITLE, leads,
                                  "from " + " and ".join(sources))
     if not args.quiet:
         print(f"wrote {out / 'gradebook.csv'}, {out / 'canvas_import.csv'}, "
@@ -662,7 +663,7 @@ def main(argv=None):
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     try:
-        rows, pairs = grade_folder(args, out) if args.submissions else ([], None)
+        rows, leads = grade_folder(args, out) if args.submissions else ([], None)
         if args.gradescope_csv:
             rows = course_summary.merge_rows(
                 rows, course_summary.read_gradescope_csv(args.gradescope_csv))
@@ -676,7 +677,7 @@ def main(argv=None):
               f"{out / 'manifest.jsonl'}; run the same command again to resume",
               file=sys.stderr)
         return 130
-    write_outputs(rows, pairs, args, out)
+    write_outputs(rows, leads, args, out)
     return 0
 
 

@@ -2,22 +2,22 @@
 
 Each student's code is the four graded .py files and the code cells of the two notebooks,
 joined into one file. The starter kit (the reference with every solution region replaced by
-its stub, as staff/make_starter.py builds it) is boilerplate: code handed out to everyone
-never counts as shared. Pairs are found through an index of fingerprints (only pairs that
-share one are compared), ranked by the larger of the two similarities (the fraction of one
-student's fingerprinted code found in the other's), and the top pairs get copydetect's
-side-by-side HTML report.
+its stub, as staff/make_starter.py builds it) is boilerplate: its lines are left out and its
+fingerprints discarded, so code handed out to everyone never counts as shared. The pairs
+are estimated from the fingerprints they share (one matrix product over the course), the
+MAX_PAIRS most similar are compared by copydetect and ranked by the larger of the two
+similarities (the fraction of one student's fingerprinted code found in the other's), and
+the top pairs get copydetect's side-by-side HTML report.
 
 A high similarity is a lead for a person to read, never a verdict: f1-f3 follow the graph
 the homework draws, and short functions written the way the homework says look alike.
 """
 
 import importlib.resources
-import itertools
+import io
 import json
 import logging
 import re
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,7 @@ import copydetect
 import copydetect.data
 import jinja2
 import make_starter
+import numpy as np
 from copydetect import CopyDetector
 from copydetect.detector import CodeFingerprint, compare_files
 
@@ -43,7 +44,9 @@ GUARANTEE = 30  # matches at least this long are always found (winnowing window 
 THRESHOLD = 0.5  # pairs above this similarity are listed
 MIN_OVERLAP = 60  # ...and only when they share at least this many filtered characters
 MAX_FILE_CHARS = 1_000_000
+MAX_PAIRS = 100  # pairs compared exactly (by copydetect) and listed, most similar first
 MAX_REPORTS = 30  # side-by-side reports written for the top pairs
+MIN_SHARED = 4  # fingerprints two students must share to be a pair at all
 EMPTY_IMAGE_RE = re.compile(r'<img src="data:image/png;base64, "[^>]*>')
 
 
@@ -151,34 +154,71 @@ def starter_code(root=ROOT):
 # ----------------------------------------------------------------------------- comparison
 
 
+def student_lines(text, starter_lines):
+    """The lines of `text` that are not lines of the starter kit (file headers kept)."""
+    return "".join(line for line in text.splitlines(keepends=True)
+                   if line.startswith("# ==== ") or line.strip() not in starter_lines)
+
+
 def fingerprint_all(code_dir, boilerplate_file):
-    """dict student -> CodeFingerprint of code_dir/<student>.py (boilerplate removed)."""
-    boilerplate = CodeFingerprint(str(boilerplate_file), NOISE, 1).hashes
-    boilerplate = sorted(boilerplate)
+    """
+    dict student -> CodeFingerprint of code_dir/<student>.py, made of the lines that are not
+    in the starter kit (boilerplate_file), and without the kit's fingerprints.
+    """
+    starter_text = Path(boilerplate_file).read_text(encoding="utf-8")
+    starter_lines = {line.strip() for line in starter_text.splitlines()}
+    boilerplate = sorted(CodeFingerprint(str(boilerplate_file), NOISE, 1).hashes)
     prints = {}
     for path in sorted(Path(code_dir).glob("*.py")):
-        fingerprint = CodeFingerprint(str(path), NOISE, GUARANTEE - NOISE + 1, boilerplate)
+        text = student_lines(path.read_text(encoding="utf-8", errors="replace"), starter_lines)
+        fingerprint = CodeFingerprint(str(path), NOISE, GUARANTEE - NOISE + 1, boilerplate,
+                                      fp=io.StringIO(text))
         if fingerprint.hashes:
             prints[path.stem] = fingerprint
     return prints
 
 
-def candidate_pairs(prints):
-    """Pairs of students sharing at least one fingerprint (others cannot be similar)."""
+def shared_fingerprints(prints):
+    """
+    Returns a tuple of:
+    - students: sorted names
+    - shared: (S, S) array, shared[i, j] = fingerprints students i and j have in common
+    """
+    students = sorted(prints)
     owners = {}
-    for student, fingerprint in prints.items():
-        for value in fingerprint.hashes:
-            owners.setdefault(value, []).append(student)
-    shared = Counter()
-    for students in owners.values():
-        shared.update(itertools.combinations(sorted(students), 2))
-    return sorted(shared)
+    for index, student in enumerate(students):
+        for value in prints[student].hashes:
+            owners.setdefault(value, []).append(index)
+    common = [indices for indices in owners.values() if len(indices) > 1]
+    matrix = np.zeros((len(students), len(common)), dtype=np.float32)
+    for column, indices in enumerate(common):
+        matrix[indices, column] = 1.0
+    return students, matrix @ matrix.T
 
 
-def rank_pairs(prints, threshold=THRESHOLD, min_overlap=MIN_OVERLAP):
-    """Pairs above `threshold` sharing >= min_overlap characters, most similar first."""
+def estimated_pairs(prints, threshold=THRESHOLD):
+    """
+    [(estimate, a, b)] of the pairs where more than `threshold` of one student's fingerprints
+    are also the other's (what copydetect's similarity measures, up to token spans), and at
+    least MIN_SHARED of them; most similar first.
+    """
+    students, shared = shared_fingerprints(prints)
+    sizes = np.array([len(prints[s].hashes) for s in students], dtype=np.float32)
+    fraction = shared / sizes[:, None]
+    estimate = np.maximum(fraction, fraction.T)
+    first, second = np.nonzero(np.triu((estimate > threshold) & (shared >= MIN_SHARED), k=1))
+    found = [(float(estimate[i, j]), students[i], students[j])
+             for i, j in zip(first, second, strict=True)]
+    return sorted(found, key=lambda item: (-item[0], item[1], item[2]))
+
+
+def rank_pairs(prints, threshold=THRESHOLD, min_overlap=MIN_OVERLAP, limit=MAX_PAIRS):
+    """
+    copydetect's comparison of the `limit` pairs estimated most similar: the Pairs above
+    `threshold` sharing at least min_overlap characters, most similar first.
+    """
     pairs = []
-    for a, b in candidate_pairs(prints):
+    for _, a, b in estimated_pairs(prints, threshold)[:limit]:
         overlap, (sim_a, sim_b), _ = compare_files(prints[a], prints[b])
         pair = Pair(a, b, float(sim_a), float(sim_b), int(overlap))
         if pair.similarity > threshold and pair.overlap >= min_overlap:
@@ -219,12 +259,15 @@ def similarity_report(code_dir, boilerplate_file, out_dir, threshold=THRESHOLD,
     """
     Rank the similar pairs among code_dir/*.py and write the top pairs' reports.
 
-    Returns:
-    - pairs: list of Pairs above the threshold, most similar first; `report` set for the
-      first max_reports, as a link relative to the folder `links_from` (default out_dir)
+    Returns a tuple of:
+    - pairs: the Pairs above the threshold among the MAX_PAIRS estimated most similar, most
+      similar first; `report` set for the first max_reports, as a link relative to the
+      folder `links_from` (default out_dir)
+    - estimated: how many pairs are estimated above the threshold in all
     """
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
     prints = fingerprint_all(code_dir, boilerplate_file)
+    estimated = len(estimated_pairs(prints, threshold))
     pairs = rank_pairs(prints, threshold)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -233,4 +276,4 @@ def similarity_report(code_dir, boilerplate_file, out_dir, threshold=THRESHOLD,
         path = out_dir / f"pair-{rank:03d}.html"
         pair_report(pair, prints, path, template)
         pair.report = path.relative_to(links_from or out_dir).as_posix()
-    return pairs
+    return pairs, estimated

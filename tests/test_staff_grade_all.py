@@ -352,12 +352,13 @@ def test_copied_pairs_rank_first_and_independent_ones_are_not_listed(graded):
     assert listed and all(pair <= copies for pair in listed)
     assert {"doejane_123", "roebob_124"} in listed
     planted = pairs[listed.index({"doejane_123", "roebob_124"})]
-    assert min(planted.similarity_a, planted.similarity_b) > 0.9
+    # renaming throughout also changes lines of the kit: those count as the copier's own code
+    assert planted.similarity > 0.9 and min(planted.similarity_a, planted.similarity_b) > 0.75
     prints = similarity.fingerprint_all(folder / "code", folder / "starter.py")
     for a, b in (("doejane_123", "leeann_125"), ("doejane_123", "chenli_128"),
                  ("leeann_125", "chenli_128"), ("roebob_124", "leeann_125")):
         _, sims, _ = similarity.compare_files(prints[a], prints[b])
-        assert max(sims) < 0.5 * planted.similarity
+        assert max(sims) < 0.2
 
 
 def test_rerun_regrades_nothing_and_a_lost_entry_only_that_one(graded, tmp_path, monkeypatch,
