@@ -75,6 +75,7 @@ HARNESS_FILES = ("grading_worker.py", "grading_tests.py")
 TEST_TIMEOUT = 10.0  # seconds per code test
 MEMORY_MB = 1536  # address-space limit of each worker process
 SUBMISSION_TIMEOUT = 300.0  # wall-clock seconds for all the student code of one submission
+MAX_SOURCE_BYTES = 2**20  # of a student file, read to quote its lines in messages
 
 
 @dataclass
@@ -312,14 +313,14 @@ def stage_code(stage, file_name, student_path, helpers):
     """
     The code folder of one student file: its source and the helpers.
 
-    helpers: dict module file name -> Path of the student's own file (a source), or of our
-    reference file (compiled to bytecode)
+    helpers: dict module file name -> (Path, the student's own file?): the student's file is
+    copied as a source, ours is compiled to bytecode
     """
     folder = stage_folder(stage, f"code-{file_name[:-3]}")
     shutil.copyfile(student_path, folder / file_name)
     os.chmod(folder / file_name, 0o644)
-    for name, path in helpers.items():
-        if Path(path).resolve().parent == Path(student_path).resolve().parent:
+    for name, (path, own) in helpers.items():
+        if own:
             shutil.copyfile(path, folder / name)
             os.chmod(folder / name, 0o644)
         else:
@@ -336,13 +337,13 @@ def stage_harness(stage):
 
 
 def helper_paths(file_name, files, reference_root, passed):
-    """dict helper name -> the file it is made from, for `file_name`'s sandbox."""
+    """dict helper name -> (the file it is made from, the student's own?) for a sandbox."""
     folder = reference_root / FILE_FOLDERS[file_name]
     helpers = {}
     for name in HELPERS[file_name]:
         needs = STUDENT_HELPER_TESTS.get(name)
-        own = needs and name in files and all(test_id in passed for test_id in needs)
-        helpers[name] = files[name] if own else folder / name
+        own = bool(needs) and name in files and all(test_id in passed for test_id in needs)
+        helpers[name] = (files[name], True) if own else (folder / name, False)
     return helpers
 
 
@@ -472,7 +473,8 @@ def run_phase(present, files, by_file, expected, reference_root, stage, harness,
     for file_name, outcome in zip(present, outcomes, strict=True):
         records = decode_records(outcome.output, by_file[file_name])
         why = ending(outcome, file_name, walls[file_name])
-        source = Path(files[file_name]).read_text(encoding="utf-8", errors="replace")
+        with open(files[file_name], "rb") as f:  # for the lines quoted in messages
+            source = f.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
         entries[file_name] = [
             score_code_test(test, records.get(test.id), why, expected[test.id], source, limits)
             for test in by_file[file_name]]

@@ -391,3 +391,36 @@ def test_sandbox_modes_bound_and_end_everything(name):
     assert leftovers(mark) == ([], [])
     if mode.uid is not None:
         assert sandbox.processes_of(mode.uid) == []
+
+
+ONLY_BYTECODE_HELPERS = """
+import os as _o, layers as _layers, classifier as _classifier
+for _m in (_layers, _classifier):
+    assert _m.__file__.endswith(".pyc"), _m.__file__
+_sources = {_f for _f in _o.listdir(_o.path.dirname(_layers.__file__)) if _f.endswith(".py")}
+assert _sources <= {"two_layer_net.py", "train.py"}, _sources  # the student's files only
+STUDENT_MARK = 1
+"""
+NEEDS_OWN_NET = """
+import two_layer_net as _net
+assert hasattr(_net, "STUDENT_MARK") == {own}
+"""
+
+
+@pytest.mark.parametrize("net_works", [True, False])
+def test_helpers_are_bytecode_and_train_gets_the_students_net_when_it_works(tmp_path,
+                                                                             net_works):
+    """two_layer_net.py sees only classifier.pyc and layers.pyc; train.py runs with the
+    student's two_layer_net.py when it passed its tests, else with ours (bytecode)."""
+    net = (ROOT / PY_FILES["two_layer_net.py"]).read_text() + ONLY_BYTECODE_HELPERS
+    if not net_works:
+        net += "\nTwoLayerNet.backward = lambda self, *args: None\n"
+    train = (ROOT / PY_FILES["train.py"]).read_text() + NEEDS_OWN_NET.format(own=net_works)
+    folder = write_submission_dir(tmp_path / "jdoe", {"two_layer_net.py": net,
+                                                      "train.py": train})
+    results = grade.grade(folder, limits=grade.Limits())
+    scores = {e["name"]: e["score"] for e in results["tests"] if e["name"] in CODE_IDS}
+    net_tests = [n for n in scores if n.endswith("[two_layer_net.py]")]
+    train_tests = [n for n in scores if n.endswith("[train.py]")]
+    assert all(scores[n] > 0 for n in net_tests if "backward" not in n)
+    assert all(scores[n] > 0 for n in train_tests), results["tests"]
