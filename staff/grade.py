@@ -1,19 +1,25 @@
 """Autograder: grade one submission and write Gradescope's results.json.
 
     python staff/grade.py SUBMISSION [--out results.json] [--test-timeout S] [--memory-mb MB]
+        [--submission-timeout S] [--sandbox auto|bwrap|uid|none] [--reference-cache FILE]
 
 SUBMISSION is the student's zip (checked and extracted with check_submission.py, only into a
 temporary folder) or a folder holding the files (Gradescope unpacks uploads into
 /autograder/submission; the files may sit in it directly or in one subfolder).
 
-Code tests (staff/grading_tests.py): each student .py file is run in its own subprocess
-(staff/grading_worker.py) with a memory limit (RLIMIT_AS), a CPU limit and a wall-clock
-timeout, inside a temporary folder holding OUR reference versions of the other files, so a
-broken file costs only its own points. The outputs on seeded inputs are compared with those
-of the reference files. Notebooks are never executed: their saved outputs are read.
+Code tests (staff/grading_tests.py): the reference outputs are computed first (once per
+process, or read from --reference-cache). Then each student .py file runs in its own sandbox
+(staff/sandbox.py: bubblewrap, an unprivileged uid, or, where neither is possible, a plain
+subprocess, said so in the results) with staff/grading_worker.py, a memory limit, a CPU
+limit and a wall-clock timeout. Next to it are only the modules it imports, as bytecode
+compiled from the reference (train.py gets the student's own two_layer_net.py when it passed
+its tests), so a broken file costs only its own points and no reference source is in reach.
+The worker's outputs come back on its stdout, and are decoded here with size limits; every
+message the student sees is built here. Notebooks are never executed (grade_notebooks.py).
 
-results.json is always written, even for an unreadable or unsafe zip (score 0, with the
-reason). Exit code: 0 when results.json was written.
+results.json is always written, by this process only, after every student process is gone,
+even for an unreadable or unsafe zip (score 0, with the reason). extra_data.sandbox names the
+isolation used. Exit code: 0 when results.json was written.
 """
 
 import argparse
