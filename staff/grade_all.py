@@ -298,8 +298,8 @@ def inspect_zip(path, row, scratch):
         row.flag("empty file (0 bytes): nothing was uploaded; ask the student for the zip")
         return path
     if not zipfile.is_zipfile(path):
-        row.flag(f"{path.name} is not a zip file: graded as is (0 points); ask the student "
-                 "for the zip that make submission writes")
+        row.flag(f"{path.name} is not a readable zip (another format, or damaged): graded "
+                 "as is (0 points); ask the student for the zip that make submission writes")
         return path
     report, archive, infos = checker.inspect_archive(path)
     if archive is None:

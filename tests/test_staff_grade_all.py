@@ -324,7 +324,7 @@ def test_messy_submissions_get_a_row_and_a_reason(graded):
     assert "zip inside the zip" in book["kimbo"]["Layout mistake"]
     assert "empty file" in book["parkjo"]["Needs a person"]
     assert "Canvas's" in book["hw4_final"]["Needs a person"]
-    assert "not a zip" in book["hw4_final"]["Needs a person"]
+    assert "not a readable zip" in book["hw4_final"]["Needs a person"]
     assert "loose files" in book["chenli"]["Layout mistake"]
     assert book["chenli"]["Graded file"].count("chenli_128_1006_") == 6
     assert all(row["Failed to grade"] == "" for row in book.values())
@@ -531,6 +531,29 @@ def test_a_grader_that_fails_or_hangs_gives_a_row_without_score(fake_course, tmp
     assert "longer than 2 s" in book["s1"]["Failed to grade"]
     assert "grader broke" in book["s0"]["Failed to grade"] and book["s0"]["Homework 4"] == ""
     assert not (tmp_path / "out" / "manifest.jsonl").exists()
+
+
+def test_roster_fills_canvas_columns_and_lists_students_without_submission(fake_course,
+                                                                          tmp_path):
+    course, grader, log = fake_course
+    roster = tmp_path / "export.csv"
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section,Homework 4 (77)\n"
+                      "    Points Possible,,,,,80\n"
+                      "\"Zero, Sam\",900,U0,s0,CV 101,\n"
+                      "\"Nine, Pat\",909,U9,s9,CV 101,\n")
+    out = tmp_path / "out"
+    result = run_grade_all(course, "--out", out, "--grader", grader, "--roster", roster,
+                           "--assignment", "Homework 4 (77)", "--no-similarity",
+                           env={"FAKE_LOG": str(log)})
+    assert result.returncode == 0, result.stderr
+    book = read_gradebook(out)
+    sam = book["Zero, Sam"]
+    assert (sam["ID"], sam["SIS User ID"], sam["SIS Login ID"], sam["Section"]) == \
+        ("900", "U0", "s0", "CV 101")
+    assert sam["Homework 4 (77)"] != "" and "Points Possible" not in str(book)
+    assert book["Nine, Pat"]["Failed to grade"] == "no submission"
+    assert book["Nine, Pat"]["Homework 4 (77)"] == ""
+    assert "not in the roster" in book["s1"]["Needs a person"]
 
 
 # ----------------------------------------------------------------------------- Gradescope
