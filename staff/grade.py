@@ -384,10 +384,16 @@ def load_reference_cache(path, reference_root):
 
 
 def save_reference_cache(path, reference_root, by_file):
+    """Write the cache file atomically (parallel graders may write it at the same time)."""
     files = {f: {tid: worker.encode_arrays(outputs)
                  for tid, outputs in _REFERENCE_CACHE[(str(reference_root), f)].items()}
              for f in by_file}
-    write_json({"key": reference_key(reference_root), "files": files}, path)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(prefix=path.name, suffix=".partial", dir=path.parent)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"key": reference_key(reference_root), "files": files}, f)
+    os.replace(partial, path)
 
 
 def reference_outputs(reference_root, by_file, limits, cache_file=None):

@@ -79,3 +79,13 @@ def test_run_autograder_without_python_still_writes_results(autograder_zip, tmp_
     assert run.returncode == 0
     results = json.loads((tmp_path / "results" / "results.json").read_text())
     assert results["score"] == 0 and "did not finish" in results["output"]
+
+
+def test_run_autograder_keeps_the_graders_own_failure_report(autograder_zip, tmp_path):
+    source = install(autograder_zip, tmp_path)
+    (source / "neuralnet" / "layers.py").write_text("raise ImportError('broken reference')\n")
+    write_submission_dir(tmp_path / "submission" / "jdoe")
+    run = run_autograder(source, tmp_path)
+    assert run.returncode == 0
+    results = json.loads((tmp_path / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "the autograder failed" in results["output"]
