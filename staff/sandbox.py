@@ -143,22 +143,28 @@ def choose_mode(requested="auto"):
 
 
 def find_mode(requested):
+    """Try, in order: bwrap run as the sandbox uid (root only), bwrap run as ourselves, the
+    sandbox uid alone (root only), nothing."""
     root = os.geteuid() == 0
     uid = sandbox_uid()
     python_check = [sys.executable, "-c", "import numpy"]
     uid_works = root and probe(python_check, uid)
-    if requested in ("auto", "bwrap") and shutil.which("bwrap"):
-        launcher = uid if uid_works else None
-        if probe(bwrap_args({}) + python_check, launcher):
-            outside = f"bwrap run as uid {uid}" if uid_works else \
-                "bwrap run as the grader's user"
-            return Mode("bwrap", f"bubblewrap sandbox ({outside}; no network, read-only "
-                                 f"files, {TMPFS_MB} MB scratch)", launcher)
+    has_bwrap = shutil.which("bwrap") is not None
+    if requested in ("auto", "bwrap") and has_bwrap:
+        for launcher in ([uid] if uid_works else []) + [None]:
+            if probe(bwrap_args({}) + python_check, launcher):
+                outside = f"uid {uid}" if launcher is not None else "the grader's user"
+                return Mode("bwrap", f"bubblewrap sandbox (bwrap run as {outside}; no "
+                                     f"network, read-only files, {TMPFS_MB} MB scratch)", launcher)
     if requested in ("auto", "uid") and uid_works:
         return Mode("uid", f"unprivileged uid {uid} with process and file limits", uid)
     if requested in ("auto", "none"):
-        why = "bubblewrap is not installed or cannot create namespaces here, and the grader " \
-              "is not root" if requested == "auto" else "asked for"
+        if requested == "none":
+            why = "asked for"
+        else:
+            why = ("bubblewrap cannot create namespaces here" if has_bwrap else
+                   "bubblewrap is not installed") + ", and " + \
+                  (f"uid {uid} cannot run {sys.executable}" if root else "the grader is not root")
         return Mode("none", f"ran WITHOUT isolation ({why})")
     raise RuntimeError(f"sandbox mode {requested!r} is not available on this machine")
 
