@@ -219,10 +219,12 @@ def histogram_png(scores, max_score):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(7, 3.2), dpi=100)
     top = max_score or max(scores or [1])
     ax.hist(scores, bins=20, range=(0, top), color="#4c72b0", edgecolor="white")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(f"score (out of {top:g})")
     ax.set_ylabel("students")
     fig.tight_layout()

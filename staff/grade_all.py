@@ -502,6 +502,20 @@ def write_json(data, path):
 # ----------------------------------------------------------------------------- the course
 
 
+MARKER = ".hw4-grade-all"  # marks a folder this script writes (its subfolders are replaced)
+
+
+def claim_out(out):
+    """Create OUT, or check that an existing one is grade_all's (never replace other files)."""
+    out = Path(out)
+    if out.exists() and not (out / MARKER).is_file():
+        if not out.is_dir() or any(out.iterdir()):
+            raise UsageError(f"{out} exists and was not written by grade_all: give a new or "
+                             "empty folder as OUT (or the OUT of an earlier grade-all run)")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("written by staff/grade_all.py\n")
+
+
 def fresh_dirs(out):
     """results/, logs/ and similarity/code/ are rebuilt on every run (the cache is kept)."""
     for name in ("results", "similarity"):
@@ -661,8 +675,8 @@ def write_outputs(rows, leads, args, out):
 def main(argv=None):
     args = parse_args(argv)
     out = args.out
-    out.mkdir(parents=True, exist_ok=True)
     try:
+        claim_out(out)
         rows, leads = grade_folder(args, out) if args.submissions else ([], None)
         if args.gradescope_csv:
             rows = course_summary.merge_rows(

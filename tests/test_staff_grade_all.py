@@ -430,6 +430,15 @@ def test_plain_folder_uses_file_names_as_students(tmp_path):
                                                                  ("jdoe", "", "")]
 
 
+def test_an_out_folder_of_other_files_is_never_replaced(tmp_path):
+    out = tmp_path / "mine"
+    (out / "results").mkdir(parents=True)
+    (out / "results" / "keep.txt").write_text("mine")
+    result = run_grade_all(tmp_path, "--out", out, "--no-similarity")
+    assert result.returncode == 2 and "not written by grade_all" in result.stderr
+    assert (out / "results" / "keep.txt").read_text() == "mine"
+
+
 def test_one_students_zip_given_as_the_course_is_refused(tmp_path):
     folder = write_submission_dir(tmp_path / "jdoe", tiny=True)
     download = zip_dir(folder, tmp_path / "jdoe.zip")
