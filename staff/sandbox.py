@@ -6,8 +6,9 @@ Three modes; `choose_mode()` picks the best one the machine allows:
   uts and cgroup namespaces; --die-with-parent and --new-session (no signals to the grader,
   no TIOCSTI). The job sees read-only binds of /usr, the Python install, the venv and the
   job's own folders, a /tmp tmpfs of TMPFS_MB, a read-only /proc/sys and /dev, and runs as
-  uid 65534 inside. When the grader is root and the sandbox uid can run Python (Gradescope),
-  bwrap itself runs as that uid, so RLIMIT_NPROC applies; otherwise as the grader's user.
+  uid 65534 inside. When the grader is root and an unprivileged uid can run Python
+  (Gradescope), bwrap itself runs as a uid of its own (BWRAP_UID_BASE + the grader's pid), so
+  RLIMIT_NPROC applies per grader; otherwise as the grader's user.
 - "uid": where bwrap cannot run but the grader is root (a container without user
   namespaces): the job runs as the sandbox uid (`hw4student`, made by the autograder's
   setup.sh) with RLIMIT_NPROC; after the jobs every process of the uid is killed and its
@@ -38,6 +39,7 @@ from pathlib import Path
 MODES = ("bwrap", "uid", "none")
 SANDBOX_USER = "hw4student"
 DEFAULT_UID = 64123  # used when there is no hw4student account (tests, staff machines)
+BWRAP_UID_BASE = 1_000_000  # bwrap run by root: as uid BASE + our pid, one per grader process
 INSIDE_UID = 65534
 TMPFS_MB = 64
 FSIZE_MB = 64
@@ -208,10 +210,14 @@ class Runner:
 
     def __init__(self, mode):
         self.mode = mode
-        self.scratch_parent = None
+        self.uid = mode.uid  # the uid the jobs (or bwrap) run as; None: ours
+        if mode.name == "bwrap" and mode.uid is not None:
+            # RLIMIT_NPROC counts every process of a uid: graders running in parallel each
+            # get their own, so one submission's fork bomb cannot starve another's jobs.
+            self.uid = BWRAP_UID_BASE + os.getpid()
 
     def nproc(self):
-        if self.mode.uid is not None:
+        if self.uid is not None:
             return NPROC
         if os.geteuid() != 0 and self.mode.name == "bwrap":
             return count_processes(os.getuid()) + NPROC  # the limit counts all of our processes
@@ -235,8 +241,8 @@ class Runner:
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": paths["scratch"],
                "TMPDIR": paths["scratch"], **job.env}
         kwargs = {}
-        if self.mode.uid is not None:
-            kwargs = {"user": self.mode.uid, "group": self.mode.uid, "extra_groups": []}
+        if self.uid is not None:
+            kwargs = {"user": self.uid, "group": self.uid, "extra_groups": []}
         try:
             process = subprocess.Popen(
                 args, cwd=paths["scratch"] if self.mode.name != "bwrap" else "/", env=env,

@@ -380,7 +380,8 @@ def test_sandbox_modes_bound_and_end_everything(name):
             sandbox.Job(["/bin/sh", "-c", "head -c 20000000 /dev/zero"], {}, 20, 256,
                         python=False),
             sandbox.Job(["/bin/sh", "-c", f"echo x; sleep {mark}"], {}, 1, 256, python=False)]
-    attack, flood, slow = sandbox.Runner(mode).run_all(jobs)
+    runner = sandbox.Runner(mode)
+    attack, flood, slow = runner.run_all(jobs)
     lines = attack.output.decode().split()
     assert lines[0] == "start" and lines[-1] == "end", attack
     forked = int(lines[lines.index("forked") + 1])
@@ -389,8 +390,8 @@ def test_sandbox_modes_bound_and_end_everything(name):
     assert flood.overflow and len(flood.output) <= sandbox.OUTPUT_CAP
     assert slow.timed_out and slow.output == b"x\n"
     assert leftovers(mark) == ([], [])
-    if mode.uid is not None:
-        assert sandbox.processes_of(mode.uid) == []
+    if runner.uid is not None:
+        assert sandbox.processes_of(runner.uid) == []
 
 
 ONLY_BYTECODE_HELPERS = """
