@@ -188,6 +188,7 @@ def diagnose(expected, got, n=None, hints=None, kind="float64"):
 
 
 def entry_text(index):
+    """' at [i, j]' for a non-empty index, else ''."""
     return "" if not index else " at [" + ", ".join(str(int(i)) for i in index) + "]"
 
 
@@ -292,6 +293,10 @@ def away_from_zero(rng, shape, margin=0.1):
 
 
 def check_fc_forward(case):
+    """Each check_* takes one case of its function's data and returns a tuple of:
+    - problems: messages, None for each thing that was right
+    - error: max relative gradient error against numeric differences, or None
+    """
     x = copies(case["inputs"])
     out, _ = unpack("fc_forward", call("fc_forward", fc_forward, x["x"], x["w"], x["b"]),
                     ("out", "cache"))
@@ -317,6 +322,8 @@ def forward_cache(what, forward, args, documented):
 
 
 def check_fc_backward(case):
+    """fc_backward with the cache of your fc_forward (or the documented one).
+    Returns (problems, error) like check_fc_forward."""
     x = copies(case["inputs"])
     cache, forward_ok = forward_cache("fc_forward", fc_forward, (x["x"], x["w"], x["b"]),
                                       (x["x"], x["w"], x["b"]))
@@ -340,12 +347,15 @@ def check_fc_backward(case):
 
 
 def check_relu_forward(case):
+    """Returns (problems, None) like check_fc_forward."""
     x = copies(case["inputs"])
     out, _ = unpack("relu_forward", call("relu_forward", relu_forward, x["x"]), ("out", "cache"))
     return [compare("out", case["outputs"]["out"], out)], None
 
 
 def check_relu_backward(case):
+    """relu_backward on inputs with exact zeros; the numeric check away from them.
+    Returns (problems, error) like check_fc_forward."""
     x = copies(case["inputs"])
     cache, forward_ok = forward_cache("relu_forward", relu_forward, (x["x"],), x["x"])
     grad = call("relu_backward", relu_backward, x["grad_out"], cache)
@@ -407,14 +417,17 @@ L2_REG_HINTS = {
 
 
 def check_l2_loss(case):
+    """Returns (problems, error) like check_fc_forward."""
     return check_loss("l2_loss", l2_loss, ("x", "y"), "grad_x", case, L2_LOSS_HINTS)
 
 
 def check_softmax_loss(case):
+    """Returns (problems, error) like check_fc_forward."""
     return check_loss("softmax_loss", softmax_loss, ("x", "y"), "grad_x", case, SOFTMAX_HINTS)
 
 
 def check_l2_regularization(case):
+    """Returns (problems, error) like check_fc_forward."""
     return check_loss("l2_regularization", l2_regularization, ("w", "reg"), "grad_w", case,
                       L2_REG_HINTS, batch=False)
 
@@ -455,6 +468,7 @@ HEADER = f"{'function':<19}{'case':<32}{'num. grad':>10}  result"
 
 
 def print_row(function, case, problems, error):
+    """One table row, then each problem indented below it."""
     grad = "-" if error is None else f"{error:.1e}"
     print(f"{function:<19}{case:<32}{grad:>10}  {'FAIL' if problems else 'PASS'}")
     for problem in problems:
