@@ -23,6 +23,7 @@ isolation used. Exit code: 0 when results.json was written.
 """
 
 import argparse
+import ast
 import base64
 import builtins
 import functools
@@ -257,8 +258,12 @@ VOCABULARY_EXTRA = {"ndarray", "NoneType", "float64", "float32", "int64", "int32
 
 @functools.lru_cache(maxsize=1)
 def vocabulary():
-    """Words a WrongOutput message may use: those of grading_tests.py and Python's names."""
-    words = set(re.findall(r"[A-Za-z_]\w*", Path(grading_tests.__file__).read_text()))
+    """Words a WrongOutput message may use: those in the strings of grading_tests.py (our
+    copy, read here) and Python's type names."""
+    tree = ast.parse(Path(grading_tests.__file__).read_text())
+    texts = [node.value for node in ast.walk(tree)
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    words = set(re.findall(r"[A-Za-z_]\w*", "\n".join(texts)))
     return words | set(dir(builtins)) | VOCABULARY_EXTRA
 
 
