@@ -471,7 +471,7 @@ def grade_prepared(submission, row, ctx, scratch):
             row.fail(problem)
             return
         write_json(results, ctx.manifest.results_path(sha))
-        code = similarity_code(source, scratch)
+        code = similarity_code(source, scratch, row)
         ctx.manifest.code_path(sha).write_text(code, encoding="utf-8")
         ctx.manifest.add(sha, row.student, seconds)
     fill_from_results(row, results)
@@ -482,13 +482,17 @@ def grade_prepared(submission, row, ctx, scratch):
         shutil.copyfile(code_path, ctx.out / "similarity" / "code" / f"{row.student}.py")
 
 
-def similarity_code(source, scratch):
-    """The code text copydetect compares (similarity.py imported late: it needs copydetect)."""
-    import similarity
+def similarity_code(source, scratch, row):
+    """The code text copydetect compares ("" if it cannot be read: the grade still stands)."""
+    import similarity  # imported here: only the similarity report needs copydetect
 
     folder = scratch / "code"
     folder.mkdir()
-    return similarity.submission_code(source, folder)
+    try:
+        return similarity.submission_code(source, folder)
+    except Exception as err:  # a hostile file must not cost the student the grade
+        row.notes.append(f"left out of the similarity report: {type(err).__name__}")
+        return ""
 
 
 def write_json(data, path):

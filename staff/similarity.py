@@ -71,7 +71,7 @@ def notebook_code(text):
     """The code cells' sources of a notebook's JSON text (empty on unreadable JSON)."""
     try:
         nb = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return []
     cells = nb.get("cells", []) if isinstance(nb, dict) else []
     sources = []

@@ -453,10 +453,12 @@ FAKE_GRADER = '''
 import json, os, sys, time
 from pathlib import Path
 source, out = Path(sys.argv[1]), Path(sys.argv[3])
+text = source.read_text() if source.is_file() else ",".join(sorted(p.name for p in
+                                                                   source.iterdir()))
 with open(os.environ["FAKE_LOG"], "a") as log:
-    log.write(source.read_text() + "\\n")
+    log.write(text + "\\n")
 time.sleep(float(os.environ.get("FAKE_SLEEP", "0")))
-score = float(len(source.read_text()) % 3)
+score = float(len(text) % 3)
 out.write_text(json.dumps({"score": score, "max_score": 2, "output": "sandbox: fake",
     "tests": [{"name": "t", "score": score, "max_score": 2, "output": ""}]}))
 '''
@@ -493,6 +495,18 @@ def wait_for_lines(path, count, timeout=60):
 
 def logged(log):
     return log.read_text().splitlines() if log.is_file() else []
+
+
+def test_unpacked_submission_folders_are_graded_as_folders(fake_course, tmp_path):
+    course, grader, log = fake_course
+    write_submission_dir(course / "jdoe", tiny=True)
+    result = run_grade_all(course, "--out", tmp_path / "out", "--grader", grader,
+                           "--no-similarity", env={"FAKE_LOG": str(log)})
+    assert result.returncode == 0, result.stderr
+    row = read_gradebook(tmp_path / "out")["jdoe"]
+    assert row["Graded file"] == "jdoe" and row["SIS Login ID"] == "jdoe"
+    assert row["Needs a person"] == "" and row["Homework 4"] != ""
+    assert ",".join(sorted(checker.REQUIRED_FILES)) in logged(log)
 
 
 def test_killed_run_resumes_without_regrading(fake_course, tmp_path):
