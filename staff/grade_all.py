@@ -456,6 +456,7 @@ def grade_one(submission, student, ctx):
 
 
 def grade_prepared(submission, row, ctx, scratch):
+    """Grade (or reuse the recorded results of) one submission, filling its row."""
     source, sha = prepare(submission, row, ctx, scratch)
     if source is None:
         return
@@ -496,9 +497,10 @@ def similarity_code(source, scratch, row):
 
 
 def write_json(data, path):
+    """Write JSON atomically (two threads may write the same cached results at once)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
     partial.write_text(json.dumps(data, indent=2) + "\n")
     partial.replace(path)
 
