@@ -448,7 +448,7 @@ def grade_one(submission, student, ctx):
     """The graded Row of one submission (never raises: problems end up in the row)."""
     row = new_row(submission, student)
     try:
-        with tempfile.TemporaryDirectory(prefix="hw4-grade-all-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="scratch-", dir=ctx.out / ".scratch") as scratch:
             grade_prepared(submission, row, ctx, Path(scratch))
     except Exception as err:  # one bad submission must never stop the course
         row.fail(f"grade_all could not handle it: {type(err).__name__}: {err}")
@@ -523,10 +523,15 @@ def claim_out(out):
 
 
 def fresh_dirs(out):
-    """results/, logs/ and similarity/code/ are rebuilt on every run (the cache is kept)."""
-    for name in ("results", "similarity"):
-        shutil.rmtree(out / name, ignore_errors=True)
-    for name in ("results", "logs", "similarity/code"):
+    """
+    results/, similarity/ and the scratch folders (left by a killed run) are rebuilt on every
+    run; the cache is kept.
+    """
+    leftovers = [out / "results", out / "similarity", out / ".scratch",
+                 *(out / ".cache").glob("partial-*")]
+    for path in leftovers:
+        shutil.rmtree(path, ignore_errors=True)
+    for name in ("results", "logs", "similarity/code", ".scratch"):
         (out / name).mkdir(parents=True, exist_ok=True)
 
 
@@ -610,7 +615,7 @@ def reference_cache_options(ctx):
     if ctx.grader.resolve() != GRADER or "--reference-cache" not in GRADER.read_text():
         return []
     options = ["--reference-cache", str((ctx.manifest.cache / "reference-outputs.json").resolve())]
-    with tempfile.TemporaryDirectory(prefix="hw4-grade-all-") as empty:
+    with tempfile.TemporaryDirectory(prefix="empty-", dir=ctx.out / ".scratch") as empty:
         subprocess.run([sys.executable, str(GRADER), empty, "--out", str(Path(empty) / "r.json"),
                         *options], cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True,
                        timeout=ctx.timeout, check=False)

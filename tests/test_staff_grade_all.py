@@ -529,6 +529,7 @@ def test_killed_run_resumes_without_regrading(fake_course, tmp_path):
     book = read_gradebook(out)
     assert sorted(book) == [f"s{i}" for i in range(6)]
     assert all(row["Sandbox"] == "fake" and row["Homework 4"] != "" for row in book.values())
+    assert not any((out / ".scratch").iterdir())  # the killed run's scratch is gone too
 
 
 def test_interrupted_run_says_how_to_resume(fake_course, tmp_path):
