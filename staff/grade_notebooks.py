@@ -20,6 +20,7 @@ import binascii
 import json
 import re
 import struct
+import sys
 import zlib
 from dataclasses import dataclass
 
@@ -132,6 +133,9 @@ def read_notebook(text, name):
     - nb: the notebook as a dict (None if it could not be read)
     - problem: why it is invalid, or None
     """
+    # jsonschema (under nbformat) imports rfc3987_syntax when installed, which builds a
+    # grammar for 1-3 s; the notebook schema has no IRI formats, so a missing module is safe.
+    sys.modules.setdefault("rfc3987_syntax", None)
     import nbformat  # imported here: the submission checker needs it only for notebooks
 
     malformed = malformed_notebook(text, name)
