@@ -188,13 +188,13 @@ def limiter(memory_mb, cpu_seconds, nproc):
     return apply
 
 
-def processes_of(uid):
-    """Pids of the live (not zombie) processes owned by `uid`."""
+def processes_of(uid, zombies=False):
+    """Pids of the processes owned by `uid` (live ones only, unless `zombies`)."""
     pids = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
-                if entry.stat().st_uid == uid and alive(int(entry.name)):
+                if entry.stat().st_uid == uid and (zombies or alive(int(entry.name))):
                     pids.append(int(entry.name))
             except OSError:
                 continue
@@ -202,7 +202,8 @@ def processes_of(uid):
 
 
 def count_processes(uid):
-    return len(processes_of(uid))
+    """What RLIMIT_NPROC counts for `uid`: its processes, zombies not yet reaped included."""
+    return len(processes_of(uid, zombies=True))
 
 
 class Runner:
@@ -217,13 +218,14 @@ class Runner:
             self.uid = BWRAP_UID_BASE + os.getpid()
 
     def nproc(self):
+        """RLIMIT_NPROC: NPROC more than the uid has (zombies of an earlier run count too)."""
         if self.uid is not None:
-            return NPROC
+            return count_processes(self.uid) + NPROC
         if os.geteuid() != 0 and self.mode.name == "bwrap":
-            return count_processes(os.getuid()) + NPROC  # the limit counts all of our processes
+            return count_processes(os.getuid()) + NPROC
         return None  # root: RLIMIT_NPROC does not apply
 
-    def start(self, job):
+    def start(self, job, nproc):
         scratch = None
         if self.mode.name == "bwrap":
             paths = dict(INSIDE)
@@ -248,7 +250,7 @@ class Runner:
                 args, cwd=paths["scratch"] if self.mode.name != "bwrap" else "/", env=env,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 start_new_session=True, pass_fds=() if info_write is None else (info_write,),
-                preexec_fn=limiter(job.memory_mb, job.wall, self.nproc()), **kwargs)
+                preexec_fn=limiter(job.memory_mb, job.wall, nproc), **kwargs)
         finally:
             if info_write is not None:
                 os.close(info_write)
@@ -259,7 +261,8 @@ class Runner:
         lock = self.lock()
         running = []
         try:
-            running = [self.start(job) for job in jobs]
+            nproc = self.nproc()  # one limit for all the jobs: they share the uid
+            running = [self.start(job, nproc) for job in jobs]
             collect(running)
         finally:
             for run in running:
