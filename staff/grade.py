@@ -32,6 +32,7 @@ import json
 import os
 import py_compile
 import re
+import secrets
 import shutil
 import signal
 import sys
@@ -314,7 +315,9 @@ def compile_helper(source, target):
 
 
 def stage_folder(parent, name):
-    folder = Path(parent) / name
+    """A folder the sandbox may read, under an unguessable name (its parent is mode 0711, so
+    in "uid" mode the processes of another submission cannot find it)."""
+    folder = Path(parent) / f"{name}-{secrets.token_hex(8)}"
     folder.mkdir()
     os.chmod(folder, 0o755)
     return folder
