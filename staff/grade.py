@@ -379,16 +379,18 @@ def reference_key(reference_root):
 
 
 def load_reference_cache(path, reference_root):
-    """Fill the per-process cache from a file written by save_reference_cache (if current)."""
+    """Fill the per-process cache from a file written by save_reference_cache. Returns
+    whether the file was current (made from this reference and these tests)."""
     try:
         data = json.loads(Path(path).read_text())
         if data.get("key") != reference_key(reference_root):
-            return
+            return False
         for file_name, outputs in data["files"].items():
             _REFERENCE_CACHE[(str(reference_root), file_name)] = \
                 {tid: decode_outputs(arrays) for tid, arrays in outputs.items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return
+        return False
+    return True
 
 
 def save_reference_cache(path, reference_root, by_file):
@@ -410,8 +412,7 @@ def reference_outputs(reference_root, by_file, limits, cache_file=None):
     any student code runs), or read from `cache_file` when it matches the reference and the
     tests (a file only the grader can write; written there when it did not match).
     """
-    if cache_file is not None:
-        load_reference_cache(cache_file, reference_root)
+    current = cache_file is not None and load_reference_cache(cache_file, reference_root)
     todo = [f for f in by_file if (str(reference_root), f) not in _REFERENCE_CACHE]
     trusted = Limits(max(limits.test_timeout, 60.0), MEMORY_MB * 2)
     jobs = [worker_job(reference_root / FILE_FOLDERS[f], STAFF_DIR, by_file[f], trusted,
@@ -425,7 +426,7 @@ def reference_outputs(reference_root, by_file, limits, cache_file=None):
                                f"{ending(outcome, file_name, 0)} {records}")
         _REFERENCE_CACHE[(str(reference_root), file_name)] = \
             {tid: rec.outputs for tid, rec in records.items()}
-    if cache_file is not None and todo:
+    if cache_file is not None and not current:
         save_reference_cache(cache_file, reference_root, by_file)
     expected = {}
     for file_name in by_file:
@@ -609,8 +610,10 @@ def parse_args(argv):
                         help="memory (address space) limit of each worker process")
     parser.add_argument("--submission-timeout", type=float, default=SUBMISSION_TIMEOUT,
                         help="wall-clock seconds for all the student code of the submission")
-    parser.add_argument("--sandbox", choices=("auto", *sandbox.MODES), default="auto",
-                        help="how student code is isolated (default: the best available)")
+    parser.add_argument("--sandbox", choices=("auto", *sandbox.MODES),
+                        default=os.environ.get("HW4_SANDBOX", "auto"),
+                        help="how student code is isolated (default: $HW4_SANDBOX, else the "
+                             "best available)")
     parser.add_argument("--reference-cache", type=Path, default=None,
                         help="file caching the reference outputs across runs (grade-all, "
                              "autograder); keep it where student code cannot write")

@@ -166,10 +166,10 @@ def starter_sources():
 
 
 def hostile_submission(folder, attack, **paths):
-    """The starter's .py files with the attack appended (after the stubs, so a copied
-    reference would replace them), plus notebooks that ran."""
+    """The starter's .py files with the attack (a name of ATTACKS, or a dict file -> code)
+    appended after the stubs, so a copied reference would replace them; notebooks that ran."""
     overrides = starter_sources()
-    for name, code in ATTACKS[attack].items():
+    for name, code in (ATTACKS[attack] if isinstance(attack, str) else attack).items():
         overrides[name] += "\n" + code.format(**paths) + "\n"
     return write_submission_dir(folder, overrides)
 
@@ -425,3 +425,68 @@ def test_helpers_are_bytecode_and_train_gets_the_students_net_when_it_works(tmp_
     train_tests = [n for n in scores if n.endswith("[train.py]")]
     assert all(scores[n] > 0 for n in net_tests if "backward" not in n)
     assert all(scores[n] > 0 for n in train_tests), results["tests"]
+
+
+GRADESCOPE_LIKE = """
+set -e
+repo=$1; shift
+python_home=$(dirname "$(dirname "$(readlink -f "$PYTHON")")")
+if [ "${python_home#/root/}" != "$python_home" ]; then  # CI: Python under /root (mode 700)
+    hold=$(mktemp -d /tmp/hw4-hold-XXXXXX)
+    mount --bind "$python_home" "$hold"
+    mount -t tmpfs -o mode=755,size=1m tmpfs /root
+    mkdir -p "$python_home"
+    mount --bind "$hold" "$python_home"
+fi
+for d in neuralnet backprop staff tests; do
+    mount -t tmpfs -o mode=700,size=1m tmpfs "$repo/$d"
+done
+exec "$@"
+"""
+EVERYTHING_AT_ONCE = {
+    "functions.py": REFERENCE_COPY + FORGE_AND_KILL + SIGSTOP_PARENT,
+    "layers.py": DISK_FILL,
+    "two_layer_net.py": REFERENCE_COPY + FORK_BOMB + DAEMON,
+    "train.py": WATCHER + EDIT_GRADER + CHANNEL_FLOOD,
+}
+
+
+@pytest.mark.parametrize("mode", ["bwrap", "uid"])
+def test_gradescope_modes_end_to_end(tmp_path, honest, autograder_zip, reference_cache, mode):
+    """Gradescope's modes as Gradescope runs them (root; Python readable by unprivileged
+    uids, which a private mount namespace makes of /root here, with this repository's
+    sources hidden): every attack at once scores 0 on the code, leaves nothing, and the next
+    submission gets full marks. `bwrap` is then run as a uid of its own, `uid` is the
+    fallback where bwrap cannot create namespaces."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare (as CI and Gradescope have)")
+    source = install(autograder_zip, tmp_path)
+    shutil.copyfile(reference_cache, source / "reference_outputs.json")
+    script = tmp_path / "gradescope_like.sh"
+    script.write_text(GRADESCOPE_LIKE)
+    mark = marker()
+    results_path = tmp_path / "results" / "results.json"
+
+    def run():
+        env = dict(os.environ, AUTOGRADER_ROOT=str(tmp_path), AUTOGRADER_PYTHON=sys.executable,
+                   HW4_SANDBOX=mode, PYTHON=sys.executable)
+        command = ["unshare", "--mount", "--propagation", "private", "bash", str(script),
+                   str(ROOT), "bash", str(source / "run_autograder")]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(results_path.read_text())
+
+    hostile_submission(tmp_path / "submission" / "jdoe", EVERYTHING_AT_ONCE, root=str(ROOT),
+                       source=str(source), results=str(results_path), marker=mark)
+    results = run()
+    assert results["extra_data"]["sandbox"] == mode, results["output"]
+    if mode == "bwrap":
+        assert "bwrap run as uid" in results["extra_data"]["sandbox_detail"]
+    code = {e["name"]: e["score"] for e in results["tests"] if e["name"] in CODE_IDS}
+    assert set(code.values()) == {0}, code
+    assert notebook_scores(results) == notebook_scores(honest[1])
+    assert_nothing_left(mark, source)
+    assert sandbox.processes_of(sandbox.DEFAULT_UID) == []
+    shutil.rmtree(tmp_path / "submission")
+    write_submission_dir(tmp_path / "submission" / "jdoe")
+    assert run()["score"] == honest[1]["score"]
