@@ -457,7 +457,7 @@ def grade_code(files, reference_root, limits, mode, deadline):
     by_file = tests_by_file()
     expected = reference_outputs(reference_root, by_file, limits, limits.reference_cache)
     entries, passed = {}, set()
-    stage = Path(tempfile.mkdtemp(prefix="hw4-stage-"))
+    stage = Path(tempfile.mkdtemp(prefix="hw4-stage-", dir=sandbox.shared_tmp(mode)))
     try:
         os.chmod(stage, 0o711)  # the sandbox uid may enter its own folders, not list them
         harness = stage_harness(stage)

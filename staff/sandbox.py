@@ -76,6 +76,12 @@ class Mode:
     uid: int | None = None  # the uid jobs (or bwrap) run as; None: the grader's own
 
 
+def shared_tmp(mode):
+    """Where to make folders the sandbox uid must reach: /tmp when jobs run as another uid
+    ($TMPDIR may be a private folder), else the usual temporary folder."""
+    return "/tmp" if mode.uid is not None else None
+
+
 def sandbox_uid():
     """The uid student code runs as in "uid" mode (and bwrap's outside uid when root)."""
     try:
@@ -230,7 +236,7 @@ class Runner:
         if self.mode.name == "bwrap":
             paths = dict(INSIDE)
         else:
-            scratch = Path(tempfile.mkdtemp(prefix="hw4-scratch-"))
+            scratch = Path(tempfile.mkdtemp(prefix="hw4-scratch-", dir=shared_tmp(self.mode)))
             if self.mode.uid is not None:
                 os.chown(scratch, self.mode.uid, self.mode.uid)
             paths = {**{k: str(v) for k, v in job.folders.items()}, "scratch": str(scratch)}

@@ -432,7 +432,7 @@ set -e
 repo=$1; shift
 python_home=$(dirname "$(dirname "$(readlink -f "$PYTHON")")")
 if [ "${python_home#/root/}" != "$python_home" ]; then  # CI: Python under /root (mode 700)
-    hold=$(mktemp -d /tmp/hw4-hold-XXXXXX)
+    hold=$(mktemp -d "$HOLD_PARENT/hold-XXXXXX")
     mount --bind "$python_home" "$hold"
     mount -t tmpfs -o mode=755,size=1m tmpfs /root
     mkdir -p "$python_home"
@@ -469,7 +469,7 @@ def test_gradescope_modes_end_to_end(tmp_path, honest, autograder_zip, reference
 
     def run():
         env = dict(os.environ, AUTOGRADER_ROOT=str(tmp_path), AUTOGRADER_PYTHON=sys.executable,
-                   HW4_SANDBOX=mode, PYTHON=sys.executable)
+                   HW4_SANDBOX=mode, PYTHON=sys.executable, HOLD_PARENT=str(tmp_path))
         command = ["unshare", "--mount", "--propagation", "private", "bash", str(script),
                    str(ROOT), "bash", str(source / "run_autograder")]
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
