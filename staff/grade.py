@@ -168,6 +168,9 @@ def ending(outcome, file_name, wall):
     code = outcome.returncode
     if outcome.timed_out:
         return f"the grader stopped {file_name} after {wall:g} s (an infinite loop?)"
+    if outcome.too_many_processes:
+        return (f"the process running {file_name} started more than {sandbox.NPROC} "
+                "processes and was stopped")
     if outcome.overflow:
         return (f"the process running {file_name} sent more than "
                 f"{sandbox.OUTPUT_CAP // 2**20} MB back to the grader and was stopped")

@@ -45,6 +45,7 @@ TMPFS_MB = 64
 FSIZE_MB = 64
 NPROC = 128  # processes (and threads) of one submission's jobs
 OUTPUT_CAP = 8 * 2**20  # bytes a job may send back on stdout
+PID_CHECK = 0.1  # seconds between counts of a sandbox's processes where RLIMIT_NPROC fails
 WRITABLE_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
 INSIDE = {"code": "/sandbox/code", "harness": "/sandbox/harness", "scratch": "/tmp"}
 
@@ -67,6 +68,7 @@ class Outcome:
     overflow: bool = False  # the job wrote more than OUTPUT_CAP bytes (and was stopped)
     returncode: int | None = None
     timed_out: bool = False
+    too_many_processes: bool = False  # bwrap run as root: more than NPROC in its namespace
 
 
 @dataclass
@@ -269,7 +271,7 @@ class Runner:
         try:
             nproc = self.nproc()  # one limit for all the jobs: they share the uid
             running = [self.start(job, nproc) for job in jobs]
-            collect(running)
+            collect(running, count_pids=self.mode.name == "bwrap" and nproc is None)
         finally:
             for run in running:
                 run.stop()
@@ -304,6 +306,7 @@ class Running:
         self.deadline = deadline
         self.scratch = scratch
         self.info = info  # bwrap's --info-fd pipe
+        self.info_text = ""
         self.outcome = Outcome()
         self.chunks = []
         self.size = 0
@@ -334,6 +337,19 @@ class Running:
         self.wait_for_pid1()
         self.done = True
 
+    def read_info(self):
+        """What bwrap wrote on --info-fd so far: dict name -> int (child-pid, pid-namespace)."""
+        if self.info is not None and len(self.info_text) < 4096:
+            os.set_blocking(self.info, False)
+            try:
+                self.info_text += os.read(self.info, 4096).decode("ascii", "replace")
+            except OSError:
+                pass
+        info = {}
+        for name, number in re.findall(r'"([a-z-]+)":\s*(\d+)', self.info_text[:4096]):
+            info.setdefault(name, int(number))
+        return info
+
     def wait_for_pid1(self, timeout=5.0):
         """
         In bwrap, wait until the sandbox's pid 1 has exited: it got SIGKILL when bwrap died
@@ -342,29 +358,32 @@ class Running:
         """
         if self.info is None:
             return
-        os.set_blocking(self.info, False)
-        try:
-            text = os.read(self.info, 4096).decode("ascii", "replace")
-        except OSError:
-            text = ""
+        pid1 = self.read_info().get("child-pid")
         os.close(self.info)
         self.info = None
-        found = re.search(r'"child-pid":\s*(\d+)', text)
         end = time.monotonic() + timeout
-        while found and time.monotonic() < end and alive(int(found.group(1))):
+        while pid1 and time.monotonic() < end and alive(pid1):
             time.sleep(0.005)
 
 
-def collect(running):
-    """Read every job's stdout until it exits, overflows or passes its deadline."""
+def collect(running, count_pids=False):
+    """
+    Read every job's stdout until it exits, overflows or passes its deadline. With
+    `count_pids` (bwrap run as root, where RLIMIT_NPROC does not apply), a job is also stopped
+    when its pid namespace holds more than NPROC processes (counted every PID_CHECK s).
+    """
     selector = selectors.DefaultSelector()
     for run in running:
         os.set_blocking(run.process.stdout.fileno(), False)
         selector.register(run.process.stdout, selectors.EVENT_READ, run)
+    next_count = time.monotonic()
     while not all(run.done for run in running):
         for key, _ in selector.select(timeout=0.02):
             read_some(key.data, selector)
         now = time.monotonic()
+        if count_pids and now >= next_count:
+            stop_crowded(running)
+            next_count = now + PID_CHECK
         for run in running:
             if run.done:
                 continue
@@ -380,6 +399,30 @@ def collect(running):
         run.outcome.output = b"".join(run.chunks)
         run.process.stdout.close()
     selector.close()
+
+
+def stop_crowded(running):
+    """Stop the jobs whose pid namespace holds more than NPROC processes."""
+    namespaces = {}
+    for run in running:
+        pidns = None if run.done else run.read_info().get("pid-namespace")
+        if pidns is not None:
+            namespaces[f"pid:[{pidns}]"] = run
+    if not namespaces:
+        return
+    counts = dict.fromkeys(namespaces, 0)
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                link = os.readlink(f"/proc/{entry.name}/ns/pid")
+            except OSError:
+                continue
+            if link in counts:
+                counts[link] += 1
+    for link, count in counts.items():
+        if count > NPROC:
+            namespaces[link].outcome.too_many_processes = True
+            namespaces[link].stop()
 
 
 def read_some(run, selector):
