@@ -8,7 +8,8 @@ Three modes; `choose_mode()` picks the best one the machine allows:
   job's own folders, a /tmp tmpfs of TMPFS_MB, a read-only /proc/sys and /dev, and runs as
   uid 65534 inside. When the grader is root and an unprivileged uid can run Python
   (Gradescope), bwrap itself runs as a uid of its own (BWRAP_UID_BASE + the grader's pid), so
-  RLIMIT_NPROC applies per grader; otherwise as the grader's user.
+  RLIMIT_NPROC applies per grader; otherwise as the grader's user (as root, where
+  RLIMIT_NPROC does not apply, the grader counts the namespace's processes instead).
 - "uid": where bwrap cannot run but the grader is root (a container without user
   namespaces): the job runs as the sandbox uid (`hw4student`, made by the autograder's
   setup.sh) with RLIMIT_NPROC; after the jobs every process of the uid is killed and its
