@@ -455,55 +455,75 @@ def phases(by_file):
     return [[f for f in by_file if f not in late], late]
 
 
+@dataclass
+class Grading:
+    """What the code tests of one submission share."""
+
+    files: dict  # student file name -> Path
+    by_file: dict  # student file name -> its tests
+    expected: dict  # test id -> the reference's outputs
+    reference_root: Path
+    limits: Limits
+    mode: sandbox.Mode
+    deadline: float  # time.monotonic() when the submission's time is up
+    stage: Path = None  # the folders bound into the sandboxes
+    harness: Path = None
+    passed: set = None  # ids of the tests passed so far
+
+
 def grade_code(files, reference_root, limits, mode, deadline):
     """Returns the results.json entries of every code test (in report order)."""
     by_file = tests_by_file()
     expected = reference_outputs(reference_root, by_file, limits, limits.reference_cache)
-    entries, passed = {}, set()
-    stage = Path(tempfile.mkdtemp(prefix="hw4-stage-", dir=sandbox.shared_tmp(mode)))
+    grading = Grading(files, by_file, expected, reference_root, limits, mode, deadline,
+                      passed=set())
+    entries = {}
+    grading.stage = Path(tempfile.mkdtemp(prefix="hw4-stage-", dir=sandbox.shared_tmp(mode)))
     try:
-        os.chmod(stage, 0o711)  # the sandbox uid may enter its own folders, not list them
-        harness = stage_harness(stage)
+        os.chmod(grading.stage, 0o711)  # the sandbox uid may enter its own folders, not list
+        grading.harness = stage_harness(grading.stage)
         for phase in phases(by_file):
-            present = [f for f in phase if f in files]
             for file_name in phase:
                 if file_name not in files:
                     entries[file_name] = zero_code_entries(
                         by_file[file_name], f"{file_name} is missing from the submission")
-            entries.update(run_phase(present, files, by_file, expected, reference_root, stage,
-                                     harness, limits, mode, deadline, passed))
+            entries.update(run_phase(grading, [f for f in phase if f in files]))
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(grading.stage, ignore_errors=True)
     return [entry for file_name in by_file for entry in entries[file_name]]
 
 
-def run_phase(present, files, by_file, expected, reference_root, stage, harness, limits, mode,
-              deadline, passed):
-    """Run the student files of one phase at once; returns dict file -> entries."""
-    remaining = deadline - time.monotonic()
+def run_phase(grading, present):
+    """Run the student files `present` at once; returns dict file -> entries."""
+    remaining = grading.deadline - time.monotonic()
     if not present:
         return {}
     if remaining <= 1:
-        return {f: zero_code_entries(by_file[f], "the submission ran out of its total time")
-                for f in present}
+        return {f: zero_code_entries(grading.by_file[f], "the submission ran out of its total "
+                                     "time") for f in present}
     jobs, walls = [], {}
     for file_name in present:
-        helpers = helper_paths(file_name, files, reference_root, passed)
-        code = stage_code(stage, file_name, files[file_name], helpers)
-        walls[file_name] = min(file_wall(by_file[file_name], limits), remaining)
-        jobs.append(worker_job(code, harness, by_file[file_name], limits, walls[file_name]))
-    outcomes = sandbox.Runner(mode).run_all(jobs)
-    entries = {}
-    for file_name, outcome in zip(present, outcomes, strict=True):
-        records = decode_records(outcome.output, by_file[file_name])
-        why = ending(outcome, file_name, walls[file_name])
-        with open(files[file_name], "rb") as f:  # for the lines quoted in messages
-            source = f.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
-        entries[file_name] = [
-            score_code_test(test, records.get(test.id), why, expected[test.id], source, limits)
-            for test in by_file[file_name]]
-        passed.update(t.id for t, e in zip(by_file[file_name], entries[file_name], strict=True)
-                      if e["score"] >= e["max_score"])
+        tests = grading.by_file[file_name]
+        helpers = helper_paths(file_name, grading.files, grading.reference_root, grading.passed)
+        code = stage_code(grading.stage, file_name, grading.files[file_name], helpers)
+        walls[file_name] = min(file_wall(tests, grading.limits), remaining)
+        jobs.append(worker_job(code, grading.harness, tests, grading.limits, walls[file_name]))
+    outcomes = sandbox.Runner(grading.mode).run_all(jobs)
+    return {file_name: score_file(grading, file_name, outcome, walls[file_name])
+            for file_name, outcome in zip(present, outcomes, strict=True)}
+
+
+def score_file(grading, file_name, outcome, wall):
+    """The entries of one file's tests from its worker's outcome; notes the tests passed."""
+    tests = grading.by_file[file_name]
+    records = decode_records(outcome.output, tests)
+    why = ending(outcome, file_name, wall)
+    with open(grading.files[file_name], "rb") as f:  # for the lines quoted in messages
+        source = f.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
+    entries = [score_code_test(test, records.get(test.id), why, grading.expected[test.id],
+                               source, grading.limits) for test in tests]
+    grading.passed.update(t.id for t, e in zip(tests, entries, strict=True)
+                          if e["score"] >= e["max_score"])
     return entries
 
 
