@@ -78,7 +78,7 @@ def main():
         verdicts.append(verdict)
     failed, notes = verdicts.count("FAIL"), verdicts.count("NOTE")
     if failed:
-        print(f"check_softmax_stability: FAIL ({failed} of {len(verdicts)} cases)")
+        print(f"check_softmax_stability: FAIL (softmax_loss: {failed} of {len(verdicts)} cases)")
         return 1
     extra = f"; {notes} notes on underflow" if notes else ""
     print(f"check_softmax_stability: PASS (all {len(verdicts)} cases{extra})")

@@ -145,6 +145,42 @@ def check_model(owner, case):
     return [problem for _, problem in errors], max(error for error, _ in errors)
 
 
+INIT_SIZES = (50, 30, 40)  # input_dim, num_classes, hidden_dim: 1,200+ weights per matrix
+INIT_SCALE = 0.01
+
+
+def init_shapes(input_dim, num_classes, hidden_dim):
+    """Expected parameter shapes of TwoLayerNet, in the order W1, b1, W2, b2."""
+    return {"W1": (input_dim, hidden_dim), "b1": (hidden_dim,),
+            "W2": (hidden_dim, num_classes), "b2": (num_classes,)}
+
+
+def check_init(case):
+    """
+    TwoLayerNet(D, C, H, weight_scale): parameter shapes, biases exactly 0, weights with a
+    standard deviation within 20% of weight_scale (any random normal generator passes:
+    with 1,200+ samples the estimate is within 20% by far more than 5 standard errors).
+    """
+    args = (*INIT_SIZES, INIT_SCALE)
+    model = call(f"TwoLayerNet{args}", MODELS["TwoLayerNet"][0], *args)
+    params = call("TwoLayerNet.parameters()", model.parameters)
+    mapping = match_parameters("TwoLayerNet", params, init_shapes(*INIT_SIZES))
+    problems = []
+    for name in ("b1", "b2"):
+        if np.any(np.asarray(params[mapping[name]]) != 0):
+            problems.append(f"{label(name, mapping)} must start at 0")
+    for name in ("W1", "W2"):
+        std = float(np.std(params[mapping[name]]))
+        if not 0.8 * INIT_SCALE < std < 1.2 * INIT_SCALE:
+            problems.append(f"{label(name, mapping)} has standard deviation {std:.3g}; "
+                            f"expected about weight_scale = {INIT_SCALE} (draw normal "
+                            "samples and multiply them by weight_scale)")
+    return problems, None
+
+
+INIT_CASES = [{"case": f"sizes {INIT_SIZES}, scale {INIT_SCALE}"}]
+
+
 def model_check(owner, data=None):
     """The check of one case of MODELS[owner]; with `data`, the layers the model uses are
     checked first (on data) and a failing layer is reported as the cause."""
@@ -156,10 +192,12 @@ def model_check(owner, data=None):
 
 
 def main():
-    data = load_data()
+    data = dict(load_data(), **{"TwoLayerNet.__init__": INIT_CASES})
+    checks = [("TwoLayerNet.__init__", check_init)]
+    checks += [(owner, model_check(owner, data)) for owner in MODELS]
     failed, count = run_checks(
         "Task 3: the classifiers against neuralnet-data.pkl and numeric gradients",
-        [(owner, model_check(owner, data)) for owner in MODELS], data)
+        checks, data)
     return summarize("gradcheck_classifier", failed, count)
 
 

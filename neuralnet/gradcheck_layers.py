@@ -464,13 +464,13 @@ def function_problems(name, check, data):
     return [problem for case in data[name] for problem in run_case(check, case)[0]]
 
 
-HEADER = f"{'function':<19}{'case':<32}{'num. grad':>10}  result"
+HEADER = f"{'function':<21}{'case':<32}{'num. grad':>10}  result"
 
 
 def print_row(function, case, problems, error):
     """One table row, then each problem indented below it."""
     grad = "-" if error is None else f"{error:.1e}"
-    print(f"{function:<19}{case:<32}{grad:>10}  {'FAIL' if problems else 'PASS'}")
+    print(f"{function:<21}{case:<32}{grad:>10}  {'FAIL' if problems else 'PASS'}")
     for problem in problems:
         print("    " + problem.replace("\n", "\n    "))
 

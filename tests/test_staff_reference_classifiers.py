@@ -160,6 +160,30 @@ def test_checks_pass_a_solution_written_for_the_original_api(monkeypatch, capsys
     assert check_training_step.main() == 0, capsys.readouterr().out
 
 
+class ZeroWeightNet(OriginalNet):
+    def __init__(self, input_dim=3072, num_classes=10, hidden_dim=512, weight_scale=1e-3):
+        super().__init__(input_dim, num_classes, hidden_dim, weight_scale)
+        self.fc1_W[...] = 0
+
+
+class OnesBiasNet(OriginalNet):
+    def __init__(self, input_dim=3072, num_classes=10, hidden_dim=512, weight_scale=1e-3):
+        super().__init__(input_dim, num_classes, hidden_dim, weight_scale)
+        self.fc2_b[...] = 1
+
+
+@pytest.mark.parametrize("cls, message", [
+    (ZeroWeightNet, "W1 (your 'fc1_W') has standard deviation 0"),
+    (OnesBiasNet, "b2 (your 'fc2_b') must start at 0"),
+])
+def test_gradcheck_classifier_checks_the_initialization(monkeypatch, capsys, cls, message):
+    use_net(monkeypatch, cls)
+    assert gradcheck_classifier.main() == 1
+    out = capsys.readouterr().out
+    assert message in out
+    assert out.splitlines()[-1] == "gradcheck_classifier: FAIL (TwoLayerNet.__init__)"
+
+
 def test_gradcheck_classifier_names_a_wrong_gradient_by_its_key(monkeypatch, capsys):
     use_net(monkeypatch, WrongBiasNet)
     assert gradcheck_classifier.main() == 1
