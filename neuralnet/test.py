@@ -32,19 +32,19 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        model, mean, std = load_checkpoint(args.checkpoint_file)
+        model, (input_dim, _, num_classes), mean, std = load_checkpoint(args.checkpoint_file)
     except (FileNotFoundError, ValueError) as err:
         raise SystemExit(f"error: {err}") from None
-    if model.num_classes != 10:
-        raise SystemExit(f"error: {args.checkpoint_file} has {model.num_classes} classes, "
+    if num_classes != 10:
+        raise SystemExit(f"error: {args.checkpoint_file} has {num_classes} classes, "
                          "CIFAR-10 has 10: is this a CIFAR-10 checkpoint?")
     try:
         data = load_cifar10(num_train=0, num_val=0, num_test=args.num_test,
                             data_dir=args.data_dir, mean=mean, std=std)
     except (CifarDataError, ValueError) as err:
         raise SystemExit(f"error: {err}") from None
-    if data["X_test"].shape[1] != model.input_dim:
-        raise SystemExit(f"error: {args.checkpoint_file} expects {model.input_dim} inputs, "
+    if data["X_test"].shape[1] != input_dim:
+        raise SystemExit(f"error: {args.checkpoint_file} expects {input_dim} inputs, "
                          f"the test images have {data['X_test'].shape[1]}")
     sampler = DataSampler(data["X_test"], data["y_test"], 1000, shuffle=False)
     accuracy = check_accuracy(model, sampler)

@@ -7,7 +7,6 @@ from classifier import (
     check_float_dtype,
     check_positive_float,
     check_positive_int,
-    load_arrays,
     random_weights,
 )
 from layers import fc_backward, fc_forward, relu_backward, relu_forward
@@ -47,23 +46,6 @@ class TwoLayerNet(Classifier):
             "b2": np.zeros(num_classes, dtype=dtype),
         }
         # END SOLUTION
-
-    @classmethod
-    def from_checkpoint(cls, path):
-        """
-        Build a TwoLayerNet whose sizes and dtype come from a file written by save(): its
-        two 2-D arrays, in the order of parameters(), are the weight matrices (whatever
-        their names).
-        """
-        arrays = load_arrays(path)
-        matrices = [array for array in arrays.values() if array.ndim == 2]
-        if len(matrices) != 2 or matrices[0].shape[1] != matrices[1].shape[0]:
-            raise ValueError(f"{path} does not hold the two weight matrices of a TwoLayerNet "
-                             f"(2-D arrays of shapes (D, H) and (H, C))")
-        (input_dim, hidden_dim), num_classes = matrices[0].shape, matrices[1].shape[1]
-        model = cls(input_dim, num_classes, hidden_dim, dtype=matrices[0].dtype)
-        model._copy_in(arrays, path)  # the arrays just read: no second read of the file
-        return model
 
     def forward(self, X):
         """

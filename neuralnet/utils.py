@@ -1,5 +1,7 @@
-"""Helpers for the training scripts: accuracy on a data set and the training plot."""
+"""Helpers for the training scripts: accuracy on a data set, building and rebuilding the
+network, the training plot and checkpoints."""
 
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -75,15 +77,54 @@ def save_checkpoint(model, path, mean, std):
         np.savez(f, mean=np.asarray(mean, np.float32), std=np.float64(std))
 
 
+def new_two_layer_net(cls, input_dim, num_classes, hidden_dim, weight_scale=1e-3, dtype=None,
+                      seed=None):
+    """
+    cls(input_dim, num_classes, hidden_dim, weight_scale), the homework's constructor.
+    dtype and seed are passed on only when cls takes them; otherwise np.random is seeded
+    and the parameters keep whatever dtype cls gives them (float64 in the original).
+    """
+    accepted = inspect.signature(cls).parameters
+    if seed is not None and "seed" not in accepted:
+        np.random.seed(seed)
+    extra = {name: value for name, value in (("dtype", dtype), ("seed", seed))
+             if value is not None and name in accepted}
+    return cls(input_dim, num_classes, hidden_dim, weight_scale, **extra)
+
+
+def model_from_checkpoint(path):
+    """
+    Rebuild a TwoLayerNet from a file written by Classifier.save: the two 2-D arrays, in
+    the order of parameters(), are the weight matrices W1: (D, H) and W2: (H, C), whatever
+    their names.
+
+    Returns a tuple of:
+    - model: the TwoLayerNet, with the saved parameters loaded
+    - sizes: (input_dim D, hidden_dim H, num_classes C)
+    """
+    from classifier import load_arrays
+    from two_layer_net import TwoLayerNet
+
+    matrices = [array for array in load_arrays(path).values() if array.ndim == 2]
+    if len(matrices) != 2 or matrices[0].shape[1] != matrices[1].shape[0]:
+        raise ValueError(f"{path} does not hold the two weight matrices of a TwoLayerNet "
+                         "(2-D arrays of shapes (D, H) and (H, C))")
+    (input_dim, hidden_dim), num_classes = matrices[0].shape, matrices[1].shape[1]
+    model = new_two_layer_net(TwoLayerNet, input_dim, num_classes, hidden_dim,
+                              dtype=matrices[0].dtype)
+    model.load(path)
+    return model, (input_dim, hidden_dim, num_classes)
+
+
 def load_checkpoint(path):
     """Rebuild a TwoLayerNet and its preprocessing statistics from a checkpoint.
 
-    Returns (model, mean: (D,) float32, std: float). Raises FileNotFoundError when a file is
-    missing and ValueError when the files do not fit together; both name the file.
+    Returns (model, sizes: (D, H, C), mean: (D,) float32, std: float). Raises
+    FileNotFoundError when a file is missing and ValueError when the files do not fit
+    together; both name the file.
     """
-    from two_layer_net import TwoLayerNet
-
-    model = TwoLayerNet.from_checkpoint(path)
+    model, sizes = model_from_checkpoint(path)
+    input_dim = sizes[0]
     stats_path = preprocessing_path(path)
     if not stats_path.is_file():
         raise FileNotFoundError(f"{stats_path} not found: train.py writes it next to the "
@@ -94,7 +135,7 @@ def load_checkpoint(path):
     except (OSError, ValueError, KeyError) as err:
         raise ValueError(f"{stats_path} is not a preprocessing file written by train.py "
                          f"({err})") from None
-    if mean.shape != (model.input_dim,) or not std > 0:
+    if mean.shape != (input_dim,) or not std > 0:
         raise ValueError(f"{stats_path} holds mean {mean.shape}, std {std}; the model in {path} "
-                         f"expects mean ({model.input_dim},) and std > 0")
-    return model, mean, std
+                         f"expects mean ({input_dim},) and std > 0")
+    return model, sizes, mean, std

@@ -22,8 +22,45 @@ from layers import (
 )
 from linear_classifier import LinearClassifier
 from two_layer_net import TwoLayerNet
+from utils import model_from_checkpoint
 
 D, C, H, N = 7, 4, 6, 5
+
+
+# ------------------------------------------- our input checks (the homework asks for none)
+
+
+def test_images_are_flattened(rng):
+    model = TwoLayerNet(2 * 2 * 3, C, H)
+    X = rng.standard_normal((N, 2, 2, 3))
+    np.testing.assert_array_equal(model.forward(X)[0], model.forward(X.reshape(N, -1))[0])
+
+
+@pytest.mark.parametrize("cls", [LinearClassifier, TwoLayerNet])
+def test_bad_batch_is_rejected(cls):
+    model = cls(D, C) if cls is LinearClassifier else cls(D, C, H)
+    with pytest.raises(ValueError, match=r"\(3, 5\).*\(N, 7\)"):
+        model.forward(np.ones((3, 5)))
+    with pytest.raises(ValueError, match=r"\(7,\)"):
+        model.forward(np.ones(7))
+    with pytest.raises(ValueError, match="numpy array"):
+        model.forward([[0.0] * 7])
+    scores, cache = model.forward(np.ones((3, 7)))
+    with pytest.raises(ValueError, match=r"\(3, 5\)"):
+        model.backward(np.ones((3, 5)), cache)
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"hidden_dim": 0}, "hidden_dim"), ({"input_dim": 2.5}, "input_dim"),
+    ({"num_classes": True}, "num_classes"), ({"weight_scale": -1.0}, "weight_scale"),
+    ({"weight_scale": float("nan")}, "weight_scale"),
+])
+def test_bad_constructor_arguments(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        TwoLayerNet(**kwargs)
+    if "hidden_dim" not in kwargs:
+        with pytest.raises(ValueError, match=fragment):
+            LinearClassifier(**kwargs)
 
 
 def test_reference_keys_dtype_and_seed():
@@ -89,7 +126,7 @@ def test_dtype_is_preserved_and_round_trips(rng, tmp_path, dtype):
         grads = model.backward(softmax_loss(scores, rng.integers(0, C, size=N))[1], cache)
         assert all(g.dtype == dtype for g in grads.values())
     model.save(tmp_path / "c.npz")
-    rebuilt = TwoLayerNet.from_checkpoint(tmp_path / "c.npz")
+    rebuilt, _ = model_from_checkpoint(tmp_path / "c.npz")
     assert rebuilt.params["W1"].dtype == dtype
 
 
