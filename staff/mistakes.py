@@ -239,6 +239,10 @@ NET = "TwoLayerNet"
 MISTAKES = [
     mistake("f1_grad_y_sign", F, [Replace("grad_y = -grad_d", "grad_y = grad_d")], "f1", B,
             why="sign of the gradient through a subtraction"),
+    mistake("f1_swapped_local_derivatives", F,
+            [Replace("grad_x1 = grad_a1 * w1\n    grad_w1 = grad_a1 * x1",
+                     "grad_x1 = grad_a1 * x1\n    grad_w1 = grad_a1 * w1")], "f1", B,
+            why="d(x1*w1)/dx1 written as x1"),
     mistake("f1_missing_factor_2", F, [Replace("grad_d = grad_L * 2 * d", "grad_d = grad_L * d")],
             "f1", B, why="d/dd of d**2 written as d"),
     mistake("f2_copies_not_summed", F,
@@ -272,6 +276,10 @@ MISTAKES = [
     mistake("fc_backward_grad_x_untransposed", L,
             [Replace("grad_out @ w.T if", "grad_out @ w if")], "fc_backward", LAYERS_DRIVER,
             grader="fc_backward", why="grad_x = grad_out @ w (w not transposed)"),
+    mistake("fc_backward_grad_w_mean", L,
+            [Replace("grad_w = x.T @ grad_out", "grad_w = x.T @ grad_out / x.shape[0]")],
+            "fc_backward", LAYERS_DRIVER, grader="fc_backward",
+            why="grad_w divided by the batch size (the loss already averages)"),
     mistake("fc_backward_grad_b_no_sum", L,
             [Replace("grad_b = grad_out.sum(axis=0)", "grad_b = grad_out")], "fc_backward",
             LAYERS_DRIVER, grader="fc_backward", why="grad_b not summed over the batch"),
@@ -308,6 +316,10 @@ MISTAKES = [
     mistake("softmax_missing_minus_one", L, [Replace("    grad_x[rows, y] -= 1\n", "")],
             "softmax_loss", LAYERS_DRIVER, grader="softmax_loss",
             why="gradient = probabilities, without -1 at the label"),
+    mistake("softmax_label_column_indexing", L,
+            [Replace("grad_x[rows, y] -= 1", "grad_x[:, y] -= 1")], "softmax_loss",
+            LAYERS_DRIVER, grader="softmax_loss",
+            why="grad_x[:, y] subtracts 1 in every row at every label's column"),
     mistake("softmax_no_max_subtraction", L,
             [Replace("shifted = x - x.max(axis=1, keepdims=True)", "shifted = x.copy()")],
             "softmax_loss", STABILITY_DRIVER, grader="softmax_loss",
@@ -498,6 +510,11 @@ VARIANTS = [
         why="the graph exactly as the homework draws it: math.exp, no max node"),
     variant("f4_own_graph_other_args", F, [Definition("f4", F4_OWN)], "f4",
             why="the student's own f4(a, b, c) with 7 operators"),
+    variant("optional_f1_f2_f4_stubs", F, [
+        Region("f1", 'raise NotImplementedError("f1: not implemented yet")'),
+        Region("f2", 'raise NotImplementedError("f2: not implemented yet")'),
+        Region("f4", 'raise NotImplementedError("f4: not implemented yet")')], "f1, f2, f4",
+        why="f1, f2 and f4 are optional: left as the starter's stubs, 'not attempted'"),
     variant("fc_forward_loops", L, [Region("fc_forward", """
         n, d_out = x.shape[0], w.shape[1]
         out = np.zeros((n, d_out), dtype=np.result_type(x, w, b))
