@@ -122,11 +122,12 @@ def bwrap_args(folders, python=True, info_fd=None, tmpfs_mb=TMPFS_MB):
             *system_binds()]
     if info_fd is not None:
         args += ["--info-fd", str(info_fd)]
+    # /tmp first: a venv that lives under /tmp is then bound on top of it, not hidden by it
+    args += ["--size", str(tmpfs_mb * 2**20), "--tmpfs", "/tmp"]
     for path in python_paths() if python else ():
         args += ["--ro-bind", str(path), str(path)]
     args += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys",
-             "--dev", "/dev", "--remount-ro", "/dev",
-             "--size", str(tmpfs_mb * 2**20), "--tmpfs", "/tmp"]
+             "--dev", "/dev", "--remount-ro", "/dev"]
     for name, path in folders.items():
         args += ["--ro-bind", str(path), INSIDE[name]]
     return args + ["--remount-ro", "/", "--chdir", "/tmp", "--"]

@@ -4,6 +4,7 @@ results.json that says so)."""
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import zipfile
 import grade
 import make_autograder
 import pytest
+import sandbox
 from staff_corpus import write_submission_dir
 
 
@@ -89,3 +91,12 @@ def test_run_autograder_keeps_the_graders_own_failure_report(autograder_zip, tmp
     assert run.returncode == 0
     results = json.loads((tmp_path / "results" / "results.json").read_text())
     assert results["score"] == 0 and "the autograder failed" in results["output"]
+
+
+def test_student_code_runs_sandboxed_where_bubblewrap_is_installed():
+    """CI installs bubblewrap (.ci/run), so there the red-team suite must run, not skip."""
+    if shutil.which("bwrap") is None and os.environ.get("CI") != "true":
+        pytest.skip("bubblewrap is not installed here")
+    sandbox._MODES.clear()
+    mode = sandbox.choose_mode()
+    assert mode.name != "none", mode.detail
