@@ -388,16 +388,28 @@ def run_check(found, spec):
     return 1 - len(troubles) / total, text
 
 
+def unusable(nb, problem, spec, tests):
+    """
+    0 points for each (name, points) of `tests` when the notebook is missing (nb None, with
+    `problem`) or not built from the starter's cells of `spec` (flagged for a person);
+    None when it can be graded.
+    """
+    if nb is not None:
+        structure = structure_problem(nb, spec)
+        problem = structure and NEEDS_PERSON + structure
+    if nb is None or problem:
+        return [result(name, 0, points, problem) for name, points in tests]
+    return None
+
+
 def part1_entries(nb, problem):
     """results.json entries of part1 (nb None: both 0 with `problem`)."""
     run_name = "part1.ipynb: ran, with outputs"
     acc_name = "part1.ipynb: reported test accuracy (full at >= 85%, partial above 70%)"
-    if nb is not None:
-        structure = structure_problem(nb, PART1)
-        problem = structure and NEEDS_PERSON + structure
-    if nb is None or problem:
-        return [result(run_name, 0, PART1_RUN_POINTS, problem),
-                result(acc_name, 0, PART1_ACCURACY_POINTS, problem)]
+    zeros = unusable(nb, problem, PART1,
+                     [(run_name, PART1_RUN_POINTS), (acc_name, PART1_ACCURACY_POINTS)])
+    if zeros:
+        return zeros
     found = starter_cells(nb, PART1)
     fraction, run_text = run_check(found, PART1)
     accuracy, acc_text = evaluated_accuracy(found)
@@ -549,12 +561,10 @@ def part2_entries(nb, problem):
     """results.json entries of part2 (nb None: both 0 with `problem`)."""
     img_name = "part2.ipynb: two images shown"
     pred_name = "part2.ipynb: predictions shown for the images"
-    if nb is not None:
-        structure = structure_problem(nb, PART2)
-        problem = structure and NEEDS_PERSON + structure
-    if nb is None or problem:
-        return [result(img_name, 0, PART2_IMAGE_POINTS, problem),
-                result(pred_name, 0, PART2_PREDICTION_POINTS, problem)]
+    zeros = unusable(nb, problem, PART2,
+                     [(img_name, PART2_IMAGE_POINTS), (pred_name, PART2_PREDICTION_POINTS)])
+    if zeros:
+        return zeros
     found = starter_cells(nb, PART2)
     checks = [display_check(found, cell_id) for cell_id in PART2.key_cells]
     images, predictions = sum(c[0] for c in checks), sum(c[1] for c in checks)
