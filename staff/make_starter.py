@@ -688,6 +688,16 @@ def script_env():
     return dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
 
 
+def run_driver(kit, script, timeout, label, problems):
+    """Run `script` in the kit folder; None (and a problem noted) if it did not finish."""
+    try:
+        return subprocess.run([sys.executable, script], cwd=kit, env=script_env(),
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        problems.append(f"{script} did not finish in {timeout} s on the {label}")
+        return None
+
+
 def check_drivers(out, scripts=DRIVER_SCRIPTS, timeout=300):
     """The driver/gradcheck scripts must say "not implemented", exit non-zero, no traceback."""
     problems = []
@@ -695,11 +705,8 @@ def check_drivers(out, scripts=DRIVER_SCRIPTS, timeout=300):
         if not (out / script).is_file():
             problems.append(f"{script} is missing from the starter")
             continue
-        try:
-            run = subprocess.run([sys.executable, script], cwd=out, env=script_env(),
-                                 capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            problems.append(f"{script} did not finish in {timeout} s on the starter")
+        run = run_driver(out, script, timeout, "starter", problems)
+        if run is None:
             continue
         text = run.stdout + run.stderr
         if run.returncode == 0:
@@ -743,11 +750,8 @@ def check_reference_drivers(reference_kit, scripts=DRIVER_SCRIPTS, timeout=300):
     for script in scripts:
         if not (reference_kit / script).is_file():
             continue  # check_drivers reports it
-        try:
-            run = subprocess.run([sys.executable, script], cwd=reference_kit, env=script_env(),
-                                 capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            problems.append(f"{script} did not finish in {timeout} s on the reference")
+        run = run_driver(reference_kit, script, timeout, "reference", problems)
+        if run is None:
             continue
         if run.returncode != 0 or "Traceback" in run.stdout + run.stderr:
             last = (run.stdout + run.stderr).strip().splitlines()[-1:] or [""]
