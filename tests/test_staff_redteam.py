@@ -382,7 +382,9 @@ def test_sandbox_modes_bound_and_end_everything(name):
                         python=False),
             sandbox.Job(["/bin/sh", "-c", f"echo x; sleep {mark}"], {}, 1, 256, python=False)]
     runner = sandbox.Runner(mode)
-    attack, flood, slow = runner.run_all(jobs)
+    # the fork bomb runs alone: the jobs of one run share the uid's process limit
+    (attack,) = runner.run_all(jobs[:1])
+    flood, slow = runner.run_all(jobs[1:])
     lines = attack.output.decode().split()
     assert lines[0] == "start", attack
     if runner.nproc() is None:  # bwrap run as root: the grader counts the namespace's pids
