@@ -36,6 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import get_data
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RESULTS = ROOT / "results"
 SMOKE_RESULTS = ROOT / "results" / "smoke"
@@ -79,6 +81,7 @@ class Settings:
     force: bool = False
     data_dir: Path | None = None
     download: bool = True
+    local_copy: Path | None = field(default_factory=lambda: get_data.local_copy())
     python: str = sys.executable
     only: tuple[str, ...] = ()
     # resolved lazily (only when a stage that needs the data runs)
@@ -158,6 +161,17 @@ def missing_data_message(name: str, looked: list[Path], layout: str, tried_downl
     )
 
 
+def build_from_local_copy(settings: Settings, log) -> Path:
+    """`make data` without internet: build both data sets into data/ from the course's
+    local copy (settings.local_copy, ../shared/data where it exists); returns data/."""
+    dest = ROOT / "data"
+    print(f"building {dest} from the local copy {settings.local_copy} (as make data does)",
+          file=log, flush=True)
+    dest.mkdir(parents=True, exist_ok=True)
+    get_data.from_shared(settings.local_copy, dest)
+    return dest
+
+
 def find_cifar(settings: Settings, log) -> Path:
     """The folder holding cifar-10-batches-py/ or the archive; downloads when online."""
     looked = data_candidates(settings, ROOT / "neuralnet")
@@ -165,6 +179,8 @@ def find_cifar(settings: Settings, log) -> Path:
         if _has_cifar(folder):
             return folder
     tried = "no download: --no-download"
+    if settings.download and settings.local_copy is not None:
+        return build_from_local_copy(settings, log)
     if settings.download:
         if online():
             _download_cifar(log)
@@ -184,6 +200,8 @@ def find_fmnist(settings: Settings, log) -> Path:
         if _has_fmnist(root):
             return root
     tried = "no download: --no-download"
+    if settings.download and settings.local_copy is not None:
+        return build_from_local_copy(settings, log)
     if settings.download:
         if online("github.com"):
             _download_fmnist(settings, log)

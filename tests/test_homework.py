@@ -222,6 +222,18 @@ def test_missing_data_message_names_places_and_three_fixes(no_default_data, find
         assert fix in message
 
 
+def test_offline_data_is_built_from_the_local_copy_as_make_data_does(no_default_data):
+    from test_get_data import fake_shared
+
+    settings = Settings(results=no_default_data / "r", local_copy=fake_shared(no_default_data))
+    log = io.StringIO()
+    data = homework.find_cifar(settings, log)
+    assert data == homework.ROOT / "data"
+    assert (data / "cifar-10-batches-py").is_dir() and "local copy" in log.getvalue()
+    assert homework.find_fmnist(settings, log) == data
+    assert (data / "FashionMNIST" / "raw").is_dir()
+
+
 def test_data_found_via_flag_then_env(no_default_data, monkeypatch):
     flag_dir, env_dir = no_default_data / "flag", no_default_data / "env"
     (flag_dir / "cifar-10-batches-py").mkdir(parents=True)
