@@ -81,18 +81,14 @@ def model_with_weights(cls, case, names):
     """
     cls(*sizes) built through the original API (TwoLayerNet(D, C, H), LinearClassifier(D, C)),
     its parameters set in place to the case's inputs `names` through parameters(), matched
-    by shape and order (any keys).
+    by shape and order (any keys), as gradcheck_classifier.py does (build_with_weights).
 
     Returns a tuple of:
     - model
     - mapping: dict our name (W1, b1, ...) -> the model's key
     """
-    from gradcheck_classifier import match_parameters
+    from gradcheck_classifier import build_with_weights
 
-    model = cls(*case["sizes"].values())
-    params = model.parameters()
-    mapping = match_parameters(cls.__name__, params,
-                               {name: case["inputs"][name].shape for name in names})
-    for name, key in mapping.items():
-        params[key][...] = case["inputs"][name]
+    model, mapping, _ = build_with_weights(cls.__name__, cls, list(case["sizes"].values()),
+                                           {name: case["inputs"][name] for name in names})
     return model, mapping
