@@ -10,26 +10,27 @@ STAMP  := $(VENV)/.stamp-requirements
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt requirements-dev.txt staff/autograder/requirements-grader.txt
+$(STAMP): requirements.txt requirements-dev.txt staff/autograder/requirements-grader.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-build-isolation --no-deps -e .
 	touch $(STAMP)
 
-setup: $(STAMP)  ## create/update .venv from requirements*.txt
+setup: $(STAMP)  ## create/update .venv from requirements*.txt; installs staff/ and handin/
 
 # make homework [SMOKE=1] [FORCE=1] [DATA_DIR=dir] [HW4_DATA=dir]: see staff/homework.py
 YES := 1 yes true on
 homework: $(STAMP)  ## the main job: run every task of the homework, build report.pdf
-	$(PY) staff/homework.py $(if $(filter $(YES),$(SMOKE)),--smoke) \
+	$(PY) -m staff.homework $(if $(filter $(YES),$(SMOKE)),--smoke) \
 	    $(if $(filter $(YES),$(FORCE)),--force) $(if $(DATA_DIR),--data-dir "$(DATA_DIR)")
 
 report: $(STAMP)  ## rebuild report.pdf from results/ (make homework builds it too)
-	$(PY) staff/report.py
+	$(PY) -m staff.report
 
 DATA ?= data
 data: $(STAMP)  ## get CIFAR-10 + Fashion-MNIST into DATA=data/ (then export HW4_DATA=data)
-	$(PY) staff/get_data.py "$(DATA)"
+	$(PY) -m staff.get_data "$(DATA)"
 
 bench: $(STAMP)  ## the benchmarks on the real data in HW4_DATA (numbers for BENCHMARKS.md)
 	$(PY) bench/bench_cifar.py
@@ -47,34 +48,34 @@ clean:  ## remove caches and run outputs (keeps .venv and data)
 	rm -rf results dist .pytest_cache .ruff_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +
 
-# Course tooling (staff/; README "For graders and course staff").
+# Course tooling (the staff package; docs/STAFF.md).
 starter: $(STAMP)  ## build the student starter kit and check it: dist/hw4-starter/ and .zip
-	$(PY) staff/make_starter.py
+	$(PY) -m staff.make_starter
 
 submission: $(STAMP)  ## zip the graded files: make submission UNIQNAME=name [FORCE=1]
 	@test -n "$(UNIQNAME)" || { echo "usage: make submission UNIQNAME=name"; exit 2; }
-	$(PY) staff/make_submission.py "$(UNIQNAME)" $(if $(filter $(YES),$(FORCE)),--force)
+	$(PY) -m handin.pack "$(UNIQNAME)" $(if $(filter $(YES),$(FORCE)),--force)
 
 check: $(STAMP)  ## check a submission zip: make check ZIP=name.zip
 	@test -n "$(ZIP)" || { echo "usage: make check ZIP=name.zip"; exit 2; }
-	$(PY) staff/check_submission.py "$(ZIP)"
+	$(PY) -m handin.check "$(ZIP)"
 
 grade: $(STAMP)  ## autograde a submission: make grade ZIP=name.zip [OUT=results.json]
 	@test -n "$(ZIP)" || { echo "usage: make grade ZIP=name.zip [OUT=results.json]"; exit 2; }
-	$(PY) staff/grade.py "$(ZIP)" --out "$(or $(OUT),results.json)"
+	$(PY) -m staff.grade "$(ZIP)" --out "$(or $(OUT),results.json)"
 
 # make grade-all SUBMISSIONS=dir-or-canvas.zip [JOBS=n] [OUT=grades] [ROSTER=gradebook.csv]
 #                [GRADESCOPE_CSV=scores.csv] [FORCE=1]: see staff/grade_all.py
 grade-all: $(STAMP)  ## grade a course: make grade-all SUBMISSIONS=folder-or-canvas.zip [JOBS=n]
 	@test -n "$(SUBMISSIONS)$(GRADESCOPE_CSV)" || { echo "usage: make grade-all \
 	SUBMISSIONS=<folder or Canvas zip> [JOBS=n] [OUT=grades] [GRADESCOPE_CSV=scores.csv]"; exit 2; }
-	$(PY) staff/grade_all.py $(if $(SUBMISSIONS),"$(SUBMISSIONS)") --out "$(or $(OUT),grades)" \
+	$(PY) -m staff.grade_all $(if $(SUBMISSIONS),"$(SUBMISSIONS)") --out "$(or $(OUT),grades)" \
 	    $(if $(JOBS),--jobs $(JOBS)) $(if $(ROSTER),--roster "$(ROSTER)") \
 	    $(if $(GRADESCOPE_CSV),--gradescope-csv "$(GRADESCOPE_CSV)") \
 	    $(if $(filter $(YES),$(FORCE)),--force)
 
 autograder: $(STAMP)  ## build the Gradescope autograder upload: dist/autograder.zip
-	$(PY) staff/make_autograder.py
+	$(PY) -m staff.make_autograder
 
 mistakes: $(STAMP)  ## run the mistakes corpus through drivers, student tests, grader: the table
-	$(PY) staff/mistakes.py $(if $(JOBS),--jobs $(JOBS))
+	$(PY) -m staff.mistakes $(if $(JOBS),--jobs $(JOBS))

@@ -27,13 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "neuralnet"))
+from staff.student_view import student_module
 
-from data import load_cifar10  # noqa: E402
-from optim import SGDMomentum  # noqa: E402
-from train import config_settings, training_step  # noqa: E402
-from two_layer_net import TwoLayerNet  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+load_cifar10 = student_module("data").load_cifar10
+SGDMomentum = student_module("optim").SGDMomentum
+config_settings = student_module("train").config_settings
+training_step = student_module("train").training_step
+TwoLayerNet = student_module("two_layer_net").TwoLayerNet
 
 BATCH, HIDDEN, LR, MOMENTUM, REG = 200, 1024, 0.01, 0.9, 5e-4
 

@@ -21,11 +21,10 @@ import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "staff"))
+from handin import pack as make_submission
+from staff import sandbox
 
-import make_submission  # noqa: E402
-import sandbox  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def reference_zip(folder):
@@ -39,7 +38,7 @@ def reference_zip(folder):
 def grade_once(zip_path, folder, mode, cache):
     """Seconds for one grade.py run; checks it gave full marks in `mode`."""
     out = Path(folder) / "results.json"
-    command = [sys.executable, str(ROOT / "staff" / "grade.py"), str(zip_path), "--out",
+    command = [sys.executable, "-m", "staff.grade", str(zip_path), "--out",
                str(out), "--sandbox", mode]
     if cache is not None:
         command += ["--reference-cache", str(cache)]

@@ -26,12 +26,10 @@ import time
 import zipfile
 from pathlib import Path
 
+from staff import grade_all, make_starter, mistakes
+from staff.tests.corpus import PY_FILES, part1_text, part2_text
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "staff"), str(ROOT / "tests")]
-import grade_all  # noqa: E402
-import make_starter  # noqa: E402
-import mistakes  # noqa: E402
-from staff_corpus import PY_FILES, part1_text, part2_text  # noqa: E402
 
 GRADE_TARGET_S, SIMILARITY_TARGET_S, TARGET_COUNT = 600, 60, 300
 BROKEN = ("empty", "truncated", "not_a_zip", "zip_in_zip", "loose")

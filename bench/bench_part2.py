@@ -23,10 +23,10 @@ from pathlib import Path
 import skimage.data
 import torch
 
+from staff.notebook_code import load_as_module
+
 ROOT = Path(__file__).resolve().parents[1]
 BACKUP = ROOT / "python_backup" / "part2.py"
-sys.path.insert(0, str(ROOT / "staff"))
-from notebook_code import load_as_module  # noqa: E402
 
 
 def load_part2_functions(path=BACKUP):

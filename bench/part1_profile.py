@@ -17,7 +17,6 @@ training images it measures
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -27,9 +26,9 @@ import torchvision
 from torch import nn
 from torch.profiler import ProfilerActivity, profile, record_function
 
+from staff.notebook_code import run_tagged_cells
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "staff"))
-from notebook_code import run_tagged_cells  # noqa: E402
 
 
 def notebook_namespace(mean, std):

@@ -41,12 +41,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import check_submission as checker
-import grading_tests
-import grading_worker as worker
 import numpy as np
-import sandbox
-from grade_notebooks import (  # noqa: F401 (accuracy_points is re-exported for the tests)
+
+from handin import check as checker
+from handin.notebooks import (  # noqa: F401 (accuracy_points is re-exported for the tests)
     NEEDS_PERSON,
     PART1_ACCURACY_POINTS,
     PART1_RUN_POINTS,
@@ -58,6 +56,8 @@ from grade_notebooks import (  # noqa: F401 (accuracy_points is re-exported for 
     needs_person,
     result,
 )
+from staff import grading_tests, sandbox
+from staff import grading_worker as worker
 
 ROOT = Path(__file__).resolve().parents[1]
 STAFF_DIR = Path(__file__).resolve().parent

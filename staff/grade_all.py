@@ -43,16 +43,16 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import canvas_names
-import check_submission as checker
-import course_summary
-from course_summary import Row
 from tqdm import tqdm
+
+from handin import check as checker
+from staff import canvas_names, course_summary
+from staff.course_summary import Row
 
 ROOT = Path(__file__).resolve().parents[1]
 STAFF_DIR = Path(__file__).resolve().parent
 GRADER = STAFF_DIR / "grade.py"
-GRADER_INPUTS = ("staff/grad*.py", "staff/check_submission.py", "backprop/*.py",
+GRADER_INPUTS = ("staff/grad*.py", "staff/sandbox.py", "handin/*.py", "backprop/*.py",
                  "neuralnet/*.py")  # a change to any of these regrades everything
 NOT_GRADER_INPUTS = {"grade_all.py"}
 TIMEOUT = 600.0  # seconds per submission (grade.py has its own limits per test)
@@ -376,7 +376,7 @@ def run_grader(source, ctx, log):
     - problem: why the grading failed ("" if it did not)
     """
     partial = Path(tempfile.mkdtemp(prefix="partial-", dir=ctx.manifest.cache)) / "results.json"
-    command = [sys.executable, str(ctx.grader), str(source), "--out", str(partial), *ctx.options]
+    command = [*grader_command(ctx.grader), str(source), "--out", str(partial), *ctx.options]
     start = time.monotonic()
     with open(log, "wb") as handle:
         process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=handle,
@@ -485,7 +485,7 @@ def grade_prepared(submission, row, ctx, scratch):
 
 def similarity_code(source, scratch, row):
     """The code text copydetect compares ("" if it cannot be read: the grade still stands)."""
-    import similarity  # imported here: only the similarity report needs copydetect
+    from staff import similarity  # imported here: only the similarity report needs copydetect
 
     folder = scratch / "code"
     folder.mkdir()
@@ -591,7 +591,7 @@ def apply_roster(rows, roster):
 
 def run_similarity(out, threshold, quiet):
     """Similarity leads over OUT/similarity/code. Returns a course_summary.Leads."""
-    import similarity
+    from staff import similarity
 
     start = time.monotonic()
     folder = (out / "similarity").resolve()
@@ -606,6 +606,13 @@ def run_similarity(out, threshold, quiet):
     return course_summary.Leads(pairs, estimated, threshold, seconds)
 
 
+def grader_command(grader):
+    """The command that grades one submission: ours as a module, a test's stand-in as a script."""
+    if grader.resolve() == GRADER:
+        return [sys.executable, "-m", "staff.grade"]
+    return [sys.executable, str(grader)]
+
+
 def reference_cache_options(ctx):
     """
     grade.py computes the reference's outputs before grading; with --reference-cache it
@@ -616,7 +623,7 @@ def reference_cache_options(ctx):
         return []
     options = ["--reference-cache", str((ctx.manifest.cache / "reference-outputs.json").resolve())]
     with tempfile.TemporaryDirectory(prefix="empty-", dir=ctx.out / ".scratch") as empty:
-        subprocess.run([sys.executable, str(GRADER), empty, "--out", str(Path(empty) / "r.json"),
+        subprocess.run([*grader_command(GRADER), empty, "--out", str(Path(empty) / "r.json"),
                         *options], cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True,
                        timeout=ctx.timeout, check=False)
     return options

@@ -29,8 +29,12 @@ import time
 import traceback
 from pathlib import Path
 
-import grading_tests
 import numpy as np
+
+if __package__:  # imported by grade.py
+    from staff import grading_tests
+else:  # run as a script in the sandbox's flat harness folder, beside grading_tests.py
+    import grading_tests
 
 ERROR_KINDS = ("wrong_output", "timeout", "memory", "not_implemented", "exit", "exception")
 MAX_ARRAYS = 16  # arrays per test

@@ -36,7 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import get_data
+from staff import get_data
+from staff.student_view import student_module
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RESULTS = ROOT / "results"
@@ -218,12 +219,11 @@ def make_smoke_data(settings: Settings, needs: set[str]) -> None:
     """Tiny generated CIFAR-10 / Fashion-MNIST (real file formats) under <results>/data."""
     data = settings.results / "data"
     if "cifar" in needs and settings.cifar_dir is None:
-        from fake_cifar10 import write_fake_cifar10  # staff/ is on sys.path (see main)
         if not _has_cifar(data):
-            write_fake_cifar10(data, **SMOKE_CIFAR)
+            student_module("fake_cifar10").write_fake_cifar10(data, **SMOKE_CIFAR)
         settings.cifar_dir = data
     if "fmnist" in needs and settings.fmnist_root is None:
-        from fake_fashion_mnist import write_fake_fashion_mnist
+        from staff.fake_fashion_mnist import write_fake_fashion_mnist
         if not _has_fmnist(data):
             write_fake_fashion_mnist(data, **SMOKE_FMNIST)
         settings.fmnist_root = data
@@ -361,19 +361,18 @@ def _train(config: str, with_pdf: bool):
             cmd += SMOKE_TRAIN_ARGS
         run_logged(cmd, log)
         if with_pdf:  # the write-up wants the plot as PDF too: same function, same numbers
-            run_logged([settings.python, "-c", REPLOT_CODE, str(ROOT / "neuralnet"),
-                        str(folder / "summary.json"), str(folder / "plot.pdf")], log)
+            run_logged([settings.python, "-c", REPLOT_CODE, str(folder / "summary.json"),
+                        str(folder / "plot.pdf")], log, cwd=ROOT / "neuralnet")
     return run
 
 
 # Redraws train.py's plot from its summary.json with neuralnet/utils.py:plot_training.
 REPLOT_CODE = """import json, sys
-sys.path.insert(0, sys.argv[1])
 from utils import plot_training
-s = json.load(open(sys.argv[2]))
-plot_training(s["loss_history"], s["train_accuracy"], s["val_accuracy"], sys.argv[3],
+s = json.load(open(sys.argv[1]))
+plot_training(s["loss_history"], s["train_accuracy"], s["val_accuracy"], sys.argv[2],
               title=f"two-layer net, config {s['config']}")
-print("wrote", sys.argv[3])
+print("wrote", sys.argv[2])
 """
 
 
@@ -408,7 +407,7 @@ def _notebook(part: str):
 
 
 def _report(settings: Settings, log) -> None:
-    cmd = [settings.python, str(ROOT / "staff/report.py"), "--results-dir",
+    cmd = [settings.python, "-m", "staff.report", "--results-dir",
            str(settings.results), "--output", str(settings.report_file)]
     if settings.smoke:
         cmd += ["--note", "SMOKE run: tiny generated data and a few iterations; "
@@ -429,7 +428,7 @@ def _part2_result(settings: Settings) -> str:
 
 def build_stages(settings: Settings) -> list[Stage]:
     r = settings.results
-    from report import CODE_FILES, NOTEBOOKS, REQUIRED_OUTPUTS  # staff/ is on sys.path (main)
+    from staff.report import CODE_FILES, NOTEBOOKS, REQUIRED_OUTPUTS
 
     report_code = ("staff/report.py", *CODE_FILES, *NOTEBOOKS)  # what the write-up shows
 
@@ -641,8 +640,6 @@ def main(argv=None) -> int:
     settings = Settings(results=Path(results).resolve(), smoke=smoke,
                         force=args.force or _truthy_env("FORCE"), data_dir=args.data_dir,
                         download=not args.no_download, only=tuple(args.only))
-    if str(ROOT / "staff") not in sys.path:
-        sys.path.insert(0, str(ROOT / "staff"))
     stages = build_stages(settings)
     mode = "SMOKE (generated data)" if smoke else "real data"
     plural = "s" if len(stages) != 1 else ""

@@ -1,11 +1,11 @@
 """Build the Gradescope autograder upload: `make autograder`.
 
-    python staff/make_autograder.py [--out dist/autograder.zip]
+    python -m staff.make_autograder [--out dist/autograder.zip]
 
 The zip has setup.sh and run_autograder at its root (Gradescope's contract), the course's
 requirements.txt and requirements-grader.txt (setup.sh installs both), the grader
-(staff/grade.py and the modules it uses) and the reference solution (backprop/*.py,
-neuralnet/*.py) that the student files are graded against. setup.sh makes
+(staff/grade.py and the modules it uses, from staff/ and handin/) and the reference
+solution (backprop/*.py, neuralnet/*.py) that the student files are graded against. setup.sh makes
 /autograder/source readable by root only, and student code runs sandboxed
 (staff/sandbox.py), so no submission can read the reference. Upload it under
 "Configure Autograder" with the Ubuntu 24.04 base image.
@@ -24,8 +24,9 @@ ROOT_FILES = {  # name in the zip -> source path
     "requirements.txt": ROOT / "requirements.txt",
     "requirements-grader.txt": TEMPLATES / "requirements-grader.txt",
 }
-GRADER_FILES = ("staff/grade.py", "staff/grade_notebooks.py", "staff/grading_worker.py",
-                "staff/grading_tests.py", "staff/check_submission.py", "staff/sandbox.py")
+GRADER_FILES = ("staff/__init__.py", "staff/grade.py", "staff/grading_worker.py",
+                "staff/grading_tests.py", "staff/sandbox.py", "handin/__init__.py",
+                "handin/check.py", "handin/notebooks.py", "handin/manifest.py")
 REFERENCE_FOLDERS = ("backprop", "neuralnet")
 EXECUTABLE = ("setup.sh", "run_autograder")
 FIXED_DATE = (2020, 1, 1, 0, 0, 0)

@@ -33,29 +33,19 @@ a dict function name -> list of cases, each {"case": description, "inputs": {nam
 """
 
 import pickle
-import sys
 from pathlib import Path
 
 import numpy as np
 
+from staff.student_view import student_module
+
 ROOT = Path(__file__).resolve().parents[1]
 NEURALNET_DIR = ROOT / "neuralnet"
 DATA_FILE = NEURALNET_DIR / "neuralnet-data.pkl"
-if str(NEURALNET_DIR) not in sys.path:
-    sys.path.insert(0, str(NEURALNET_DIR))
-
-from layers import (  # noqa: E402
-    fc_backward,
-    fc_forward,
-    l2_loss,
-    l2_regularization,
-    relu_backward,
-    relu_forward,
-    softmax_loss,
-)
-from linear_classifier import LinearClassifier  # noqa: E402
-from train import training_step  # noqa: E402
-from two_layer_net import TwoLayerNet  # noqa: E402
+layers = student_module("layers")
+LinearClassifier = student_module("linear_classifier").LinearClassifier
+training_step = student_module("train").training_step
+TwoLayerNet = student_module("two_layer_net").TwoLayerNet
 
 NET_SIZES = {"input_dim": 7, "num_classes": 4, "hidden_dim": 6}
 BATCH = 5
@@ -88,10 +78,10 @@ def fc_cases(rng):
     for n, din, dout in ((4, 3, 5), (2, 6, 3)):
         x, w, b = normal(rng, (n, din)), normal(rng, (din, dout)), normal(rng, dout)
         grad_out = normal(rng, (n, dout))
-        out, cache = fc_forward(x, w, b)
+        out, cache = layers.fc_forward(x, w, b)
         shapes = f"x {x.shape}, w {w.shape}, b {b.shape}"
         forward.append(case(shapes, {"x": x, "w": w, "b": b}, {"out": out}))
-        grad_x, grad_w, grad_b = fc_backward(grad_out, cache)
+        grad_x, grad_w, grad_b = layers.fc_backward(grad_out, cache)
         backward.append(case(shapes, {"x": x, "w": w, "b": b, "grad_out": grad_out},
                              {"grad_x": grad_x, "grad_w": grad_w, "grad_b": grad_b}))
     return forward, backward
@@ -101,18 +91,18 @@ def relu_cases(rng):
     x = normal(rng, (3, 4))
     x[0, 1] = x[1, 3] = x[2, 0] = 0.0  # relu_backward with >= differs exactly here
     grad_out = normal(rng, (3, 4))
-    out, cache = relu_forward(x.copy())
+    out, cache = layers.relu_forward(x.copy())
     description = f"x {x.shape} with 3 exact zeros"
     return ([case(description, {"x": x}, {"out": out})],
             [case(description, {"x": x, "grad_out": grad_out},
-                  {"grad_x": relu_backward(grad_out, cache)})])
+                  {"grad_x": layers.relu_backward(grad_out, cache)})])
 
 
 def l2_loss_cases(rng):
     cases = []
     for shape in ((4, 3), (6, 2)):
         x, y = normal(rng, shape), normal(rng, shape)
-        loss, grad_x = l2_loss(x, y)
+        loss, grad_x = layers.l2_loss(x, y)
         cases.append(case(f"x, y {shape}", {"x": x, "y": y}, {"loss": loss, "grad_x": grad_x}))
     return cases
 
@@ -121,7 +111,7 @@ def softmax_cases(rng):
     cases = []
     for (n, c), scale in (((5, 4), 1.0), ((3, 6), 10.0)):
         x, y = normal(rng, (n, c), scale), rng.integers(0, c, size=n)
-        loss, grad_x = softmax_loss(x, y)
+        loss, grad_x = layers.softmax_loss(x, y)
         cases.append(case(f"scores {x.shape} of size ~{scale:g}", {"x": x, "y": y},
                           {"loss": loss, "grad_x": grad_x}))
     return cases
@@ -143,7 +133,7 @@ def stability_cases():
     cases = []
     for scores, label, dtype, kind in STABILITY_ROWS:
         x, y = np.array([scores], dtype=dtype), np.array([label])
-        loss, grad_x = softmax_loss(x.astype(np.float64), y)  # exact, whatever the dtype
+        loss, grad_x = layers.softmax_loss(x.astype(np.float64), y)  # exact, whatever the dtype
         description = "[" + ", ".join(f"{s:g}" for s in scores) + f"], label {label}, {dtype}"
         cases.append(case(description, {"x": x.astype(np.float64), "y": y},
                           {"loss": loss, "grad_x": grad_x}, dtype=dtype, kind=kind))
@@ -154,7 +144,7 @@ def l2_regularization_cases(rng):
     cases = []
     for shape, reg in (((3, 5), 0.3), ((4, 2), 1.7)):
         w = normal(rng, shape)
-        loss, grad_w = l2_regularization(w, reg)
+        loss, grad_w = layers.l2_regularization(w, reg)
         cases.append(case(f"w {shape}, reg {reg:g}", {"w": w, "reg": reg},
                           {"loss": loss, "grad_w": grad_w}))
     return cases
@@ -203,8 +193,8 @@ def training_step_cases(rng):
     p = {name: value.copy() for name, value in model.parameters().items()}
     loss, grads = training_step(model, X, y, reg)
     scores, cache = model.forward(X)
-    data_loss, grad_scores = softmax_loss(scores, y)
-    regs = {name: l2_regularization(value, reg) for name, value in p.items()}
+    data_loss, grad_scores = layers.softmax_loss(scores, y)
+    regs = {name: layers.l2_regularization(value, reg) for name, value in p.items()}
     parts = {"data_loss": data_loss, "data_grads": model.backward(grad_scores, cache),
              "reg_losses": {name: r[0] for name, r in regs.items()},
              "reg_grads": {name: r[1] for name, r in regs.items()}}

@@ -49,8 +49,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import starter_checks
-from homework import BACKPROP_SCRIPTS
+from staff import starter_checks
+from staff.homework import BACKPROP_SCRIPTS
 
 ROOT = Path(__file__).resolve().parents[1]
 STAFF_DIR = Path(__file__).resolve().parent
@@ -58,7 +58,6 @@ STAMP = ".hw4-starter"  # marks a folder this script wrote (so --out may replace
 
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 HP_BEGIN, HP_END = "# BEGIN HYPERPARAMETERS", "# END HYPERPARAMETERS"
-STAFF_BEGIN, STAFF_END = "# BEGIN STAFF ONLY", "# END STAFF ONLY"
 HOMEWORK_HYPERPARAMETERS = {  # the weak defaults the homework hands out (train.py main)
     "num_train": "20000",
     "hidden_dim": "16",
@@ -69,9 +68,10 @@ HOMEWORK_HYPERPARAMETERS = {  # the weak defaults the homework hands out (train.
 }
 
 SHIPPED = (  # paths relative to the root; folders are copied recursively (minus SKIPPED)
-    "backprop", "neuralnet", "part1.ipynb", "part2.ipynb",
-    "requirements.txt", "requirements-dev.txt", "pyproject.toml", ".gitignore",
+    "backprop", "neuralnet", "tests", "handin", "part1.ipynb", "part2.ipynb",
+    "requirements.txt", "requirements-dev.txt", ".gitignore",
 )
+STARTER_FILES = ("README.md", "Makefile", "pyproject.toml")  # from staff/starter_files/
 NOT_SHIPPED_FILES = {  # staff-only files inside shipped folders
     "backprop/make_backprop_data.py": "computes the answers in closed form",
 }
@@ -80,13 +80,6 @@ OPTIONAL_FUNCTIONS = {"backprop/functions.py": ("f1", "f2", "f4")}
 SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".cache", "results", "checkpoints", "data",
                  "cifar-10-batches-py", "FashionMNIST", ".DS_Store"}
 SKIPPED_SUFFIXES = (".pyc", ".npz", ".zip", ".tar.gz", ".pt", ".pth", ".json", ".pdf", ".png")
-STARTER_DESCRIPTION = "Homework 4 - Machine Learning: starter kit"  # pyproject.toml's
-STUDENT_TESTS = ("tests/conftest.py", "tests/test_backprop.py", "tests/test_layers.py",
-                 "tests/test_classifiers.py", "tests/test_train.py", "tests/test_no_torch.py")
-STUDENT_HELPERS = {  # files the student tests import from elsewhere -> where they ship
-    "staff/fake_cifar10.py": "tests/fake_cifar10.py",
-}
-STUDENT_TOOLS = ("check_submission.py", "make_submission.py")
 # The driver and check scripts students run (the starter Makefile's check-code target).
 DRIVER_SCRIPTS = tuple(dict.fromkeys(BACKPROP_SCRIPTS + ("neuralnet/check_training_step.py",)))
 MIN_LEAK_CHARS = 12  # shorter region lines (`x = 0`) are too generic to count as a leak
@@ -394,16 +387,7 @@ def shipped_files(root):
                 relative = sub.relative_to(root).as_posix()
                 if sub.is_file() and not sub.is_symlink() and not is_skipped(relative):
                     found.append(relative)
-    found += [t for t in STUDENT_TESTS if (root / t).is_file()]
     return sorted(found)
-
-
-def drop_staff_blocks(text, path):
-    """`text` without its `# BEGIN STAFF ONLY` ... `# END STAFF ONLY` blocks (markers too):
-    lines the reference needs that would only confuse a student (e.g. staff/ on sys.path)."""
-    lines = text.splitlines(keepends=True)
-    blocks = find_regions(lines, path, STAFF_BEGIN, STAFF_END)
-    return "".join(replace_regions(lines, blocks, lambda block: [])) if blocks else text
 
 
 def drop_staff_requirements(text):
@@ -420,64 +404,17 @@ def drop_staff_requirements(text):
     return "".join(out)
 
 
-def staff_imports(path):
-    """Names of the staff/ modules that the Python file `path` imports."""
-    return {name for name in python_imports(path) if (STAFF_DIR / f"{name}.py").is_file()}
-
-
-def shipped_staff_files():
-    """staff/ file name -> where it ships: the student tools, the staff modules they import
-    (the submission checker reads notebooks as the grader does), and the test helpers."""
-    shipped, todo = {}, list(STUDENT_TOOLS)
-    while todo:
-        name = todo.pop()
-        if name not in shipped and (STAFF_DIR / name).is_file():
-            shipped[name] = f"tools/{name}"
-            todo += [f"{module}.py" for module in staff_imports(STAFF_DIR / name)]
-    for source, target in STUDENT_HELPERS.items():
-        shipped[Path(source).name] = target
-    return shipped
-
-
-def copy_staff_file(source, target, shipped):
-    """Copy a staff/ file into the kit, its mentions of shipped staff files pointing at where
-    they now live (`python staff/x.py` -> `python tools/x.py`)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    text = source.read_text(encoding="utf-8")
-    for name, shipped_as in shipped.items():
-        text = text.replace(f"staff/{name}", shipped_as)
-    target.write_text(text, encoding="utf-8")
-    shutil.copymode(source, target)
-
-
-def copy_staff_files(root, out):
-    """The student tools (tools/) and the helper modules the student tests import."""
-    shipped = shipped_staff_files()
-    for name, target in shipped.items():
-        source = STAFF_DIR / name
-        helper = f"staff/{name}"
-        if helper in STUDENT_HELPERS:
-            source = root / helper
-            if not source.is_file():
-                continue
-        copy_staff_file(source, out / target, shipped)
-
-
 def transform(relative, data, regions, strip=True):
     """
     The starter content of one file (bytes), collecting its Regions into `regions`.
     strip=False keeps the solutions (a reference copy laid out like the starter).
     """
     if relative.endswith(".py"):
-        text = drop_staff_blocks(data.decode("utf-8"), relative)
-        if not strip or relative.startswith("tests/"):
-            return text.encode()
-        text, found = strip_python(text, relative)
+        if not strip or relative.startswith(("tests/", "handin/")):
+            return data
+        text, found = strip_python(data.decode("utf-8"), relative)
         regions.extend(found)
         return text.encode()
-    if relative == "pyproject.toml":
-        return re.sub(r'(?m)^description = ".*"$', f'description = "{STARTER_DESCRIPTION}"',
-                      data.decode("utf-8")).encode()
     if Path(relative).name.startswith("requirements"):
         return drop_staff_requirements(data.decode("utf-8")).encode()
     if relative.endswith(".ipynb") and strip:
@@ -499,10 +436,9 @@ def prepare_out(out):
 
 
 def write_extras(root, out):
-    """Student README and Makefile."""
-    templates = STAFF_DIR / "starter_files"
-    shutil.copyfile(templates / "README.md", out / "README.md")
-    shutil.copyfile(templates / "Makefile", out / "Makefile")
+    """The student's README, Makefile and pyproject.toml."""
+    for name in STARTER_FILES:
+        shutil.copyfile(STAFF_DIR / "starter_files" / name, out / name)
 
 
 def regenerate_backups(out):
@@ -528,7 +464,6 @@ def build(root, out, strip=True):
         data = (root / relative).read_bytes()
         target.write_bytes(transform(relative, data, regions, strip))
         shutil.copymode(root / relative, target)
-    copy_staff_files(root, out)
     write_extras(root, out)
     if strip:
         regenerate_backups(out)
@@ -643,9 +578,7 @@ def check_staff_imports(root, out):
     """Problems: a shipped .py file importing a module that exists only on the staff side
     (staff/, bench/, a generator that is not shipped)."""
     shipped = {path.stem for path in out.rglob("*.py")}
-    staff_only = {Path(path).stem for path in NOT_SHIPPED_FILES}
-    for folder in ("staff", "bench"):
-        staff_only |= {path.stem for path in (root / folder).glob("*.py")}
+    staff_only = {Path(path).stem for path in NOT_SHIPPED_FILES} | {"staff", "bench"}
     problems = []
     for path in sorted(out.rglob("*.py")):
         for module in sorted(python_imports(path) & (staff_only - shipped)):
@@ -768,7 +701,7 @@ def check_student_tests(root, out, regions):
     not implemented" message), on the starter or, when the tests stop earlier there (e.g.
     at a stubbed constructor), with that function alone stubbed in the reference.
     """
-    tests = [t for t in STUDENT_TESTS if t != "tests/conftest.py" and (out / t).is_file()]
+    tests = sorted(path.relative_to(out).as_posix() for path in out.glob("tests/test_*.py"))
     if not tests:
         return ["no student-visible tests in the starter"]
     with tempfile.TemporaryDirectory(prefix="hw4-starter-") as tmp:

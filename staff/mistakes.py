@@ -692,9 +692,8 @@ def snapshot(rev, work):
 def build_base(root, work):
     """The student-facing tree with the solutions kept, as `make starter` lays it out."""
     base = Path(work) / "base"
-    code = ("import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1] + '/staff'); "
-            "import make_starter; make_starter.build(Path(sys.argv[1]), Path(sys.argv[2]), "
-            "strip=False)")
+    code = ("import sys; from pathlib import Path; from staff import make_starter; "
+            "make_starter.build(Path(sys.argv[1]), Path(sys.argv[2]), strip=False)")
     status, out, err = run([sys.executable, "-c", code, str(root), str(base)], root, 120)
     if status != 0:
         raise CorpusError(f"make_starter.build failed: {(out + err)[-1000:]}")
@@ -788,8 +787,8 @@ def check_tests(case, tree):
 
 def grade_folder(root, submission, out):
     """Run root's grade.py on a folder; returns its tests list (or raises RuntimeError)."""
-    code, stdout, stderr = run([sys.executable, str(root / "staff" / "grade.py"), str(submission),
-                                "--out", str(out)], submission.parent, GRADE_TIMEOUT)
+    code, stdout, stderr = run([sys.executable, "-m", "staff.grade", str(submission),
+                                "--out", str(out)], root, GRADE_TIMEOUT)
     if code != 0 or not Path(out).is_file():
         raise RuntimeError(f"grade.py exit {code}: {(stdout + stderr)[-500:]}")
     return json.loads(Path(out).read_text())["tests"]

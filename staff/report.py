@@ -32,6 +32,9 @@ from pathlib import Path
 
 import matplotlib
 
+from handin import manifest
+from handin.manifest import GRADED_FILES
+
 matplotlib.use("Agg")
 import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
@@ -72,13 +75,8 @@ REQUIRED_OUTPUTS = {
 }
 
 # Code appended at the end, relative to the repository root.
-CODE_FILES = (
-    "backprop/functions.py",
-    "neuralnet/layers.py",
-    "neuralnet/two_layer_net.py",
-    "neuralnet/train.py",
-)
-NOTEBOOKS = ("part1.ipynb", "part2.ipynb")
+CODE_FILES = tuple(GRADED_FILES[name] for name in manifest.CODE_FILES)
+NOTEBOOKS = tuple(GRADED_FILES[name] for name in manifest.NOTEBOOKS)
 
 CODE_LINES_PER_PAGE = 76
 CODE_COLUMNS = 100

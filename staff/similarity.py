@@ -21,14 +21,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import check_submission as checker
 import copydetect
 import copydetect.data
 import jinja2
-import make_starter
 import numpy as np
 from copydetect import CopyDetector
 from copydetect.detector import CodeFingerprint, compare_files
+
+from handin import check as checker
+from staff import make_starter
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_PATHS = {  # graded file -> where the reference (from which the starter is made) is

@@ -11,7 +11,7 @@ import pickle
 import functions
 import numpy as np
 import pytest
-from conftest import BACKPROP_DIR
+from kit import BACKPROP_DIR
 
 import backprop
 

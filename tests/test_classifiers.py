@@ -5,9 +5,9 @@ numeric gradients, save/load. Models are used only through the original API
 import numpy as np
 import pytest
 from classifier import Classifier
-from conftest import model_with_weights
 from gradcheck_classifier import match_parameters
 from gradcheck_layers import compare, dtype_name, gradient_problem, load_data
+from kit import model_with_weights
 from linear_classifier import LinearClassifier
 from two_layer_net import TwoLayerNet
 from utils import model_from_checkpoint

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import BACKPROP_DIR, NEURALNET_DIR
+from kit import BACKPROP_DIR, NEURALNET_DIR
 
 SECTION1_FILES = sorted([*BACKPROP_DIR.glob("*.py"), *NEURALNET_DIR.glob("*.py")])
 TORCH_IMPORT = re.compile(r"^\s*(import\s+torch|from\s+torch[\s.])", re.MULTILINE)

@@ -5,9 +5,9 @@ import json
 
 import numpy as np
 import pytest
-from conftest import NEURALNET_DIR, ROOT, model_with_weights, run_script
 from fake_cifar10 import write_fake_cifar10
 from gradcheck_layers import compare, dtype_name, gradient_problem, load_data
+from kit import NEURALNET_DIR, ROOT, model_with_weights, run_script
 from optim import SGD, one_cycle_lr
 from train import EXTRA_DEFAULTS, config_settings, training_step
 from two_layer_net import TwoLayerNet

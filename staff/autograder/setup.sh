@@ -30,5 +30,5 @@ python3 -m venv /autograder/venv
     -r requirements-grader.txt
 chmod -R a+rX /autograder/venv  # the sandbox uid runs Python from here
 # The reference outputs, computed once here instead of for every submission.
-(cd staff && /autograder/venv/bin/python -c 'import grade; grade.reference_outputs(
-    grade.ROOT, grade.tests_by_file(), grade.Limits(), grade.ROOT / "reference_outputs.json")')
+/autograder/venv/bin/python -c 'from staff import grade; grade.reference_outputs(
+    grade.ROOT, grade.tests_by_file(), grade.Limits(), grade.ROOT / "reference_outputs.json")'

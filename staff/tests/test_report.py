@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_results import (
+
+from staff.tests.fake_results import (
     BEST_TEST_ACCURACY,
     OVERFIT_TRAIN_ACCURACY,
     PART1_TEST_ACCURACY,
@@ -15,11 +16,11 @@ from fake_results import (
     write_fake_results,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "staff"))
+ROOT = Path(__file__).resolve().parents[2]
 
 import matplotlib.pyplot as plt  # noqa: E402
-import report  # noqa: E402
+
+from staff import report  # noqa: E402
 
 pypdf = pytest.importorskip("pypdf")
 

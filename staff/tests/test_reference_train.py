@@ -5,11 +5,13 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import NEURALNET_DIR, run_script, strip_solutions
+from kit import NEURALNET_DIR, run_script
 from layers import softmax_loss
 from optim import SGDMomentum
 from train import CONFIG_NAMES, config_settings, fit, training_step
 from two_layer_net import TwoLayerNet
+
+from staff.make_starter import strip_python
 
 TRAIN = NEURALNET_DIR / "train.py"
 
@@ -75,7 +77,7 @@ def test_configs_keep_homework_defaults_in_main():
 def test_stubbed_tuned_config_says_what_to_fill_in(tmp_path):
     kit = tmp_path / "neuralnet"
     shutil.copytree(NEURALNET_DIR, kit, ignore=shutil.ignore_patterns("__pycache__"))
-    (kit / "train.py").write_text(strip_solutions((kit / "train.py").read_text()))
+    (kit / "train.py").write_text(strip_python((kit / "train.py").read_text(), "train.py")[0])
     result = run_script(kit / "train.py", "--config", "best", "--smoke",
                         "--checkpoint-file", tmp_path / "c.npz")
     assert result.returncode != 0

@@ -6,10 +6,9 @@ import pickle
 
 import check_softmax_stability
 import gradcheck_layers
-import make_neuralnet_data
 import numpy as np
 import pytest
-from conftest import NEURALNET_DIR
+from kit import NEURALNET_DIR
 from layers import (
     fc_backward,
     fc_forward,
@@ -19,6 +18,8 @@ from layers import (
     relu_forward,
     softmax_loss,
 )
+
+from staff import make_neuralnet_data
 
 
 def softmax_reference(x, y):
@@ -241,7 +242,7 @@ MISTAKES = [
     ("fc_forward", lambda x, w, b: (x @ w, (x, w, b)), "the bias b is not added"),
     ("l2_loss", l2_loss_half_gradient, "the derivative of (x - y)**2 is 2 (x - y)"),
     ("fc_forward", lambda x, w, b: None, "fc_forward: not implemented (it returned None)"),
-    ("fc_forward", crashing_fc_forward, "at test_staff_reference_layers.py:"),
+    ("fc_forward", crashing_fc_forward, "at test_reference_layers.py:"),
 ]
 
 

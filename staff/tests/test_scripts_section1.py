@@ -4,9 +4,10 @@ import shutil
 
 import functions
 import pytest
-from conftest import BACKPROP_DIR, NEURALNET_DIR, ROOT, run_script, strip_solutions
+from kit import BACKPROP_DIR, NEURALNET_DIR, ROOT, run_script
 
 import backprop
+from staff.make_starter import strip_python
 
 SCRIPTS = [
     (BACKPROP_DIR / "backprop.py", "backprop: PASS", 4),
@@ -34,7 +35,7 @@ def starter_copy(tmp_path):
         target = tmp_path / folder.name
         shutil.copytree(folder, target, ignore=shutil.ignore_patterns("__pycache__"))
         for path in target.glob("*.py"):
-            path.write_text(strip_solutions(path.read_text()))
+            path.write_text(strip_python(path.read_text(), path.name)[0])
     return tmp_path
 
 

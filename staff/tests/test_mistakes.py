@@ -6,9 +6,10 @@ through the drivers, the shipped tests and the grader: each mistake must be caug
 three, each variant and the unedited reference accepted by all three.
 """
 
-import mistakes
 import pytest
-from conftest import ROOT
+from kit import ROOT
+
+from staff import mistakes
 
 REQUIRED_FUNCTIONS = {
     "f1", "f2", "f3", "f4", "fc_forward", "fc_backward", "relu_forward", "relu_backward",

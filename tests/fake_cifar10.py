@@ -5,7 +5,7 @@ download (``cifar-10-batches-py/data_batch_1..5``, ``test_batch``, ``batches.met
 optionally ``cifar-10-python.tar.gz``), but every image is a class-dependent colour
 pattern plus noise, so a short training run beats chance.
 
-    python staff/fake_cifar10.py DEST [--per-batch 200] [--num-test 200] [--tar]
+    python tests/fake_cifar10.py DEST [--per-batch 200] [--num-test 200] [--tar]
 """
 
 import argparse

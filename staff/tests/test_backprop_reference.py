@@ -12,12 +12,13 @@ import shutil
 import subprocess
 import sys
 
-import f4_graph
 import functions
 import make_backprop_data
 import numpy as np
 import pytest
-from conftest import BACKPROP_DIR, ROOT, run_script
+from kit import BACKPROP_DIR, ROOT, run_script
+
+from staff import f4_graph
 
 F1_ARGS = (0.7, -1.2, 2.5, 0.3, -0.4, 1.1)
 REFERENCE = (BACKPROP_DIR / "functions.py").read_text()
@@ -468,8 +469,9 @@ def run_shipped_test(tmp_path, source):
                     ignore=shutil.ignore_patterns("__pycache__", "make_backprop_data.py"))
     (tmp_path / "backprop" / "functions.py").write_text(source)
     (tmp_path / "tests").mkdir()
-    for name in ("conftest.py", "test_backprop.py"):
+    for name in ("conftest.py", "kit.py", "test_backprop.py"):
         shutil.copyfile(ROOT / "tests" / name, tmp_path / "tests" / name)
+    shutil.copyfile(ROOT / "staff/starter_files/pyproject.toml", tmp_path / "pyproject.toml")
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            "-o", "addopts=", "tests/test_backprop.py"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)

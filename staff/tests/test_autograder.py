@@ -10,11 +10,10 @@ import subprocess
 import sys
 import zipfile
 
-import grade
-import make_autograder
 import pytest
-import sandbox
-from staff_corpus import write_submission_dir
+
+from staff import grade, make_autograder, sandbox
+from staff.tests.corpus import write_submission_dir
 
 
 @pytest.fixture(scope="module")

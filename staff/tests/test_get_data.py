@@ -3,8 +3,9 @@
 import sys
 import types
 
-import get_data
 import pytest
+
+from staff import get_data
 
 
 def fake_shared(tmp_path):

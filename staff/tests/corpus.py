@@ -8,11 +8,12 @@ import zipfile
 import zlib
 from pathlib import Path
 
-import grade_notebooks
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-ROOT = Path(__file__).resolve().parents[1]
+from handin import notebooks as grade_notebooks
+
+ROOT = Path(__file__).resolve().parents[2]
 STAFF_DIR = ROOT / "staff"
 
 PY_FILES = {

@@ -5,11 +5,11 @@ import subprocess
 import sys
 import zipfile
 
-import check_submission as checker
-import grade_notebooks
 import pytest
-from staff_corpus import (
-    STAFF_DIR,
+
+from handin import check as checker
+from handin import notebooks as grade_notebooks
+from staff.tests.corpus import (
     TINY_PNG,
     add_encrypted_flag_entry,
     add_entry,
@@ -27,7 +27,7 @@ from staff_corpus import (
 
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, str(STAFF_DIR / "check_submission.py"), *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "handin.check", *map(str, args)],
                           capture_output=True, text=True, timeout=60)
 
 
@@ -313,7 +313,7 @@ def test_a_path_fifteen_folders_deep_is_fine(tmp_path):
     ("jdoe/part1.ipynb", b"[" * 100_000, "nested more than 64 levels"),
 ])
 def test_grader_scores_hostile_zips_zero_with_the_reason(tmp_path, entry, data, words):
-    import grade
+    from staff import grade
 
     folder = write_submission_dir(tmp_path / "src" / "jdoe", tiny=True)
     (folder / "layers.py").unlink()

@@ -17,18 +17,14 @@ import time
 import zipfile
 from pathlib import Path
 
-import canvas_names
-import check_submission as checker
-import grade_all
-import make_starter
 import pytest
-import similarity
-from staff_corpus import PY_FILES, ROOT, STAFF_DIR, write_submission_dir
 
-sys.path.insert(0, str(ROOT / "bench"))
-from bench_grade_all import kit_notebooks  # noqa: E402  (the notebooks with the kit's code)
+from bench.bench_grade_all import kit_notebooks  # the notebooks with the kit's code
+from handin import check as checker
+from staff import canvas_names, grade_all, make_starter, similarity
+from staff.tests.corpus import PY_FILES, ROOT, write_submission_dir
 
-GRADE_ALL = STAFF_DIR / "grade_all.py"
+GRADE_ALL = ["-m", "staff.grade_all"]
 
 INDEPENDENT = {  # a second way to write each function (f3, f4 and the tuned settings left out)
     "f1": """
@@ -232,7 +228,7 @@ def canvas_zip(course, zip_path):
 
 def run_grade_all(*args, env=None, timeout=600):
     full_env = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, str(GRADE_ALL), *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, *GRADE_ALL, *map(str, args)], cwd=ROOT,
                           env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -478,7 +474,7 @@ def fake_course(tmp_path):
 def start_fake(course, grader, log, out, sleep):
     env = dict(os.environ, FAKE_LOG=str(log), FAKE_SLEEP=str(sleep))
     return subprocess.Popen(
-        [sys.executable, str(GRADE_ALL), str(course), "--out", str(out), "--jobs", "1",
+        [sys.executable, *GRADE_ALL, str(course), "--out", str(out), "--jobs", "1",
          "--grader", str(grader), "--no-similarity"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True)

@@ -18,15 +18,12 @@ import time
 import uuid
 import zipfile
 
-import grade
-import grading_tests
-import make_autograder
-import make_starter
 import numpy as np
 import pytest
-import sandbox
-from staff_corpus import PY_FILES, ROOT, STAFF_DIR, write_submission_dir
-from test_staff_autograder import install, run_autograder
+
+from staff import grade, grading_tests, make_autograder, make_starter, sandbox
+from staff.tests.corpus import PY_FILES, ROOT, STAFF_DIR, write_submission_dir
+from staff.tests.test_autograder import install, run_autograder
 
 MODE = sandbox.choose_mode()
 pytestmark = pytest.mark.skipif(MODE.name == "none", reason="no sandbox here: " + MODE.detail)
@@ -183,7 +180,7 @@ def reference_cache(tmp_path_factory):
 
 
 def grade_cli(submission, out, cache):
-    command = [sys.executable, str(STAFF_DIR / "grade.py"), str(submission), "--out", str(out),
+    command = [sys.executable, "-m", "staff.grade", str(submission), "--out", str(out),
                "--reference-cache", str(cache), *LIMITS]
     run = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]

@@ -5,10 +5,11 @@ import subprocess
 import sys
 import zipfile
 
-import check_submission as checker
-import make_submission
 import pytest
-from staff_corpus import STAFF_DIR, part1_text, part2_text, tiny_sources, unrun_notebook_text
+
+from handin import check as checker
+from handin import pack as make_submission
+from staff.tests.corpus import part1_text, part2_text, tiny_sources, unrun_notebook_text
 
 
 def fake_repo(root, part1=None):
@@ -24,7 +25,7 @@ def fake_repo(root, part1=None):
 
 
 def run_cli(*args, cwd):
-    return subprocess.run([sys.executable, str(STAFF_DIR / "make_submission.py"), *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "handin.pack", *map(str, args)],
                           capture_output=True, text=True, timeout=60, cwd=cwd)
 
 

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 import skimage.data
 import torch
-from conftest import ROOT, run_script
-from notebook_code import load_as_module
+from kit import ROOT, run_script
 from PIL import Image
+
+from staff.notebook_code import load_as_module
 
 NOTEBOOK = ROOT / "part2.ipynb"
 BACKUP = ROOT / "python_backup" / "part2.py"

@@ -7,11 +7,12 @@ import json
 import struct
 import time
 
-import grade
-import grade_notebooks as gn
 import nbformat
 import pytest
-from staff_corpus import (
+
+from handin import notebooks as gn
+from staff import grade
+from staff.tests.corpus import (
     ROOT,
     TINY_PNG,
     image_output,

@@ -7,11 +7,12 @@ import sys
 import textwrap
 import zipfile
 
-import make_starter as ms
 import nbformat
 import pytest
-import starter_checks
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from staff import make_starter as ms
+from staff import starter_checks
 
 FUNCS = textwrap.dedent('''\
     import numpy as np
@@ -130,13 +131,13 @@ def test_notebook_regions_outputs_and_counts():
 def test_shipped_file_importing_a_staff_module_is_reported(tmp_path):
     root = fake_root(tmp_path)
     (root / "tests" / "test_backprop.py").write_text(
-        "import make_backprop_data\nfrom grade import score\nimport numpy\n")
+        "import make_backprop_data\nfrom staff.grade import score\nimport numpy\n")
     out = tmp_path / "starter"
     ms.build(root, out)
     assert (out / "tests" / "test_backprop.py").is_file()  # shipped as it is
     assert ms.check_staff_imports(root, out) == [
-        "tests/test_backprop.py imports the staff-only module grade",
         "tests/test_backprop.py imports the staff-only module make_backprop_data",
+        "tests/test_backprop.py imports the staff-only module staff",
     ]
 
 
@@ -152,7 +153,9 @@ def fake_root(tmp_path):
         "staff/grade.py": "SECRET = 1\n",
         "bench/bench.py": "x = 1\n",
         "results/best/summary.json": "{}",
-        "tests/test_hidden.py": "def test_hidden():\n    pass\n",
+        "staff/tests/test_hidden.py": "def test_hidden():\n    pass\n",
+        "tests/test_student.py": "def test_student():\n    pass\n",
+        "handin/check.py": "OK = 0\n",
         "requirements.txt": "numpy\n",
         "part1.ipynb": notebook_text(),
     }
@@ -167,12 +170,10 @@ def test_build_ships_only_student_files(tmp_path):
     out = tmp_path / "starter"
     regions = ms.build(root, out)
     shipped = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    tools = [target for target in ms.shipped_staff_files().values()
-             if target.startswith("tools/")]
-    assert {"tools/check_submission.py", "tools/make_submission.py"} <= set(tools)
     assert shipped == sorted([
-        ".hw4-starter", "Makefile", "README.md", "backprop/functions.py", "neuralnet/train.py",
-        "part1.ipynb", "python_backup/part1.py", "requirements.txt", *tools,
+        ".hw4-starter", "Makefile", "README.md", "pyproject.toml", "backprop/functions.py",
+        "neuralnet/train.py", "part1.ipynb", "python_backup/part1.py", "requirements.txt",
+        "tests/test_student.py", "handin/check.py",
     ])
     assert len(regions) == 5  # 2 in functions.py, 3 in the notebook
     assert "# TODO" in (out / "python_backup" / "part1.py").read_text()
@@ -331,7 +332,7 @@ def test_real_starter_student_tools(real_starter):
     out, _ = real_starter
     run = subprocess.run(["make", "help"], cwd=out, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and "make submission" in run.stdout
-    run = subprocess.run([sys.executable, "tools/make_submission.py", "jdoe"], cwd=out,
+    run = subprocess.run([sys.executable, "-m", "handin.pack", "jdoe"], cwd=out,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 1
     assert "has no outputs" in run.stderr  # the starter notebooks have not been run
@@ -454,18 +455,10 @@ def test_staff_mentions_in_a_shipped_readme_are_caught(tmp_path):
     assert "your tuned settings" not in "".join(problems)
 
 
-def test_staff_only_blocks_are_dropped():
-    text = "a = 1\n# BEGIN STAFF ONLY (why)\nimport staff_thing\n# END STAFF ONLY\nb = 2\n"
-    assert ms.drop_staff_blocks(text, "tests/conftest.py") == "a = 1\nb = 2\n"
-    assert ms.drop_staff_blocks("a = 1\n", "x.py") == "a = 1\n"
-    with pytest.raises(ms.StarterError, match="never closed"):
-        ms.drop_staff_blocks("# BEGIN STAFF ONLY\nx = 1\n", "x.py")
-
-
-def test_real_starter_tools_and_helpers_name_their_shipped_place(real_starter):
+def test_real_starter_tools_and_tests_mention_nothing_of_the_staff_side(real_starter):
     out, _ = real_starter
-    assert "python tools/make_submission.py" in (out / "tools" / "make_submission.py").read_text()
-    assert "python tools/check_submission.py" in (out / "tools" / "check_submission.py").read_text()
+    assert "python -m handin.pack" in (out / "handin" / "pack.py").read_text()
+    assert "python -m handin.check" in (out / "handin" / "check.py").read_text()
     conftest = (out / "tests" / "conftest.py").read_text()
     assert "STAFF" not in conftest and "staff" not in conftest
     compile(conftest, "conftest.py", "exec")
@@ -531,7 +524,7 @@ def run_cells(cells, namespace):
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # imshow
 def test_real_starter_part1_stops_at_each_todo_naming_it(real_starter, tmp_path, monkeypatch):
     pytest.importorskip("torchsummary")
-    from fake_fashion_mnist import write_fake_fashion_mnist
+    from staff.fake_fashion_mnist import write_fake_fashion_mnist
 
     out, _ = real_starter
     write_fake_fashion_mnist(tmp_path / "data", num_train=240, num_test=100, seed=0)
@@ -575,7 +568,8 @@ def test_real_starter_readme_says_what_a_student_needs(real_starter):
     assert re.findall(r"\$\(PY\) (\S+\.py)", check_code) == list(ms.DRIVER_SCRIPTS)
     pyproject = (out / "pyproject.toml").read_text()
     assert 'requires-python = ">=3.11"' in pyproject
-    assert f'description = "{ms.STARTER_DESCRIPTION}"' in pyproject
+    assert 'description = "Homework 4 - Machine Learning: starter kit"' in pyproject
+    assert 'pythonpath = ["backprop", "neuralnet", "tests"]' in pyproject
 
 
 def test_real_starter_part1_asks_for_the_design_instead_of_stating_it(real_starter):

@@ -1,16 +1,13 @@
 """bench/bench_cifar.py compares like with like: its inline numpy step does exactly what
 training_step + SGDMomentum do (same loss, same updated parameters)."""
 
-import sys
 
 import numpy as np
-from conftest import ROOT
 from optim import SGDMomentum
 from train import training_step
 from two_layer_net import TwoLayerNet
 
-sys.path.insert(0, str(ROOT / "bench"))
-import bench_cifar  # noqa: E402
+from bench import bench_cifar
 
 
 def test_bare_numpy_step_matches_our_step(rng):

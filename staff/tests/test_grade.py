@@ -8,17 +8,15 @@ import subprocess
 import sys
 import zipfile
 
-import grade
-import grading_tests
-import make_starter
 import numpy as np
 import pytest
-from staff_corpus import (
+
+from staff import grade, grading_tests, make_starter
+from staff.tests.corpus import (
     ORIGINAL_API,
     ORIGINAL_STUBS,
     PY_FILES,
     ROOT,
-    STAFF_DIR,
     add_entry,
     make_submission_zip,
     part1_text,
@@ -407,7 +405,7 @@ def test_gradescope_submission_folder(tmp_path, layout):
 
 def test_cli_always_writes_results_json(tmp_path):
     out = tmp_path / "results" / "results.json"
-    command = [sys.executable, str(STAFF_DIR / "grade.py"), str(tmp_path / "missing.zip"),
+    command = [sys.executable, "-m", "staff.grade", str(tmp_path / "missing.zip"),
                "--out", str(out), "--test-timeout", "2"]
     run = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
@@ -417,7 +415,7 @@ def test_cli_always_writes_results_json(tmp_path):
 
 
 def test_accuracy_and_predictions_read_in_the_notebooks_print_formats():
-    import grade_notebooks
+    from handin import notebooks as grade_notebooks
 
     assert grade_notebooks.accuracies("TEST ACCURACY: 0.9123 (9123/10000), loss 0.25") == \
         [pytest.approx(0.9123)]
@@ -439,7 +437,7 @@ def nbformat_reads(text):
     ("part1.ipynb", grade.grade_part1, 25), ("part2.ipynb", grade.grade_part2, 10)])
 def test_committed_notebooks_get_full_notebook_marks(name, grader, points):
     """Guards the print formats the grader reads against changes in the notebooks."""
-    import check_submission
+    from handin import check as check_submission
 
     nb = nbformat_reads((ROOT / name).read_text())
     if check_submission.notebook_run_stats(nb)[2] == 0:

@@ -7,15 +7,15 @@ epochs) on synthetic idx files written into tmp_path, so no real data set is nee
 import json
 
 import pytest
-from conftest import ROOT, run_script
+from kit import ROOT, run_script
 
 torch = pytest.importorskip("torch")
 nbformat = pytest.importorskip("nbformat")
 jupytext = pytest.importorskip("jupytext")
 torchvision = pytest.importorskip("torchvision")
 
-from fake_fashion_mnist import write_fake_fashion_mnist  # noqa: E402
-from notebook_code import run_tagged_cells  # noqa: E402
+from staff.fake_fashion_mnist import write_fake_fashion_mnist  # noqa: E402
+from staff.notebook_code import run_tagged_cells  # noqa: E402
 
 NOTEBOOK = ROOT / "part1.ipynb"
 SCRIPT = ROOT / "python_backup" / "part1.py"

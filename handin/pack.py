@@ -1,12 +1,12 @@
 """Package the graded files into the zip to upload: `make submission UNIQNAME=name`.
 
-    python staff/make_submission.py UNIQNAME [--root .] [--out-dir .] [--force]
+    python -m handin.pack UNIQNAME [--root .] [--out-dir .] [--force]
 
 Writes UNIQNAME.zip holding one folder UNIQNAME/ with exactly the six graded files:
 backprop/functions.py, neuralnet/{layers,train,two_layer_net}.py, part1.ipynb and
 part2.ipynb. Refuses, saying why, when a file is missing or a notebook has no outputs
 (run all cells and save first), and never replaces an existing zip unless --force is given.
-The finished zip is checked with check_submission.py.
+The finished zip is checked with handin.check.
 
 Exit codes: 0 written, 1 refused (missing file, notebook without outputs, zip exists,
 the check failed), 2 usage error (bad uniqname).
@@ -18,19 +18,12 @@ import sys
 import zipfile
 from pathlib import Path
 
-import check_submission as checker
+from handin import check as checker
+from handin.manifest import GRADED_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# name inside the zip -> path in the repository (or in the starter kit)
-SOURCES = {
-    "functions.py": "backprop/functions.py",
-    "layers.py": "neuralnet/layers.py",
-    "train.py": "neuralnet/train.py",
-    "two_layer_net.py": "neuralnet/two_layer_net.py",
-    "part1.ipynb": "part1.ipynb",
-    "part2.ipynb": "part2.ipynb",
-}
+SOURCES = GRADED_FILES  # name inside the zip -> path in the kit
 UNIQNAME_RE = re.compile(r"^[a-z][a-z0-9]{0,31}$")
 FIXED_DATE = (2020, 1, 1, 0, 0, 0)  # the same files give the same zip
 

@@ -1,6 +1,6 @@
 """Check a homework submission zip before it is uploaded or graded.
 
-    python staff/check_submission.py name.zip [--json]
+    python -m handin.check name.zip [--json]
 
 The zip must hold exactly one folder (normally the uniqname) with the six graded files
 directly inside it. The archive is inspected before anything is extracted, and files are
@@ -17,7 +17,7 @@ Exit codes:
        a file built to break tools (a source nested too deeply or too large to parse, a
        notebook nested too deeply)
 
-Notebooks are checked as the grader reads them (staff/grade_notebooks.py): what would cost
+Notebooks are checked as the grader reads them (handin/notebooks.py): what would cost
 points is a warning, what would make the grader give 0 and call a person is an error.
 """
 
@@ -33,17 +33,10 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from grade_notebooks import code_cells, malformed_notebook, notebook_findings, read_notebook
+from handin.manifest import GRADED_FILES
+from handin.notebooks import code_cells, malformed_notebook, notebook_findings, read_notebook
 
-REQUIRED_FILES = (
-    "functions.py",
-    "layers.py",
-    "train.py",
-    "two_layer_net.py",
-    "part1.ipynb",
-    "part2.ipynb",
-)
-NOTEBOOKS = tuple(name for name in REQUIRED_FILES if name.endswith(".ipynb"))
+REQUIRED_FILES = tuple(GRADED_FILES)
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
 

@@ -11,7 +11,7 @@ import gradcheck_classifier
 import gradcheck_layers
 import numpy as np
 import pytest
-from conftest import NEURALNET_DIR, run_script
+from kit import NEURALNET_DIR, run_script
 from layers import (
     fc_backward,
     fc_forward,

@@ -1,0 +1,1 @@
+"""Tests of the course tooling and of the reference solution beyond the student tests."""
