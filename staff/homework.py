@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from staff import get_data
+from staff.layout import DRIVER_SCRIPTS
 from staff.student_view import student_module
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,9 +54,6 @@ LOG_TAIL_LINES = 25
 # Source files each stage depends on (relative to the repository root; absent ones ignored).
 NET_SOURCES = ("neuralnet/data.py", "neuralnet/layers.py", "neuralnet/classifier.py",
                "neuralnet/two_layer_net.py", "neuralnet/optim.py", "neuralnet/utils.py")
-BACKPROP_SCRIPTS = ("backprop/backprop.py", "neuralnet/gradcheck_layers.py",
-                    "neuralnet/check_softmax_stability.py", "neuralnet/gradcheck_classifier.py",
-                    "neuralnet/check_training_step.py")
 
 # Small-run settings for --smoke (generated data, a few iterations).
 SMOKE_CIFAR = {"num_train_per_batch": 120, "num_test": 100}
@@ -333,7 +331,7 @@ def _run_checks(settings: Settings, log) -> None:
     out = settings.results / "backprop.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w") as txt:
-        for script in BACKPROP_SCRIPTS:
+        for script in DRIVER_SCRIPTS:
             if not (ROOT / script).is_file():
                 raise StageError(f"{script} is missing")
             print(f"==== python {script}", file=txt, flush=True)
@@ -434,11 +432,11 @@ def build_stages(settings: Settings) -> list[Stage]:
 
     stages = [
         Stage("backprop", "backprop driver + gradient checks",
-              _rel(("backprop/functions.py", "backprop/backprop-data.pkl", *BACKPROP_SCRIPTS,
+              _rel(("backprop/functions.py", "backprop/backprop-data.pkl", *DRIVER_SCRIPTS,
                     "neuralnet/layers.py", "neuralnet/classifier.py",
                     "neuralnet/linear_classifier.py", "neuralnet/two_layer_net.py")),
               [r / "backprop.txt"], _run_checks,
-              result=lambda s: f"{len(BACKPROP_SCRIPTS)} scripts PASS"),
+              result=lambda s: f"{len(DRIVER_SCRIPTS)} scripts PASS"),
         Stage("best", "two-layer net, best config",
               _rel((*NET_SOURCES, "neuralnet/train.py")),
               [r / "best" / n for n in ("checkpoint.npz", "checkpoint.preprocessing.npz",

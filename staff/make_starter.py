@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from staff import starter_checks
-from staff.homework import BACKPROP_SCRIPTS
+from staff.layout import DRIVER_SCRIPTS
 
 ROOT = Path(__file__).resolve().parents[1]
 STAFF_DIR = Path(__file__).resolve().parent
@@ -80,8 +80,6 @@ OPTIONAL_FUNCTIONS = {"backprop/functions.py": ("f1", "f2", "f4")}
 SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".cache", "results", "checkpoints", "data",
                  "cifar-10-batches-py", "FashionMNIST", ".DS_Store"}
 SKIPPED_SUFFIXES = (".pyc", ".npz", ".zip", ".tar.gz", ".pt", ".pth", ".json", ".pdf", ".png")
-# The driver and check scripts students run (the starter Makefile's check-code target).
-DRIVER_SCRIPTS = tuple(dict.fromkeys(BACKPROP_SCRIPTS + ("neuralnet/check_training_step.py",)))
 MIN_LEAK_CHARS = 12  # shorter region lines (`x = 0`) are too generic to count as a leak
 TRIVIAL_RE = re.compile(r"^(?:(?:return|yield)\b[\w\s,().]*|pass|else:|try:|continue|break)$")
 NOTEBOOK_RUN_METADATA = ("execution", "ExecuteTime", "papermill", "collapsed", "scrolled")
