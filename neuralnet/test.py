@@ -1,4 +1,4 @@
-"""Evaluate a trained two-layer network on the CIFAR-10 test set, once.
+"""Evaluate a checkpoint written by train.py on the CIFAR-10 test set, once.
 
     python test.py --checkpoint-file checkpoint.npz [--json-file test.json] [--data-dir DIR]
 
@@ -12,8 +12,9 @@ import argparse
 import json
 from pathlib import Path
 
+from checkpoint import load_checkpoint
 from data import CifarDataError, DataSampler, load_cifar10
-from utils import check_accuracy, load_checkpoint
+from utils import check_accuracy
 
 
 def parse_args(argv=None):

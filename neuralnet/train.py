@@ -18,12 +18,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from checkpoint import new_two_layer_net, save_checkpoint
 from data import CifarDataError, DataSampler, load_cifar10
 from layers import l2_regularization, softmax_loss
 from optim import SGD, SGDMomentum, one_cycle_lr
 from tqdm import tqdm
 from two_layer_net import TwoLayerNet
-from utils import check_accuracy, new_two_layer_net, plot_training, save_checkpoint
+from utils import check_accuracy, plot_training
 
 # Settings beyond the homework's six, with the values the homework implies (plain SGD,
 # constant learning rate, no augmentation). config_settings("best") / ("overfit") may
