@@ -1,13 +1,13 @@
 """Grade a whole course: `make grade-all SUBMISSIONS=<folder or zip> [JOBS=n] [OUT=dir]`.
 
-    python staff/grade_all.py SUBMISSIONS [--out grades] [--jobs N] [--timeout S] [--force]
+    python -m staff.grade_all SUBMISSIONS [--out grades] [--jobs N] [--timeout S] [--force]
                               [--assignment NAME] [--roster gradebook.csv]
                               [--threshold 0.5] [--no-similarity] [--gradescope-csv FILE]
 
 SUBMISSIONS is a folder of submissions (`uniqname.zip` files or folders, as `make
 submission` writes them) or Canvas's "Download Submissions" zip (or that zip unpacked);
 staff/canvas_names.py says which file names are read and how. Each student's latest
-submission is graded by its own `staff/grade.py SUBMISSION --out results.json` process,
+submission is graded by its own `python -m staff.grade SUBMISSION --out results.json` process,
 exactly as `make grade` runs it (same sandbox), JOBS at a time (default: one per core).
 
 Resumable: every graded upload is recorded in OUT/manifest.jsonl under the SHA-256 of its

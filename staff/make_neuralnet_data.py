@@ -1,7 +1,7 @@
 """Write neuralnet/neuralnet-data.pkl: inputs and expected outputs of every graded function
 of Tasks 2-4, computed by the reference solution (layers.py, two_layer_net.py, train.py).
 
-    python staff/make_neuralnet_data.py        # rewrites neuralnet/neuralnet-data.pkl
+    python -m staff.make_neuralnet_data        # rewrites neuralnet/neuralnet-data.pkl
 
 The student checks (gradcheck_layers.py, gradcheck_classifier.py, check_softmax_stability.py,
 check_training_step.py) and the student tests compare against this file, so that nothing

@@ -1,7 +1,7 @@
 """Build the homework write-up, report.pdf, from the outputs of `make homework`.
 
-    python staff/report.py                         # results/ -> report.pdf
-    python staff/report.py --results-dir R --output R/report.pdf
+    python -m staff.report                         # results/ -> report.pdf
+    python -m staff.report --results-dir R --output R/report.pdf
 
 The pages follow the order the homework asks for in the write-up:
 
@@ -112,7 +112,7 @@ def require(results_dir: Path, relpath: str) -> Path:
         stage = REQUIRED_OUTPUTS.get(relpath, "?")
         raise MissingOutputError(
             f"report: missing {path} -- it is made by the '{stage}' stage of make homework. "
-            f"Run `make homework` (or `python staff/homework.py --results-dir {results_dir}`) "
+            f"Run `make homework` (or `python -m staff.homework --results-dir {results_dir}`) "
             "first; it reruns only the stages whose outputs are missing or out of date."
         )
     return path
