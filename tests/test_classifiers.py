@@ -4,13 +4,13 @@ numeric gradients, save/load. Models are used only through the original API
 
 import numpy as np
 import pytest
+from checkpoint import model_from_checkpoint
 from classifier import Classifier
 from gradcheck_classifier import match_parameters
 from gradcheck_layers import compare, dtype_name, gradient_problem, load_data
 from kit import model_with_weights
 from linear_classifier import LinearClassifier
 from two_layer_net import TwoLayerNet
-from utils import model_from_checkpoint
 
 DATA = load_data()
 NET = DATA["TwoLayerNet"][0]
