@@ -84,9 +84,6 @@ class Report:
         }
 
 
-# ----------------------------------------------------------------------------- archive safety
-
-
 def entry_parts(name):
     """Split a zip entry name into path parts, treating backslashes as separators."""
     return [part for part in name.replace("\\", "/").split("/") if part not in ("", ".")]
@@ -237,9 +234,6 @@ def extract_safely(archive, infos, dest, max_total_bytes=MAX_TOTAL_BYTES):
     return extracted
 
 
-# ----------------------------------------------------------------------------- layout
-
-
 def top_level_folder(names, report):
     """
     Find the single top-level folder of the (non-ignored) entry names.
@@ -296,9 +290,6 @@ def locate_required(folder, paths, report):
     for path in sorted(paths):
         if path not in expected_paths:
             report.warnings.append(f"extra file {path} will be ignored by the grader")
-
-
-# ----------------------------------------------------------------------------- file contents
 
 
 def parse_problem(source, name):
@@ -382,9 +373,6 @@ def check_contents(folder, report, findings=True):
                                  f"position {err.start}); save it from Jupyter or Colab again")
             continue
         check_notebook(text, inside, report, findings)
-
-
-# ----------------------------------------------------------------------------- entry points
 
 
 def inspect_archive(zip_path, limits=None):

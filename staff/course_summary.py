@@ -79,9 +79,6 @@ class Row:
         self.flag(reason)
 
 
-# ----------------------------------------------------------------------------- gradebook CSVs
-
-
 def yes(value):
     return "yes" if value else ""
 
@@ -148,9 +145,6 @@ def read_roster(path):
             if (r.get("Student") or "").strip() and "Points Possible" not in r["Student"]]
 
 
-# ----------------------------------------------------------------------------- Gradescope
-
-
 QUESTION_RE = re.compile(r"^(?P<title>.+?)\s*\((?P<points>\d+(?:\.\d+)?)\s*pts?\)\s*$")
 
 
@@ -208,9 +202,6 @@ def merge_rows(local, imported):
             twin.flag(reason)
             row.flag(reason)
     return local + imported
-
-
-# ----------------------------------------------------------------------------- summary page
 
 
 def histogram_png(scores, max_score):

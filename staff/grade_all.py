@@ -63,9 +63,6 @@ class UsageError(Exception):
     """Bad command-line input; the message says what to do."""
 
 
-# ----------------------------------------------------------------------------- the inbox
-
-
 def course_zip_kind(archive):
     """'submission' if the zip holds graded files itself (one student's zip), else 'course'."""
     for info in archive.infolist():
@@ -135,9 +132,6 @@ def inbox(submissions, out):
     problems = unpack_course_zip(submissions, dest)
     done.write_text(json.dumps(problems))
     return dest, problems
-
-
-# ----------------------------------------------------------------------------- the manifest
 
 
 def file_digest(paths):
@@ -217,9 +211,6 @@ class Manifest:
                 handle.flush()
                 os.fsync(handle.fileno())
             self.entries[sha] = entry
-
-
-# ----------------------------------------------------------------------------- one submission
 
 
 @dataclass
@@ -503,9 +494,6 @@ def write_json(data, path):
     partial = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.partial")
     partial.write_text(json.dumps(data, indent=2) + "\n")
     partial.replace(path)
-
-
-# ----------------------------------------------------------------------------- the course
 
 
 MARKER = ".hw4-grade-all"  # marks a folder this script writes (its subfolders are replaced)

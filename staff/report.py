@@ -87,9 +87,6 @@ class MissingOutputError(FileNotFoundError):
     """A file the report needs is not there; the message says which stage makes it."""
 
 
-# --------------------------------------------------------------------------- inputs
-
-
 @dataclass
 class Results:
     """The run outputs the report shows (all read from the results folder)."""
@@ -185,9 +182,6 @@ def validate_graph(graph) -> list:
     return nodes
 
 
-# --------------------------------------------------------------------------- drawing helpers
-
-
 def fmt(value) -> str:
     """A value from a JSON output as table text (floats to 4 significant digits)."""
     if isinstance(value, bool):
@@ -246,9 +240,6 @@ def table(fig, rect, rows, col_labels, title: str = "", col_widths=None) -> None
 
 def hyperparameter_rows(summary: dict) -> list[list[str]]:
     return [[name, fmt(value)] for name, value in summary["hyperparameters"].items()]
-
-
-# --------------------------------------------------------------------------- f4 graph
 
 
 def graph_layout(nodes) -> tuple[dict, dict]:
@@ -336,9 +327,6 @@ def page_f4_graph(pdf, nodes, note: str) -> None:
           title="Nodes in evaluation order (f4 in backprop/functions.py)",
           col_widths=[0.25, 0.3, 0.45])
     save(pdf, fig)
-
-
-# --------------------------------------------------------------------------- sections 2-6
 
 
 def page_training_run(pdf, title: str, subtitle: str, image, caption: str, summary: dict,
@@ -433,9 +421,6 @@ def page_pretrained(pdf, res: Results) -> None:
     save(pdf, fig)
 
 
-# --------------------------------------------------------------------------- code appendix
-
-
 def notebook_code(path: Path) -> str:
     """The code cells of a notebook, one after another with a header line each."""
     nb = json.loads(path.read_text())
@@ -486,9 +471,6 @@ def pages_code(pdf, sources) -> None:
             fig.text(0.05, 0.955, "\n".join(chunk), fontsize=8, family=MONO, va="top",
                      linespacing=1.2, parse_math=False)
             save(pdf, fig)
-
-
-# --------------------------------------------------------------------------- main
 
 
 def build_report(results_dir: Path, output: Path, note: str = "", root: Path = ROOT) -> Path:

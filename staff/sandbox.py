@@ -93,9 +93,6 @@ def sandbox_uid():
         return DEFAULT_UID
 
 
-# ----------------------------------------------------------------------------- choosing a mode
-
-
 def python_paths():
     """Folders of the running interpreter and its venv (bound read-only into bwrap)."""
     paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.prefix).resolve(),
@@ -179,9 +176,6 @@ def find_mode(requested):
                   (f"uid {uid} cannot run {sys.executable}" if root else "the grader is not root")
         return Mode("none", f"ran WITHOUT isolation ({why})")
     raise RuntimeError(f"sandbox mode {requested!r} is not available on this machine")
-
-
-# ----------------------------------------------------------------------------- running jobs
 
 
 def limiter(memory_mb, cpu_seconds, nproc):

