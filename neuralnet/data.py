@@ -176,9 +176,22 @@ def load_cifar10(num_train=49000, num_val=1000, num_test=None, data_dir=None,
     - X_test: (num_test, 3072), y_test: (num_test,)
     - mean: (3072,) float32 and std: float, the statistics used
     """
-    num_test_arg = num_test
-    if num_test is None:
-        num_test = NUM_TEST_IMAGES
+    requested_test = NUM_TEST_IMAGES if num_test is None else num_test
+    check_split_sizes(num_train, num_val, requested_test, mean, std)
+    folder = find_cifar10(data_dir, cache_dir)
+    train, val = read_train_val(folder, num_train, num_val)
+    test = read_test(folder, requested_test, exact=num_test is not None)
+    if mean is None:
+        mean, std = compute_stats(train[0])
+    data = {"mean": np.asarray(mean, np.float32), "std": float(std)}
+    for split, (X, y) in (("train", train), ("val", val), ("test", test)):
+        data[f"X_{split}"] = preprocess(X, mean, std)
+        data[f"y_{split}"] = y
+    return data
+
+
+def check_split_sizes(num_train, num_val, num_test, mean, std):
+    """ValueError naming the argument when the requested split sizes cannot be served."""
     for name, value, top in (("num_train", num_train, NUM_TRAIN_IMAGES),
                              ("num_val", num_val, NUM_TRAIN_IMAGES),
                              ("num_test", num_test, NUM_TEST_IMAGES)):
@@ -192,29 +205,32 @@ def load_cifar10(num_train=49000, num_val=1000, num_test=None, data_dir=None,
     if mean is None and num_train == 0:
         raise ValueError("num_train=0 needs saved statistics: pass mean and std")
 
-    folder = find_cifar10(data_dir, cache_dir)
-    empty = (np.zeros((0, IMAGE_DIM), np.uint8), np.zeros(0, np.int64))
-    train = val = test = empty
-    if num_train or num_val:
-        X, y = _load_train_batches(folder)
-        if num_train + num_val > len(X):
-            raise ValueError(f"num_train + num_val = {num_train + num_val} exceeds the "
-                             f"{len(X)} training images in {folder}")
-        train = (X[:num_train], y[:num_train])
-        val = (X[len(X) - num_val:], y[len(X) - num_val:])
-    if num_test:
-        X, y = load_batch(folder / "test_batch")
-        if len(X) < num_test and num_test_arg is not None:
-            raise ValueError(f"num_test={num_test} but {folder / 'test_batch'} has only "
-                             f"{len(X)} images")
-        test = (X[:num_test], y[:num_test])
-    if mean is None:
-        mean, std = compute_stats(train[0])
-    data = {"mean": np.asarray(mean, np.float32), "std": float(std)}
-    for split, (X, y) in (("train", train), ("val", val), ("test", test)):
-        data[f"X_{split}"] = preprocess(X, mean, std)
-        data[f"y_{split}"] = y
-    return data
+
+def empty_split():
+    """An (X, y) pair with no images: X (0, 3072) uint8, y (0,) int64."""
+    return np.zeros((0, IMAGE_DIM), np.uint8), np.zeros(0, np.int64)
+
+
+def read_train_val(folder, num_train, num_val):
+    """The first num_train and the last num_val training images, as ((X, y), (X, y))."""
+    if not (num_train or num_val):
+        return empty_split(), empty_split()
+    X, y = _load_train_batches(folder)
+    if num_train + num_val > len(X):
+        raise ValueError(f"num_train + num_val = {num_train + num_val} exceeds the "
+                         f"{len(X)} training images in {folder}")
+    return (X[:num_train], y[:num_train]), (X[len(X) - num_val:], y[len(X) - num_val:])
+
+
+def read_test(folder, num_test, exact):
+    """The first num_test test images (X, y); with `exact`, fewer in the file is an error."""
+    if not num_test:
+        return empty_split()
+    X, y = load_batch(folder / "test_batch")
+    if len(X) < num_test and exact:
+        raise ValueError(f"num_test={num_test} but {folder / 'test_batch'} has only "
+                         f"{len(X)} images")
+    return X[:num_test], y[:num_test]
 
 
 class DataSampler:
