@@ -150,55 +150,76 @@ def time_to(summary, target):
     return None
 
 
-def main():
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--test", action="store_true",
                         help="also evaluate the best checkpoint on the test set (once!)")
     parser.add_argument("--skip-train", action="store_true", help="only the step timings")
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch step")
     parser.add_argument("--results-dir", default=str(ROOT / "results"))
-    args = parser.parse_args()
-    results_dir = Path(args.results_dir)
-    report = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": {
-        "cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-        "numpy": np.__version__,
-        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)")}}
+    return parser.parse_args()
 
+
+def machine():
+    return {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+            "numpy": np.__version__,
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)")}
+
+
+def step_timings(report, with_torch):
+    """Seconds per step at batch 200 / hidden 1024 and, if different, at the best config's size."""
     data = load_cifar10(num_train=49000, num_val=1000, num_test=0)
-    steps = time_steps(data, with_torch=not args.no_torch)
-    report["step_seconds_b200_h1024"] = steps
+    report["step_seconds_b200_h1024"] = time_steps(data, with_torch=with_torch)
     best = config_settings("best")
     if (best["hidden_dim"], best["batch_size"]) != (HIDDEN, BATCH):
         report["step_seconds_best_size"] = time_steps(
             data, hidden=best["hidden_dim"], batch=best["batch_size"], rounds=3,
             with_torch=False)
-    del data
 
+
+def config_summary(summary):
+    """The numbers of one train.py run that the report keeps (dict)."""
+    epochs = np.diff([0.0] + summary["epoch_seconds"])
+    return {"final_train_accuracy": summary["final_train_accuracy"],
+            "final_val_accuracy": summary["final_val_accuracy"],
+            "best_val_accuracy": max(summary["val_accuracy"]),
+            "train_seconds": summary["train_seconds"],
+            "median_epoch_seconds": float(np.median(epochs)),
+            "hyperparameters": summary["hyperparameters"]}
+
+
+def train_configs(report, results_dir):
+    """train.py --config best and overfit as a user runs them, with the epoch overhead."""
+    summaries = {config: run_config(config, results_dir / config)
+                 for config in ("best", "overfit")}
+    for config, summary in summaries.items():
+        report[config] = config_summary(summary)
+    hp = report["best"]["hyperparameters"]
+    step = report.get("step_seconds_best_size", report["step_seconds_b200_h1024"])["ours"]
+    steps_per_epoch = -(-hp["num_train"] // hp["batch_size"])
+    report["best"]["epoch_over_steps"] = \
+        report["best"]["median_epoch_seconds"] / (steps_per_epoch * step)
+    report["best"]["seconds_to_45pct_val"] = time_to(summaries["best"], 0.45)
+
+
+def evaluate_best(report, results_dir):
+    """test.py once on the best checkpoint."""
+    out = results_dir / "best" / "test.json"
+    subprocess.run([sys.executable, str(ROOT / "neuralnet" / "test.py"),
+                    "--checkpoint-file", str(results_dir / "best" / "checkpoint.npz"),
+                    "--json-file", str(out)], check=True)
+    report["best"]["test_accuracy"] = json.loads(out.read_text())["test_accuracy"]
+
+
+def main():
+    args = parse_args()
+    results_dir = Path(args.results_dir)
+    report = {"date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine()}
+    step_timings(report, with_torch=not args.no_torch)
     if not args.skip_train:
-        summaries = {config: run_config(config, results_dir / config)
-                     for config in ("best", "overfit")}
-        for config, summary in summaries.items():
-            epochs = np.diff([0.0] + summary["epoch_seconds"])
-            report[config] = {
-                "final_train_accuracy": summary["final_train_accuracy"],
-                "final_val_accuracy": summary["final_val_accuracy"],
-                "best_val_accuracy": max(summary["val_accuracy"]),
-                "train_seconds": summary["train_seconds"],
-                "median_epoch_seconds": float(np.median(epochs)),
-                "hyperparameters": summary["hyperparameters"]}
-        hp = report["best"]["hyperparameters"]
-        step = report.get("step_seconds_best_size", steps)["ours"]
-        steps_per_epoch = -(-hp["num_train"] // hp["batch_size"])
-        report["best"]["epoch_over_steps"] = \
-            report["best"]["median_epoch_seconds"] / (steps_per_epoch * step)
-        report["best"]["seconds_to_45pct_val"] = time_to(summaries["best"], 0.45)
+        train_configs(report, results_dir)
     if args.test:
-        out = results_dir / "best" / "test.json"
-        subprocess.run([sys.executable, str(ROOT / "neuralnet" / "test.py"),
-                        "--checkpoint-file", str(results_dir / "best" / "checkpoint.npz"),
-                        "--json-file", str(out)], check=True)
-        report["best"]["test_accuracy"] = json.loads(out.read_text())["test_accuracy"]
-
+        evaluate_best(report, results_dir)
     out_file = results_dir / "bench" / "bench_cifar.json"
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(json.dumps(report, indent=1) + "\n")
