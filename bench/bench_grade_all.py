@@ -26,7 +26,9 @@ import time
 import zipfile
 from pathlib import Path
 
-from staff import grade_all, make_starter, mistakes
+from staff import grade_all, mistakes
+from staff.starter.notebooks import strip_notebook
+from staff.starter.regions import strip_python
 from staff.tests.corpus import PY_FILES, part1_text, part2_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +43,7 @@ def kit_notebooks():
     in every cell: what a student who ran the kit without writing anything hands in."""
     texts = {}
     for name, text in (("part1.ipynb", part1_text()), ("part2.ipynb", part2_text())):
-        kit = json.loads(make_starter.strip_notebook((ROOT / name).read_text(), name)[0])
+        kit = json.loads(strip_notebook((ROOT / name).read_text(), name)[0])
         sources = {cell.get("id"): cell["source"] for cell in kit["cells"]}
         nb = json.loads(text)
         for cell in nb["cells"]:
@@ -58,7 +60,7 @@ def reference_files():
 
 @functools.cache
 def starter_files():
-    return {name: make_starter.strip_python(text, PY_FILES[name])[0]
+    return {name: strip_python(text, PY_FILES[name])[0]
             for name, text in reference_files().items()}
 
 

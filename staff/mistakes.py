@@ -1,7 +1,7 @@
 """The mistakes corpus: typical student mistakes and correct-but-different solutions, each run
 through the drivers, the shipped student tests and the autograder.
 
-    python staff/mistakes.py [--only NAME[,NAME...]] [--jobs N] [--rev REV] [--list]
+    python -m staff.mistakes [--only NAME[,NAME...]] [--jobs N] [--rev REV] [--list]
 
 --rev HEAD checks what has been committed (a `git archive` of that revision) instead of the
 working tree. About 150 s of CPU for the whole corpus: 1.5 min on 2 idle cores with --jobs 2.
@@ -47,8 +47,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from staff.starter.regions import StarterError, find_regions
+
 ROOT = Path(__file__).resolve().parents[1]
-BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 
 BACKPROP_DRIVER = "backprop/backprop.py"
 LAYERS_DRIVER = "neuralnet/gradcheck_layers.py"
@@ -68,8 +69,6 @@ DRIVER_TIMEOUT, TESTS_TIMEOUT, GRADE_TIMEOUT = 120, 600, 300
 class CorpusError(Exception):
     """An edit of the corpus does not apply to the reference (the message says which)."""
 
-
-# ----------------------------------------------------------------------------- edits
 
 
 @dataclass(frozen=True)
@@ -111,53 +110,30 @@ class Case:
         return TESTS[self.file]
 
 
-def solution_spans(text):
-    """
-    Character spans (start, end) of the inside of every solution region of `text`: from the
-    line after `# BEGIN SOLUTION` to the start of its `# END SOLUTION` line.
-    """
-    spans, start, offset = [], None, 0
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped.startswith(BEGIN):
-            if start is not None:
-                raise CorpusError(f"nested {BEGIN}")
-            start = offset + len(line)
-        elif stripped.startswith(END):
-            if start is None:
-                raise CorpusError(f"{END} without {BEGIN}")
-            spans.append((start, offset))
-            start = None
-        offset += len(line)
-    if start is not None:
-        raise CorpusError(f"{BEGIN} never closed")
-    return spans
+def solution_regions(text):
+    """The solution Regions of reference `text` (staff/starter/regions.py)."""
+    try:
+        return find_regions(text.splitlines(keepends=True), "the reference")
+    except StarterError as err:
+        raise CorpusError(str(err)) from None
 
 
 def region_owners(text):
-    """Returns a list of (owner, (start, end)) for each region: owner is "func" or "Cls.func"."""
-    tree = ast.parse(text)
-    functions = []
-
-    def visit(node, prefix):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.ClassDef)):
-                name = f"{prefix}{child.name}"
-                if isinstance(child, ast.FunctionDef):
-                    functions.append((name, child.lineno, child.end_lineno))
-                visit(child, name + ".")
-
-    visit(tree, "")
+    """
+    Returns a list of (owner, (start, end)) for each solution region of `text`: owner is
+    "func", "Cls.func" or "<module>"; (start, end) the character span of its inside, from
+    the line after `# BEGIN SOLUTION` to the start of its `# END SOLUTION` line.
+    """
     line_starts = [0]
     for line in text.splitlines(keepends=True):
         line_starts.append(line_starts[-1] + len(line))
-    owners = []
-    for start, end in solution_spans(text):
-        line = next(i for i, s in enumerate(line_starts) if s == start)  # 0-based line index
-        inner = [f for f in functions if f[1] <= line < f[2]]
-        owner = max(inner, key=lambda f: f[1])[0] if inner else "<module>"
-        owners.append((owner, (start, end)))
-    return owners
+    return [(region.owner, (line_starts[region.start], line_starts[region.end - 1]))
+            for region in solution_regions(text)]
+
+
+def solution_spans(text):
+    """The character spans (start, end) of the inside of every solution region of `text`."""
+    return [span for _, span in region_owners(text)]
 
 
 def apply_replace(text, edit):
@@ -218,8 +194,6 @@ def edited_source(case, root=ROOT):
         raise CorpusError(f"{case.name}: {case.file}: {err}") from None
     return text
 
-
-# ----------------------------------------------------------------------------- the corpus
 
 
 def mistake(name, file, edits, function, driver, driver_name=None, grader=None, why=""):
@@ -635,8 +609,6 @@ REFERENCE = [variant(f"reference:{Path(file).name}", file, [], Path(file).stem,
                      why="the unedited reference") for file in TESTS]
 
 
-# ----------------------------------------------------------------------------- running
-
 
 @dataclass
 class Check:
@@ -692,11 +664,11 @@ def snapshot(rev, work):
 def build_base(root, work):
     """The student-facing tree with the solutions kept, as `make starter` lays it out."""
     base = Path(work) / "base"
-    code = ("import sys; from pathlib import Path; from staff import make_starter; "
-            "make_starter.build(Path(sys.argv[1]), Path(sys.argv[2]), strip=False)")
+    code = ("import sys; from pathlib import Path; from staff.starter.build import build; "
+            "build(Path(sys.argv[1]), Path(sys.argv[2]), strip=False)")
     status, out, err = run([sys.executable, "-c", code, str(root), str(base)], root, 120)
     if status != 0:
-        raise CorpusError(f"make_starter.build failed: {(out + err)[-1000:]}")
+        raise CorpusError(f"staff.starter.build failed: {(out + err)[-1000:]}")
     return base
 
 
@@ -866,8 +838,6 @@ def run_corpus(cases, jobs=2, rev=None):
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             return list(pool.map(lambda c: run_case(c, base, work, root), cases))
 
-
-# ----------------------------------------------------------------------------- report
 
 
 def table(outcomes):

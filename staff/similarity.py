@@ -2,7 +2,7 @@
 
 Each student's code is the four graded .py files and the code cells of the two notebooks,
 joined into one file. The starter kit (the reference with every solution region replaced by
-its stub, as staff/make_starter.py builds it) is boilerplate: its lines are left out and its
+its stub, as staff/starter builds it) is boilerplate: its lines are left out and its
 fingerprints discarded, so code handed out to everyone never counts as shared. The pairs
 are estimated from the fingerprints they share (one matrix product over the course), the
 MAX_PAIRS most similar are compared by copydetect and ranked by the larger of the two
@@ -29,7 +29,8 @@ from copydetect import CopyDetector
 from copydetect.detector import CodeFingerprint, compare_files
 
 from handin import check as checker
-from staff import make_starter
+from staff.starter.notebooks import strip_notebook
+from staff.starter.regions import strip_python
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_PATHS = {  # graded file -> where the reference (from which the starter is made) is
@@ -64,8 +65,6 @@ class Pair:
     def similarity(self):
         return max(self.similarity_a, self.similarity_b)
 
-
-# ----------------------------------------------------------------------------- code text
 
 
 def notebook_code(text):
@@ -146,13 +145,10 @@ def starter_code(root=ROOT):
     texts = {}
     for name, relative in REFERENCE_PATHS.items():
         text = (Path(root) / relative).read_text()
-        strip = make_starter.strip_notebook if name.endswith(".ipynb") else \
-            make_starter.strip_python
+        strip = strip_notebook if name.endswith(".ipynb") else strip_python
         texts[name] = strip(text, relative)[0]
     return code_text(texts)
 
-
-# ----------------------------------------------------------------------------- comparison
 
 
 def student_lines(text, starter_lines):

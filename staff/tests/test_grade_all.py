@@ -21,7 +21,8 @@ import pytest
 
 from bench.bench_grade_all import kit_notebooks  # the notebooks with the kit's code
 from handin import check as checker
-from staff import canvas_names, grade_all, make_starter, similarity
+from staff import canvas_names, grade_all, similarity
+from staff.starter.regions import find_regions, python_stub, replace_regions, strip_python
 from staff.tests.corpus import PY_FILES, ROOT, write_submission_dir
 
 GRADE_ALL = ["-m", "staff.grade_all"]
@@ -157,16 +158,16 @@ def solved(name, bodies):
 
     def body(region):
         if region.owner not in bodies:
-            return make_starter.python_stub(region)
+            return python_stub(region)
         code = textwrap.dedent(bodies[region.owner]).strip("\n").splitlines()
         return [f"{region.indent}{line}\n" if line else "\n" for line in code]
 
-    regions = make_starter.find_regions(lines, relative)
-    return "".join(make_starter.replace_regions(lines, regions, body))
+    regions = find_regions(lines, relative)
+    return "".join(replace_regions(lines, regions, body))
 
 
 def starter():
-    return {name: make_starter.strip_python(reference(name), PY_FILES[name])[0]
+    return {name: strip_python(reference(name), PY_FILES[name])[0]
             for name in PY_FILES}
 
 

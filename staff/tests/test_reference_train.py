@@ -11,7 +11,7 @@ from optim import SGDMomentum
 from train import CONFIG_NAMES, config_settings, fit, training_step
 from two_layer_net import TwoLayerNet
 
-from staff.make_starter import strip_python
+from staff.starter.regions import strip_python
 
 TRAIN = NEURALNET_DIR / "train.py"
 

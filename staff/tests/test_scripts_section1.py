@@ -8,7 +8,7 @@ from kit import BACKPROP_DIR, NEURALNET_DIR, ROOT, run_script
 
 import backprop
 from staff.layout import DRIVER_SCRIPTS
-from staff.make_starter import strip_python
+from staff.starter.regions import strip_python
 
 SCRIPTS = [
     (BACKPROP_DIR / "backprop.py", "backprop: PASS", 4),

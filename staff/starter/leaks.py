@@ -1,7 +1,4 @@
-"""What the starter kit must not ship: answers, and mentions of staff-only files or commands.
-
-Used by staff/make_starter.py on the built kit. Three checks, each returning a list of
-problems ("<file>:<line>: <what>"):
+"""Answers leaked into the kit: solution lines, and the graded formulas written out.
 
 * solution_line_leaks: a line of a solution region of the reference that shows up anywhere
   in the kit, either verbatim (whitespace ignored) or as the same formula with other
@@ -16,79 +13,25 @@ problems ("<file>:<line>: <what>"):
   f2, f3), tanh (f2 in closed form), np.maximum(0, x) and a product or np.where with
   `x > 0` (relu), reg times a weight (l2_regularization). Shipped tests and scripts must
   compare against stored values (the .pkl data files) instead.
-* staff_mentions: a mention of a staff-only file, folder or command (BENCHMARKS.md,
-  `make homework`, staff/, bench/, the data generators, "our tuned settings", ...) in any
-  text file of the kit.
+
+Each returns a list of problems ("<file>:<line>: <what>").
 """
 
 import ast
-import json
 import keyword
 import re
-from pathlib import Path
+
+from staff.starter.files import code_sources, kit_files, numbered_lines, source_lines
+from staff.starter.notebooks import TOKEN_RE
+from staff.starter.regions import outside_regions
 
 ARITHMETIC = {"+", "-", "*", "/", "@", "**", "//"}
 KEPT_NAMES = {"np", "numpy", "math", "torch", "nn", "F", "self", "range", "len", "sum", "max",
               "min", "abs", "True", "False", "None"}
 LIBRARY_CALL_RE = re.compile(r"\b(?:np|numpy|math|torch|nn|F|TF)\.[\w.]+\(")
 MIN_FORMULA_OPERATORS = 2  # `_0 = _1 @ _2 + _3` counts; `_0 = _1 - _2` is too generic
-TOKEN_RE = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'"""  # strings
-                      r"|[A-Za-z_]\w*|\d[\w.]*|\*\*|//|#.*|\S)")
-
-STAFF_MENTIONS = (
-    (re.compile(r"BENCHMARKS"), "BENCHMARKS.md (staff-only)"),
-    (re.compile(r"\bmake (?:homework|starter|autograder|grade|report|bench|data|lint)\b"),
-     "a staff make target"),
-    (re.compile(r"(?<![\w.-])(?:staff|bench)/"), "a staff-only folder"),
-    (re.compile(r"\b(?:make_backprop_data|make_neuralnet_data|make_starter|make_autograder|"
-                r"grading_tests|grading_worker|staff_corpus|test_staff_\w+|homework\.py|"
-                r"grade\.py|report\.py|get_data\.py|fake_fashion_mnist)\b"), "a staff-only file"),
-    (re.compile(r"\bour tuned settings", re.IGNORECASE), "the reference's tuned settings"),
-    (re.compile(r"reference solution|course tooling", re.IGNORECASE), "the reference solution"),
-)
-TEXT_SUFFIXES = (".py", ".ipynb", ".md", ".txt", ".sh", ".toml", ".cfg", ".ini", ".yml", ".yaml")
-TEXT_NAMES = ("Makefile", ".gitignore")
-
-
-# ----------------------------------------------------------------------------- text
-
-
-def text_blocks(path):
-    """[(label, lines)]: ("", the file's lines), or for a notebook (" cell N", its lines)
-    for each cell, so that problems can say "part1.ipynb cell 5:2"."""
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
-    if Path(path).suffix != ".ipynb":
-        return [("", text.splitlines())]
-    try:
-        cells = json.loads(text).get("cells", [])
-    except (ValueError, AttributeError):
-        return [("", text.splitlines())]
-    blocks = []
-    for number, cell in enumerate(cells, start=1):
-        source = cell.get("source", "")
-        blocks.append((f" cell {number}",
-                       ("".join(source) if isinstance(source, list) else source).splitlines()))
-    return blocks
-
-
-def numbered_lines(path):
-    """(where, line) for every line of a text file or notebook: where is "1", "cell 5:2"."""
-    for label, lines in text_blocks(path):
-        for number, line in enumerate(lines, start=1):
-            yield f"{label}:{number}", line
-
-
-def is_text_file(path):
-    return path.is_file() and (path.suffix in TEXT_SUFFIXES or path.name in TEXT_NAMES)
-
-
-def kit_files(out, is_wanted=is_text_file):
-    """The files of the kit folder `out` that is_wanted(path) accepts, sorted."""
-    return [path for path in sorted(out.rglob("*")) if is_wanted(path)]
-
-
-# ----------------------------------------------------------------------------- solution lines
-
+MIN_LEAK_CHARS = 12  # shorter region lines (`x = 0`) are too generic to count as a leak
+TRIVIAL_RE = re.compile(r"^(?:(?:return|yield)\b[\w\s,().]*|pass|else:|try:|continue|break)$")
 
 def normalize(line):
     """
@@ -139,11 +82,32 @@ def solution_keys(regions, outside_lines, min_chars):
     return exact, formulas
 
 
+def reference_outside_lines(root, regions):
+    """The lines of the reference files that have solution regions, outside those regions
+    (the code the starter hands out anyway)."""
+    paths = sorted({region.path.split(" cell ")[0] for region in regions})
+    return [line for path in paths if (root / path).is_file()
+            for line in outside_regions(source_lines(root / path))]
+
+
+def leak_candidates(regions, root):
+    """
+    Returns a tuple of dicts key -> "path:line (owner)" (see solution_keys):
+    - the non-trivial region lines, stripped
+    - the region formulas, normalized for whitespace and variable names
+    Lines that the reference has outside its regions do not count; tests and scripts do
+    not excuse a line (they are what the check searches).
+    """
+    exact, formulas = solution_keys(regions, reference_outside_lines(root, regions),
+                                    MIN_LEAK_CHARS)
+    exact = {key: where for key, where in exact.items() if not TRIVIAL_RE.match(key)}
+    return exact, formulas
+
+
 def solution_line_leaks(out, exact, formulas):
     """Problems: a kit line equal to a solution line, verbatim or as the same formula."""
     problems = []
-    for path in kit_files(out, lambda p: p.is_file() and p.suffix in (".py", ".ipynb", ".md",
-                                                                     ".txt")):
+    for path in kit_files(out, (".py", ".ipynb", ".md", ".txt")):
         relative = path.relative_to(out).as_posix()
         for where, line in numbered_lines(path):
             key = line.strip()
@@ -154,8 +118,6 @@ def solution_line_leaks(out, exact, formulas):
                                 f"{formulas[normalize(key)[0]]} (other names): {key}")
     return problems
 
-
-# ----------------------------------------------------------------------------- formulas
 
 
 def called_name(node):
@@ -242,48 +204,14 @@ def formulas_in_source(source):
     return sorted(found.items())
 
 
-def code_sources(path):
-    """[(label, source)] of a .py file or of each code cell of a notebook."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if path.suffix == ".py":
-        return [("", text)]
-    try:
-        cells = json.loads(text).get("cells", [])
-    except (ValueError, AttributeError):
-        return []
-    sources = []
-    for number, cell in enumerate(cells, start=1):
-        if cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            sources.append((f" cell {number}",
-                            "".join(source) if isinstance(source, list) else source))
-    return sources
-
-
 def formula_leaks(out):
     """Problems: a graded formula written out anywhere in the kit's code."""
     problems = []
-    for path in kit_files(out, lambda p: p.is_file() and p.suffix in (".py", ".ipynb")):
+    for path in kit_files(out, (".py", ".ipynb")):
         relative = path.relative_to(out).as_posix()
         for label, source in code_sources(path):
             lines = source.splitlines()
             for number, what in formulas_in_source(source):
                 problems.append(f"{relative}{label}:{number}: {what}: "
                                 f"{lines[number - 1].strip()}")
-    return problems
-
-
-# ----------------------------------------------------------------------------- staff mentions
-
-
-def staff_mentions(out):
-    """Problems: a line of a shipped text file that mentions a staff-only file or command."""
-    problems = []
-    for path in kit_files(out):
-        relative = path.relative_to(out).as_posix()
-        for where, line in numbered_lines(path):
-            for pattern, what in STAFF_MENTIONS:
-                if pattern.search(line):
-                    problems.append(f"{relative}{where}: mentions {what}: {line.strip()}")
-                    break
     return problems
