@@ -14,9 +14,12 @@ f3 is required; f1, f2 and f4 are optional: a stub (raises NotImplementedError o
 None) is reported as "not attempted". A failing function gets the input, the expected and
 the returned value, and the likely mistake; an exception names functions.py:line. Large
 inputs where the homework's graphs overflow only give a note. Exit status 1 on FAIL.
+The numeric derivatives, relative errors and mistake names come from
+neuralnet/gradient_check.py, as for the checks of Section 2.
 """
 
 import argparse
+import importlib.util
 import inspect
 import math
 import pickle
@@ -36,6 +39,22 @@ except Exception as err:  # noqa: BLE001 - a broken student file is reported, no
 else:
     IMPORT_ERROR = None
 
+
+def load_sibling(folder, name):
+    """The module `name` of the kit folder `folder` next to this one (backprop/ and
+    neuralnet/ are separate script folders), loaded from its file."""
+    path = Path(__file__).resolve().parent.parent / folder / f"{name}.py"
+    if not path.is_file():
+        raise ImportError(f"{path} not found: backprop.py needs {folder}/{name}.py of the "
+                          "homework kit; restore it from the starter kit")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+gradient_check = load_sibling("neuralnet", "gradient_check")
+
 DATA_FILE = Path(__file__).resolve().parent / "backprop-data.pkl"
 NAMES = ("f1", "f2", "f3", "f4")
 REQUIRED = ("f3",)
@@ -50,6 +69,14 @@ STABILITY_HINTS = {
           "avoids the second",
     "f3": "exp(s) overflows for s > 709 and underflows to 0 for s < -745; subtracting "
           "max(s1, s2) from both scores first (the max trick) avoids both",
+}
+MISTAKE_HINTS = {  # texts for the keys of gradient_check.GENERIC_HINTS
+    "nan": "not a finite number: an overflow or a division by zero?",
+    "inf": "not a finite number: an overflow or a division by zero?",
+    "zeros": "0: the gradient never reached this input (a missing copy?)",
+    "swapped": "equals the expected {name}: gradients returned in the wrong order?",
+    "double": "twice the expected value: a factor of 2 too many",
+    "half": "half the expected value: a factor of 2 missing",
 }
 FAN_OUT_HINTS = {
     "f1": "an add node passes its gradient unchanged to each input; a product x*w sends "
@@ -93,30 +120,25 @@ class Result:
 
 def rel_error(a, b):
     """
-    Relative error |a - b| / (|a| + |b|). The denominator has a floor of 1e-6, so gradients
-    that are 0 up to rounding (|a|, |b| < 1e-6) are compared by their absolute difference.
+    Relative error |a - b| / (|a| + |b|) of two numbers. The denominator has a floor of 1e-6,
+    so gradients that are 0 up to rounding (|a|, |b| < 1e-6) are compared by their absolute
+    difference.
     """
-    if not (math.isfinite(a) and math.isfinite(b)):
-        return 0.0 if a == b else math.inf
-    return abs(a - b) / max(abs(a) + abs(b), 1e-6)
-
-
-def numeric_derivative(func, args, index, h):
-    """
-    Fourth-order centred difference of func(*args)[0] with respect to args[index]:
-    (-f(x+2h) + 8 f(x+h) - 8 f(x-h) + f(x-2h)) / 12h, exact for polynomials up to degree 4.
-    """
-    def f_at(offset):
-        shifted = list(args)
-        shifted[index] = args[index] + offset
-        return to_number(func(*shifted)[0], "the output")
-
-    return (8 * (f_at(h) - f_at(-h)) - (f_at(2 * h) - f_at(-2 * h))) / (12 * h)
+    return gradient_check.rel_error(a, b, floor=1e-6)
 
 
 def numeric_errors(func, args, index, grad):
-    """(numeric derivative at the first step, smallest relative error over STEPS)."""
-    numerics = [numeric_derivative(func, args, index, h) for h in STEPS]
+    """
+    The derivative of func(*args)[0] with respect to args[index], by centred differences.
+
+    Returns a tuple of:
+    - numeric: the derivative with the first of STEPS
+    - error: smallest relative error of `grad` against the derivatives with each step
+    """
+    def output(*point):
+        return to_number(func(*point)[0], "the output")
+
+    numerics = [gradient_check.numeric_derivative(output, args, index, h) for h in STEPS]
     return numerics[0], min(rel_error(grad, numeric) for numeric in numerics)
 
 
@@ -163,28 +185,10 @@ def call(func, args, grad_names):
     return output, [to_number(g, f"grad_{n}") for g, n in zip(grads, grad_names, strict=True)]
 
 
-def close(a, b, tol=1e-6):
-    return rel_error(a, b) < tol
-
-
 def diagnose(got, expected, others=()):
-    """The likely mistake when `got` should be `expected` (others: (name, value) pairs)."""
-    if not math.isfinite(got):
-        return "not a finite number: an overflow or a division by zero?"
-    if close(expected, 0.0):
-        return None
-    if close(got, 0.0):
-        return "0: the gradient never reached this input (a missing copy?)"
-    if close(got, -expected):
-        return "the sign is flipped"
-    for name, value in others:
-        if close(got, value) and not close(expected, value):
-            return f"equals the expected {name}: gradients returned in the wrong order?"
-    if close(got, 2 * expected):
-        return "twice the expected value: a factor of 2 too many"
-    if close(got, expected / 2):
-        return "half the expected value: a factor of 2 missing"
-    return None
+    """The likely mistake when the number `got` should be `expected` (others: (name, value)
+    pairs of the other gradients), or ''."""
+    return gradient_check.diagnose(expected, got, hints=MISTAKE_HINTS, others=others)
 
 
 def describe(name, names, args):
@@ -265,7 +269,7 @@ def check_case(result, func, label, args, spec):
             continue
         others = [(n, e) for j, (n, e) in enumerate(zip(names, expected, strict=True)) if j != k]
         result.fail(mismatch(name, expected[k], grad, others), label)
-        if diagnose(grad, expected[k], others) is None and result.forward != "WRONG":
+        if not diagnose(grad, expected[k], others) and result.forward != "WRONG":
             result.notes.append(f"hint: {FAN_OUT_HINTS[result.name]}")
 
 

@@ -16,7 +16,8 @@ Exits with status 1 if any row failed.
 import sys
 
 import numpy as np
-from gradcheck_layers import CheckFailed, call, compare, load_data, unpack
+from checks import call, load_data, unpack
+from gradient_check import CheckFailed, compare
 from layers import softmax_loss
 
 OVERFLOW_FIX = ("nan: exp overflowed to inf (inf / inf), or underflowed to 0 for every class "

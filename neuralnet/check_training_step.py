@@ -13,19 +13,9 @@ l2_regularization and TwoLayerNet are checked first. Exits with status 1 unless 
 
 import sys
 
+from checks import call, load_data, run_checks, student_line, summarize, unpack
 from gradcheck_classifier import build_with_weights, label, model_check, require_passing
-from gradcheck_layers import (
-    CheckFailed,
-    call,
-    compare,
-    gradient_problem,
-    load_data,
-    matches,
-    run_checks,
-    student_line,
-    summarize,
-    unpack,
-)
+from gradient_check import CheckFailed, compare, gradient_problem, matches
 from two_layer_net import TwoLayerNet
 
 NAMES = ("W1", "b1", "W2", "b2")
@@ -109,7 +99,8 @@ def check_training_step(case, training_step):
             None
     params = model.parameters()
     errors = [gradient_problem(f"training_step {name}", grads[name],
-                               lambda: training_step(model, X, y, reg)[0], params[key],
+                               lambda: call("training_step", training_step, model, X, y,
+                                            reg)[0], params[key],
                                kind=kind) for name, key in mapping.items()]
     return [problem for _, problem in errors], max(error for error, _ in errors)
 

@@ -16,19 +16,9 @@ unless everything passed.
 import sys
 
 import numpy as np
+from checks import call, function_problems, load_data, run_checks, summarize, unpack
 from gradcheck_layers import CHECKS as LAYER_CHECKS
-from gradcheck_layers import (
-    CheckFailed,
-    call,
-    compare,
-    dtype_name,
-    function_problems,
-    gradient_problem,
-    load_data,
-    run_checks,
-    summarize,
-    unpack,
-)
+from gradient_check import CheckFailed, compare, dtype_name, gradient_problem
 from linear_classifier import LinearClassifier
 from two_layer_net import TwoLayerNet
 
@@ -138,7 +128,7 @@ def check_model(owner, case):
     params = model.parameters()
 
     def f():
-        return np.sum(model.forward(X)[0] * upstream)
+        return np.sum(call(f"{owner}.forward", model.forward, X)[0] * upstream)
 
     errors = [gradient_problem(f"{owner} {name}", grads[name], f, params[key], MODEL_STEP,
                                kind=kind) for name, key in mapping.items()]

@@ -9,6 +9,7 @@ import math
 import pickle
 
 import functions
+import gradient_check
 import numpy as np
 import pytest
 from kit import BACKPROP_DIR
@@ -42,17 +43,13 @@ def attempt(name, args):
 
 def rel_error(a, b):
     """|a - b| / (|a| + |b|), with a floor of 1e-6 on the denominator (as backprop.py)."""
-    return abs(a - b) / max(abs(a) + abs(b), 1e-6)
+    return gradient_check.rel_error(a, b, floor=1e-6)
 
 
 def numeric_derivative(func, args, index, h=1e-3):
-    """Fourth-order centred difference of func(*args)[0] with respect to args[index]."""
-    def f_at(offset):
-        shifted = list(args)
-        shifted[index] += offset
-        return float(func(*shifted)[0])
-
-    return (8 * (f_at(h) - f_at(-h)) - (f_at(2 * h) - f_at(-2 * h))) / (12 * h)
+    """Centred difference of func(*args)[0] with respect to args[index]."""
+    return gradient_check.numeric_derivative(lambda *point: float(func(*point)[0]), args,
+                                             index, h)
 
 
 def data_cases(name):

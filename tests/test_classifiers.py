@@ -5,9 +5,10 @@ numeric gradients, save/load. Models are used only through the original API
 import numpy as np
 import pytest
 from checkpoint import model_from_checkpoint
+from checks import load_data
 from classifier import Classifier
 from gradcheck_classifier import match_parameters
-from gradcheck_layers import compare, dtype_name, gradient_problem, load_data
+from gradient_check import compare, dtype_name, gradient_problem
 from kit import model_with_weights
 from linear_classifier import LinearClassifier
 from two_layer_net import TwoLayerNet

@@ -3,7 +3,8 @@ large scores, input validation."""
 
 import numpy as np
 import pytest
-from gradcheck_layers import compare, copies, gradient_problem, load_data
+from checks import copies, load_data
+from gradient_check import compare, gradient_problem
 from layers import (
     fc_backward,
     fc_forward,

@@ -5,8 +5,9 @@ import json
 
 import numpy as np
 import pytest
+from checks import load_data
 from fake_cifar10 import write_fake_cifar10
-from gradcheck_layers import compare, dtype_name, gradient_problem, load_data
+from gradient_check import compare, dtype_name, gradient_problem
 from kit import NEURALNET_DIR, ROOT, model_with_weights, run_script
 from optim import SGD, one_cycle_lr
 from train import EXTRA_DEFAULTS, config_settings, training_step

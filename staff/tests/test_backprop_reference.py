@@ -16,7 +16,7 @@ import functions
 import make_backprop_data
 import numpy as np
 import pytest
-from kit import BACKPROP_DIR, ROOT, run_script
+from kit import BACKPROP_DIR, NEURALNET_DIR, ROOT, run_script
 
 from staff import f4_graph
 
@@ -367,12 +367,21 @@ def apply(edits):
     return source
 
 
-def run_driver(tmp_path, source, where="folder"):
-    """Run backprop.py on a copy of backprop/ whose functions.py is `source`."""
+def copy_backprop(tmp_path, source):
+    """A copy of backprop/ whose functions.py is `source`, with the gradient_check.py of
+    neuralnet/ next to it as in the kit; returns the copied folder."""
     folder = tmp_path / "backprop"
     shutil.copytree(BACKPROP_DIR, folder,
                     ignore=shutil.ignore_patterns("__pycache__", "make_backprop_data.py"))
     (folder / "functions.py").write_text(source)
+    (tmp_path / "neuralnet").mkdir()
+    shutil.copy(NEURALNET_DIR / "gradient_check.py", tmp_path / "neuralnet")
+    return folder
+
+
+def run_driver(tmp_path, source, where="folder"):
+    """Run backprop.py on a copy of backprop/ whose functions.py is `source`."""
+    folder = copy_backprop(tmp_path, source)
     result = run_script(folder / "backprop.py", cwd=folder if where == "folder" else tmp_path,
                         timeout=60)
     assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
@@ -465,9 +474,7 @@ def test_driver_reports_a_file_that_does_not_import(tmp_path):
 
 def run_shipped_test(tmp_path, source):
     """pytest on the shipped tests/test_backprop.py with `source` as functions.py."""
-    shutil.copytree(BACKPROP_DIR, tmp_path / "backprop",
-                    ignore=shutil.ignore_patterns("__pycache__", "make_backprop_data.py"))
-    (tmp_path / "backprop" / "functions.py").write_text(source)
+    copy_backprop(tmp_path, source)
     (tmp_path / "tests").mkdir()
     for name in ("conftest.py", "kit.py", "test_backprop.py"):
         shutil.copyfile(ROOT / "tests" / name, tmp_path / "tests" / name)
@@ -489,3 +496,11 @@ def test_shipped_test_accepts_correct_work_and_skips_stubs(tmp_path, names):
         return
     assert result.returncode == 0, result.stdout
     assert ("skipped" in summary) == (table is STUBS), summary
+
+
+def test_driver_names_a_missing_gradient_check(tmp_path):
+    folder = copy_backprop(tmp_path, REFERENCE)
+    (tmp_path / "neuralnet" / "gradient_check.py").unlink()
+    result = run_script(folder / "backprop.py", cwd=folder, timeout=60)
+    assert result.returncode != 0
+    assert "neuralnet/gradient_check.py not found" in result.stderr

@@ -11,6 +11,7 @@ import gradcheck_classifier
 import gradcheck_layers
 import numpy as np
 import pytest
+from checkpoint import model_from_checkpoint
 from kit import NEURALNET_DIR, run_script
 from layers import (
     fc_backward,
@@ -22,7 +23,6 @@ from layers import (
 )
 from linear_classifier import LinearClassifier
 from two_layer_net import TwoLayerNet
-from utils import model_from_checkpoint
 
 D, C, H, N = 7, 4, 6, 5
 
