@@ -1,4 +1,5 @@
-"""Grading of the notebooks (part1.ipynb, part2.ipynb) from their saved outputs.
+"""Grading of the notebooks (part1.ipynb, part2.ipynb) from their saved outputs, under the
+names and points of their tests in handin/manifest.py.
 
 Notebooks are never executed. Their points require a notebook that was really run:
 - the starter's code cells, matched by cell id, are all present, and those that ran were run
@@ -24,11 +25,11 @@ import sys
 import zlib
 from dataclasses import dataclass
 
-PART1_RUN_POINTS = 15
-PART1_ACCURACY_POINTS = 10
-PART1_FULL_ACCURACY, PART1_MIN_ACCURACY = 0.85, 0.70
-PART2_IMAGE_POINTS = 5
-PART2_PREDICTION_POINTS = 5
+from handin import manifest
+from handin.manifest import PART1_FULL_ACCURACY, PART1_MIN_ACCURACY
+
+RUN_TEST, ACCURACY_TEST = manifest.test("part1_run"), manifest.test("part1_accuracy")
+IMAGES_TEST, PREDICTIONS_TEST = manifest.test("part2_images"), manifest.test("part2_predictions")
 MAX_OUTPUT_CHARS = 2000  # of a results.json entry's output
 
 NEEDS_PERSON = "NEEDS A PERSON: "
@@ -93,9 +94,6 @@ def needs_person(entries):
     """'name: reason' of each entry a person should look at (its output starts NEEDS_PERSON)."""
     return [f"{entry['name']}: {entry['output'][len(NEEDS_PERSON):]}" for entry in entries
             if entry["output"].startswith(NEEDS_PERSON)]
-
-
-# ----------------------------------------------------------------------------- reading
 
 
 def json_depth(data):
@@ -230,9 +228,6 @@ def cell_lines(cell):
     return lines
 
 
-# ----------------------------------------------------------------------------- structure
-
-
 def reference_spec(nb, name):
     """The Spec of a reference notebook (the constants PART1/PART2 are checked against it)."""
     cells = [cell for cell in code_cells(nb) if isinstance(cell.get("id"), str)]
@@ -297,9 +292,6 @@ def ran_cleanly(cell, needs_outputs):
 def trouble_list(spec, cell_ids):
     shown = ", ".join(where(spec, cell_id) for cell_id in cell_ids[:3])
     return shown + (f" and {len(cell_ids) - 3} more" if len(cell_ids) > 3 else "")
-
-
-# ----------------------------------------------------------------------------- part1
 
 
 # "TEST ACCURACY: 0.9123 (9123/10000)", "test accuracy = 91.2%", "test_acc 0.91" (not
@@ -372,7 +364,7 @@ def accuracy_points(accuracy):
     if accuracy is None or accuracy <= PART1_MIN_ACCURACY:
         return 0.0
     fraction = (accuracy - PART1_MIN_ACCURACY) / (PART1_FULL_ACCURACY - PART1_MIN_ACCURACY)
-    return PART1_ACCURACY_POINTS * min(1.0, fraction)
+    return ACCURACY_TEST.points * min(1.0, fraction)
 
 
 def run_check(found, spec):
@@ -390,38 +382,33 @@ def run_check(found, spec):
 
 def unusable(nb, problem, spec, tests):
     """
-    0 points for each (name, points) of `tests` when the notebook is missing (nb None, with
-    `problem`) or not built from the starter's cells of `spec` (flagged for a person);
-    None when it can be graded.
+    0 points for each of `tests` (manifest.GradedTest) when the notebook is missing (nb
+    None, with `problem`) or not built from the starter's cells of `spec` (flagged for a
+    person); None when it can be graded.
     """
     if nb is not None:
         structure = structure_problem(nb, spec)
         problem = structure and NEEDS_PERSON + structure
     if nb is None or problem:
-        return [result(name, 0, points, problem) for name, points in tests]
+        return [result(test.name, 0, test.points, problem) for test in tests]
     return None
 
 
 def part1_entries(nb, problem):
     """results.json entries of part1 (nb None: both 0 with `problem`)."""
-    run_name = "part1.ipynb: ran, with outputs"
-    acc_name = "part1.ipynb: reported test accuracy (full at >= 85%, partial above 70%)"
-    zeros = unusable(nb, problem, PART1,
-                     [(run_name, PART1_RUN_POINTS), (acc_name, PART1_ACCURACY_POINTS)])
+    zeros = unusable(nb, problem, PART1, [RUN_TEST, ACCURACY_TEST])
     if zeros:
         return zeros
     found = starter_cells(nb, PART1)
     fraction, run_text = run_check(found, PART1)
     accuracy, acc_text = evaluated_accuracy(found)
-    return [result(run_name, PART1_RUN_POINTS * fraction, PART1_RUN_POINTS, run_text),
-            result(acc_name, accuracy_points(accuracy), PART1_ACCURACY_POINTS, acc_text)]
+    return [result(RUN_TEST.name, RUN_TEST.points * fraction, RUN_TEST.points, run_text),
+            result(ACCURACY_TEST.name, accuracy_points(accuracy), ACCURACY_TEST.points,
+                   acc_text)]
 
 
 def grade_part1(path, missing_reason=None):
     return part1_entries(*load_notebook(path, "part1.ipynb", missing_reason))
-
-
-# ----------------------------------------------------------------------------- part2
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -559,10 +546,7 @@ def display_check(found, cell_id):
 
 def part2_entries(nb, problem):
     """results.json entries of part2 (nb None: both 0 with `problem`)."""
-    img_name = "part2.ipynb: two images shown"
-    pred_name = "part2.ipynb: predictions shown for the images"
-    zeros = unusable(nb, problem, PART2,
-                     [(img_name, PART2_IMAGE_POINTS), (pred_name, PART2_PREDICTION_POINTS)])
+    zeros = unusable(nb, problem, PART2, [IMAGES_TEST, PREDICTIONS_TEST])
     if zeros:
         return zeros
     found = starter_cells(nb, PART2)
@@ -573,10 +557,11 @@ def part2_entries(nb, problem):
         c[2].removeprefix(NEEDS_PERSON) for c in checks)
     if any(c[2].startswith(NEEDS_PERSON) for c in checks):
         image_text = NEEDS_PERSON + image_text
+    images_points, predictions_points = IMAGES_TEST.points, PREDICTIONS_TEST.points
     return [
-        result(img_name, PART2_IMAGE_POINTS * images / shares, PART2_IMAGE_POINTS, image_text),
-        result(pred_name, PART2_PREDICTION_POINTS * predictions / shares,
-               PART2_PREDICTION_POINTS,
+        result(IMAGES_TEST.name, images_points * images / shares, images_points, image_text),
+        result(PREDICTIONS_TEST.name, predictions_points * predictions / shares,
+               predictions_points,
                f"{predictions} of the {shares} display cells list 2 or more predicted classes "
                "with probabilities: " + "; ".join(c[3] for c in checks)),
     ]
@@ -584,9 +569,6 @@ def part2_entries(nb, problem):
 
 def grade_part2(path, missing_reason=None):
     return part2_entries(*load_notebook(path, "part2.ipynb", missing_reason))
-
-
-# ----------------------------------------------------------------------------- checker
 
 
 def notebook_findings(nb, name, label=None):

@@ -1,21 +1,22 @@
 """Autograder: grade one submission and write Gradescope's results.json.
 
-    python staff/grade.py SUBMISSION [--out results.json] [--test-timeout S] [--memory-mb MB]
+    python -m staff.grade SUBMISSION [--out results.json] [--test-timeout S] [--memory-mb MB]
         [--submission-timeout S] [--sandbox auto|bwrap|uid|none] [--reference-cache FILE]
 
-SUBMISSION is the student's zip (checked and extracted with check_submission.py, only into a
+SUBMISSION is the student's zip (checked and extracted with handin/check.py, only into a
 temporary folder) or a folder holding the files (Gradescope unpacks uploads into
 /autograder/submission; the files may sit in it directly or in one subfolder).
 
-Code tests (staff/grading_tests.py): the reference outputs are computed first (once per
-process, or read from --reference-cache). Then each student .py file runs in its own sandbox
+Every test's name and points come from handin/manifest.py. Code tests
+(staff/grading_tests.py): the reference outputs are computed first (once per process, or
+read from --reference-cache). Then each student .py file runs in its own sandbox
 (staff/sandbox.py: bubblewrap, an unprivileged uid, or, where neither is possible, a plain
 subprocess, said so in the results) with staff/grading_worker.py, a memory limit, a CPU
 limit and a wall-clock timeout. Next to it are only the modules it imports, as bytecode
 compiled from the reference (train.py gets the student's own two_layer_net.py when it passed
 its tests), so a broken file costs only its own points and no reference source is in reach.
 The worker's outputs come back on its stdout, and are decoded here with size limits; every
-message the student sees is built here. Notebooks are never executed (grade_notebooks.py).
+message the student sees is built here. Notebooks are never executed (handin/notebooks.py).
 
 results.json is always written, by this process only, after every student process is gone,
 even for an unreadable or unsafe zip (score 0, with the reason). extra_data.sandbox names the
@@ -44,18 +45,8 @@ from pathlib import Path
 import numpy as np
 
 from handin import check as checker
-from handin.notebooks import (  # noqa: F401 (accuracy_points is re-exported for the tests)
-    NEEDS_PERSON,
-    PART1_ACCURACY_POINTS,
-    PART1_RUN_POINTS,
-    PART2_IMAGE_POINTS,
-    PART2_PREDICTION_POINTS,
-    accuracy_points,
-    grade_part1,
-    grade_part2,
-    needs_person,
-    result,
-)
+from handin import manifest
+from handin.notebooks import NEEDS_PERSON, grade_part1, grade_part2, needs_person, result
 from staff import grading_tests, sandbox
 from staff import grading_worker as worker
 
@@ -73,13 +64,17 @@ HELPERS = {
     "functions.py": (),
     "layers.py": (),
     "two_layer_net.py": ("classifier.py", "layers.py"),
-    "train.py": ("classifier.py", "data.py", "layers.py", "optim.py", "utils.py",
-                 "two_layer_net.py"),
+    "train.py": ("checkpoint.py", "classifier.py", "data.py", "layers.py", "optim.py",
+                 "utils.py", "two_layer_net.py"),
 }
 # A helper that is itself a graded student file is the student's own source when it passed
 # these tests (train.py runs with the student's TwoLayerNet when it works), else ours.
 STUDENT_HELPER_TESTS = {"two_layer_net.py": ("net_init", "net_forward", "net_backward")}
-HARNESS_FILES = ("grading_worker.py", "grading_tests.py")
+HARNESS_FILES = {  # the worker's flat folder: name there -> our file
+    "grading_worker.py": STAFF_DIR / "grading_worker.py",
+    "grading_tests.py": STAFF_DIR / "grading_tests.py",
+    "manifest.py": ROOT / "handin" / "manifest.py",  # grading_tests takes the test files there
+}
 TEST_TIMEOUT = 10.0  # seconds per code test
 MEMORY_MB = 1536  # address-space limit of each worker process
 SUBMISSION_TIMEOUT = 300.0  # wall-clock seconds for all the student code of one submission
@@ -93,9 +88,6 @@ class Limits:
     submission_timeout: float = SUBMISSION_TIMEOUT
     sandbox: str = "auto"  # a mode of staff/sandbox.py, or "auto" for the best available
     reference_cache: Path = None  # file of the reference outputs (see reference_outputs)
-
-
-# ----------------------------------------------------------------------------- finding files
 
 
 def locate_in_folder(folder):
@@ -144,9 +136,6 @@ def prepare_submission(submission, work_dir, notes):
     return locate_in_folder(dest)
 
 
-# ----------------------------------------------------------------------------- code tests
-
-
 def worker_job(code_dir, harness_dir, tests, limits, wall):
     """A sandbox.Job running the worker on one file's tests."""
     args = ["{python}", "-B", "-s", "{harness}/grading_worker.py", "--code", "{code}",
@@ -184,9 +173,6 @@ def ending(outcome, file_name, wall):
         return f"the process running {file_name} exited with code {code} before this " \
                "test ran (does the file call exit() or os._exit()?)"
     return None
-
-
-# ----------------------------------------------------------------------------- the channel
 
 
 @dataclass
@@ -252,8 +238,6 @@ def decode_records(output, tests):
     return records
 
 
-# ----------------------------------------------------------------------------- messages
-
 ALLOWED_TYPES = {name for name, value in vars(builtins).items()
                  if isinstance(value, type) and issubclass(value, BaseException)} \
     | {"LinAlgError", "AxisError", "WrongOutput", "TimeLimit"}
@@ -262,11 +246,13 @@ VOCABULARY_EXTRA = {"ndarray", "NoneType", "float64", "float32", "int64", "int32
 
 @functools.lru_cache(maxsize=1)
 def vocabulary():
-    """Words a WrongOutput message may use: those in the strings of grading_tests.py (our
-    copy, read here) and Python's type names."""
-    tree = ast.parse(Path(grading_tests.__file__).read_text())
-    texts = [node.value for node in ast.walk(tree)
-             if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    """Words a WrongOutput message may use: those in the strings of grading_tests.py and of
+    the manifest (the file names; our copies, read here) and Python's type names."""
+    texts = []
+    for module in (grading_tests, manifest):
+        tree = ast.parse(Path(module.__file__).read_text())
+        texts += [node.value for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and isinstance(node.value, str)]
     words = set(re.findall(r"[A-Za-z_]\w*", "\n".join(texts)))
     return words | set(dir(builtins)) | VOCABULARY_EXTRA
 
@@ -308,9 +294,6 @@ def error_message(error, file_name, student_source, timeout):
     return text
 
 
-# ----------------------------------------------------------------------------- sandboxes
-
-
 def compile_helper(source, target):
     """Our module as sourceless bytecode (target: NAME.pyc), for the student's sandbox."""
     py_compile.compile(str(source), cfile=str(target), dfile=f"<{source.name}>", doraise=True)
@@ -346,9 +329,10 @@ def stage_code(stage, file_name, student_path, helpers):
 
 
 def stage_harness(stage):
+    """The worker's folder: HARNESS_FILES, flat."""
     folder = stage_folder(stage, "harness")
-    for name in HARNESS_FILES:
-        shutil.copyfile(STAFF_DIR / name, folder / name)
+    for name, path in HARNESS_FILES.items():
+        shutil.copyfile(path, folder / name)
         os.chmod(folder / name, 0o644)
     return folder
 
@@ -364,8 +348,6 @@ def helper_paths(file_name, files, reference_root, passed):
     return helpers
 
 
-# ----------------------------------------------------------------------------- reference outputs
-
 _REFERENCE_CACHE = {}
 TRUSTED = sandbox.Mode("none", "the reference solution (trusted)")
 
@@ -373,7 +355,7 @@ TRUSTED = sandbox.Mode("none", "the reference solution (trusted)")
 def reference_key(reference_root):
     """A hash of everything the reference outputs depend on (for the cache file)."""
     digest = hashlib.sha256(np.__version__.encode())
-    paths = [STAFF_DIR / name for name in HARNESS_FILES]
+    paths = list(HARNESS_FILES.values())
     for folder in sorted(set(FILE_FOLDERS.values())):
         paths += sorted((reference_root / folder).glob("*.py"))
     for path in paths:
@@ -418,9 +400,12 @@ def reference_outputs(reference_root, by_file, limits, cache_file=None):
     current = cache_file is not None and load_reference_cache(cache_file, reference_root)
     todo = [f for f in by_file if (str(reference_root), f) not in _REFERENCE_CACHE]
     trusted = Limits(max(limits.test_timeout, 60.0), MEMORY_MB * 2)
-    jobs = [worker_job(reference_root / FILE_FOLDERS[f], STAFF_DIR, by_file[f], trusted,
-                       file_wall(by_file[f], trusted)) for f in todo]
-    for file_name, outcome in zip(todo, sandbox.Runner(TRUSTED).run_all(jobs), strict=True):
+    with tempfile.TemporaryDirectory(prefix="hw4-reference-") as stage:
+        harness = stage_harness(stage)
+        jobs = [worker_job(reference_root / FILE_FOLDERS[f], harness, by_file[f], trusted,
+                           file_wall(by_file[f], trusted)) for f in todo]
+        outcomes = sandbox.Runner(TRUSTED).run_all(jobs)
+    for file_name, outcome in zip(todo, outcomes, strict=True):
         records = decode_records(outcome.output, by_file[file_name])
         bad = [t.id for t in by_file[file_name]
                if t.id not in records or records[t.id].status != "ok"]
@@ -435,9 +420,6 @@ def reference_outputs(reference_root, by_file, limits, cache_file=None):
     for file_name in by_file:
         expected.update(_REFERENCE_CACHE[(str(reference_root), file_name)])
     return expected
-
-
-# ----------------------------------------------------------------------------- code tests
 
 
 def tests_by_file():
@@ -528,8 +510,8 @@ def score_file(grading, file_name, outcome, wall):
 
 
 def code_test_name(test):
-    """A code test's name in results.json: its title and the student file."""
-    return f"{test.name} [{test.file}]"
+    """A code test's name in results.json."""
+    return manifest.test(test.id).name
 
 
 def zero_code_entries(tests, reason):
@@ -555,9 +537,6 @@ def score_code_test(test, record, why, expected, student_source, limits):
     return result(name, test.points, test.points, "matches the reference on seeded random inputs")
 
 
-# ----------------------------------------------------------------------------- results.json
-
-
 def all_zero(notes):
     """Entries for every test with 0 points (the submission could not be used at all)."""
     reason = "; ".join(notes) or "the submission could not be read"
@@ -566,9 +545,7 @@ def all_zero(notes):
 
 
 def max_points():
-    code = sum(t.points for t in grading_tests.code_tests())
-    return code + PART1_RUN_POINTS + PART1_ACCURACY_POINTS + PART2_IMAGE_POINTS \
-        + PART2_PREDICTION_POINTS
+    return manifest.TOTAL_POINTS
 
 
 def grade(submission, reference_root=ROOT, limits=None):

@@ -1,4 +1,6 @@
-"""The graded code tests: what each one calls, on which seeded inputs, for how many points.
+"""The graded code tests: what each one calls, on which seeded inputs, and how its outputs
+are compared. Their names, files and points are in handin/manifest.py; RUNS holds what runs
+each one, by its id there.
 
 Each test runs inside the grading worker (staff/grading_worker.py), in a folder holding our
 reference files with one student file swapped in. `run(module, rng)` calls the student's
@@ -21,6 +23,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+if __package__:  # imported by grade.py
+    from handin import manifest
+else:  # in the sandbox's flat harness folder, where grade.py puts a copy of the manifest
+    import manifest
+
 # What the grader's environment has besides numpy (staff/autograder/requirements-grader.txt):
 # a submission may import these. Anything else fails at import, with the reason.
 GRADER_PACKAGES = ("scipy", "scikit-learn", "pandas", "matplotlib", "tqdm")
@@ -32,8 +39,10 @@ class WrongOutput(Exception):
 
 @dataclass(frozen=True)
 class CodeTest:
+    """A code test of the manifest (its id, title, points and file) and what runs it."""
+
     id: str
-    name: str
+    name: str  # the title; results.json names the test manifest.test(id).name
     points: float
     file: str  # the student file under test, e.g. "layers.py"
     run: object  # run(module, rng) -> dict name -> np.ndarray (inside the worker)
@@ -124,9 +133,6 @@ def call_backward(backward, args, forward_name, forward_ok):
                           f"with ({type(err).__name__} with a cache of the usual layout)") from None
 
 
-# ----------------------------------------------------------------------------- functions.py
-
-
 def f3_cases(rng, y):
     """Scores on the homework's range (|s| of a few units), plus two fixed ones."""
     cases = [(1.0, 2.0, y), (-3.0, 4.5, y)]
@@ -151,9 +157,6 @@ def run_f3_y1(module, rng):
 
 def run_f3_y2(module, rng):
     return run_f3(module, f3_cases(rng, 2))
-
-
-# ----------------------------------------------------------------------------- layers.py
 
 
 def fc_inputs(rng):
@@ -252,8 +255,6 @@ def run_l2_regularization(module, rng):
     return {"loss": to_array(loss, "loss from l2_regularization"),
             "grad_w": to_array(grad, "grad_w from l2_regularization")}
 
-
-# ----------------------------------------------------------------------------- two_layer_net.py
 
 NET_SIZES = (12, 4, 10)  # input_dim, num_classes, hidden_dim: all four shapes differ
 INIT_SIZES = (50, 30, 40)  # >= 1200 weights in each matrix
@@ -451,9 +452,6 @@ def compare_net_backward(student, expected):
     return problem
 
 
-# ----------------------------------------------------------------------------- train.py
-
-
 def run_training_step(module, rng):
     """training_step on a TwoLayerNet (the student's if it works, else ours), weights set."""
     import two_layer_net  # the one that the grader put next to the student's train.py
@@ -515,8 +513,6 @@ def compare_training_step(keys):
         return problem
     return compare
 
-
-# ----------------------------------------------------------------------------- comparison
 
 # Loose enough for float32 models and layers (about 1e-7 relative rounding per operation),
 # far tighter than any mistake.
@@ -600,31 +596,25 @@ def compare_arrays(student, expected):
     return None
 
 
+RUNS = {  # manifest test id -> (run, compare or None: compare_arrays)
+    "f3_y1": (run_f3_y1, None),
+    "f3_y2": (run_f3_y2, None),
+    "fc_forward": (run_fc_forward, None),
+    "fc_backward": (run_fc_backward, None),
+    "relu_forward": (run_relu_forward, None),
+    "relu_backward": (run_relu_backward, compare_relu_backward),
+    "softmax_loss": (run_softmax_small, None),
+    "softmax_large": (run_softmax_large, None),
+    "l2_regularization": (run_l2_regularization, None),
+    "net_init": (run_net_init, compare_net_init),
+    "net_forward": (run_net_forward, None),
+    "net_backward": (run_net_backward, compare_net_backward),
+    "training_step_loss": (run_training_step, compare_training_step(["loss"])),
+    "training_step_grads": (run_training_step,
+                            compare_training_step([f"grad_{n}" for n in PARAM_NAMES])),
+}
+
+
 def code_tests():
-    """The graded code tests in report order. Points: 45 in all."""
-    grad_keys = [f"grad_{n}" for n in PARAM_NAMES]
-    return [
-        CodeTest("f3_y1", "f3: loss and gradients, y = 1", 5, "functions.py", run_f3_y1),
-        CodeTest("f3_y2", "f3: loss and gradients, y = 2", 5, "functions.py", run_f3_y2),
-        CodeTest("fc_forward", "fc_forward", 2, "layers.py", run_fc_forward),
-        CodeTest("fc_backward", "fc_backward", 3, "layers.py", run_fc_backward),
-        CodeTest("relu_forward", "relu_forward", 2, "layers.py", run_relu_forward),
-        CodeTest("relu_backward", "relu_backward", 3, "layers.py", run_relu_backward,
-                 compare_relu_backward),
-        CodeTest("softmax_loss", "softmax_loss: loss and gradient", 3, "layers.py",
-                 run_softmax_small),
-        CodeTest("softmax_large", "softmax_loss: scores beyond +-710, no overflow", 2,
-                 "layers.py", run_softmax_large),
-        CodeTest("l2_regularization", "l2_regularization: loss and gradient", 5, "layers.py",
-                 run_l2_regularization),
-        CodeTest("net_init", "TwoLayerNet.__init__: parameter shapes and initialization", 2,
-                 "two_layer_net.py", run_net_init, compare_net_init),
-        CodeTest("net_forward", "TwoLayerNet.forward: scores", 4, "two_layer_net.py",
-                 run_net_forward),
-        CodeTest("net_backward", "TwoLayerNet.backward: gradients", 4, "two_layer_net.py",
-                 run_net_backward, compare_net_backward),
-        CodeTest("training_step_loss", "training_step: loss (data loss + L2 on weights)", 2,
-                 "train.py", run_training_step, compare_training_step(["loss"])),
-        CodeTest("training_step_grads", "training_step: gradients", 3, "train.py",
-                 run_training_step, compare_training_step(grad_keys)),
-    ]
+    """The graded code tests, in the manifest's (report) order."""
+    return [CodeTest(t.id, t.title, t.points, t.file, *RUNS[t.id]) for t in manifest.CODE_TESTS]

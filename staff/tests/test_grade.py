@@ -11,7 +11,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from staff import grade, grading_tests, make_starter
+from handin import manifest, notebooks
+from staff import grade, grading_tests
+from staff.starter.notebooks import strip_notebook
+from staff.starter.regions import strip_python
 from staff.tests.corpus import (
     ORIGINAL_API,
     ORIGINAL_STUBS,
@@ -29,11 +32,10 @@ from staff.tests.corpus import (
 )
 
 LIMITS = grade.Limits(test_timeout=2.0)
-TESTS = grading_tests.code_tests()
-ID_BY_NAME = {f"{t.name} [{t.file}]": t.id for t in TESTS}
+TESTS = manifest.CODE_TESTS
+ID_BY_NAME = {t.name: t.id for t in manifest.TESTS}
 POINTS = {t.id: t.points for t in TESTS}
-FULL = grade.max_points()
-NOTEBOOK_IDS = ("part1_run", "part1_accuracy", "part2_images", "part2_predictions")
+FULL = manifest.TOTAL_POINTS
 
 
 def reference(file_name):
@@ -48,14 +50,8 @@ def mutate(file_name, old, new, count=1):
 
 
 def scores(results):
-    """dict test id -> score (notebook tests by position)."""
-    by_id = {}
-    notebook_entries = [e for e in results["tests"] if e["name"] not in ID_BY_NAME]
-    for entry in results["tests"]:
-        if entry["name"] in ID_BY_NAME:
-            by_id[ID_BY_NAME[entry["name"]]] = entry["score"]
-    by_id.update(zip(NOTEBOOK_IDS, (e["score"] for e in notebook_entries), strict=True))
-    return by_id
+    """dict test id -> score."""
+    return {ID_BY_NAME[entry["name"]]: entry["score"] for entry in results["tests"]}
 
 
 def outputs(results):
@@ -88,30 +84,17 @@ def assert_lost_exactly(results, lost):
         assert got[test.id] == want, (test.id, outputs(results)[test.id])
 
 
-def test_reference_gets_full_marks(tmp_path):
+def test_reference_gets_full_marks_under_the_manifests_names(tmp_path):
     results = grade_zip(tmp_path)
-    assert results["score"] == FULL == 80
+    assert results["score"] == results["max_score"] == manifest.TOTAL_POINTS
+    assert [e["name"] for e in results["tests"]] == [t.name for t in manifest.TESTS]
     assert all(e["status"] == "passed" for e in results["tests"])
 
 
-def test_code_points_match_the_homework():
-    by_group = {}
-    for test in TESTS:
-        group = test.id.split("_")[0] if test.file != "layers.py" else test.id
-        by_group[group] = by_group.get(group, 0) + test.points
-    assert by_group["f3"] == 10
-    assert by_group["fc_forward"] + by_group["fc_backward"] == 5
-    assert by_group["relu_forward"] + by_group["relu_backward"] == 5
-    assert by_group["softmax_loss"] + by_group["softmax_large"] == 5
-    assert by_group["l2_regularization"] == 5
-    assert by_group["net"] == 10
-    assert by_group["training"] == 5
-
-
 def test_starter_gets_zero_on_every_code_test(tmp_path):
-    starter = {name: make_starter.strip_python(reference(name), name)[0] for name in PY_FILES}
-    starter["part1.ipynb"] = make_starter.strip_notebook(part1_text(), "part1.ipynb")[0]
-    starter["part2.ipynb"] = make_starter.strip_notebook(part2_text(), "part2.ipynb")[0]
+    starter = {name: strip_python(reference(name), name)[0] for name in PY_FILES}
+    starter["part1.ipynb"] = strip_notebook(part1_text(), "part1.ipynb")[0]
+    starter["part2.ipynb"] = strip_notebook(part2_text(), "part2.ipynb")[0]
     results = grade_zip(tmp_path, starter)
     assert results["score"] == 0
     for test_id, text in outputs(results).items():
@@ -339,15 +322,15 @@ def test_stderr_and_stdout_noise_cost_nothing(tmp_path):
 def test_notebooks_and_missing_files(tmp_path, overrides, omit, expected):
     results = grade_zip(tmp_path, overrides, omit)
     got = scores(results)
-    full = {**POINTS, "part1_run": 15, "part1_accuracy": 10, "part2_images": 5,
-            "part2_predictions": 5}
+    full = {t.id: t.points for t in manifest.TESTS}
     assert got == {**full, **expected}
 
 
 def test_accuracy_formula():
-    assert grade.accuracy_points(0.85) == 10 and grade.accuracy_points(0.99) == 10
-    assert grade.accuracy_points(0.775) == pytest.approx(5.0)
-    assert grade.accuracy_points(0.70) == 0 and grade.accuracy_points(None) == 0
+    points = manifest.test("part1_accuracy").points
+    assert notebooks.accuracy_points(0.85) == notebooks.accuracy_points(0.99) == points
+    assert notebooks.accuracy_points(0.775) == pytest.approx(points / 2)
+    assert notebooks.accuracy_points(0.70) == 0 and notebooks.accuracy_points(None) == 0
 
 
 def rejected(results, words):
@@ -411,12 +394,11 @@ def test_cli_always_writes_results_json(tmp_path):
     assert run.returncode == 0, run.stderr
     results = json.loads(out.read_text())
     assert results["score"] == 0 and "not found" in results["output"]
-    assert len(results["tests"]) == len(TESTS) + 4
+    assert len(results["tests"]) == len(manifest.TESTS)
 
 
 def test_accuracy_and_predictions_read_in_the_notebooks_print_formats():
-    from handin import notebooks as grade_notebooks
-
+    grade_notebooks = notebooks
     assert grade_notebooks.accuracies("TEST ACCURACY: 0.9123 (9123/10000), loss 0.25") == \
         [pytest.approx(0.9123)]
     assert grade_notebooks.accuracies("per-class test accuracy: {'Trouser': 0.98}") == []
@@ -433,9 +415,9 @@ def nbformat_reads(text):
     return nbformat.reads(text, as_version=4)
 
 
-@pytest.mark.parametrize("name, grader, points", [
-    ("part1.ipynb", grade.grade_part1, 25), ("part2.ipynb", grade.grade_part2, 10)])
-def test_committed_notebooks_get_full_notebook_marks(name, grader, points):
+@pytest.mark.parametrize("name, grader", [
+    ("part1.ipynb", grade.grade_part1), ("part2.ipynb", grade.grade_part2)])
+def test_committed_notebooks_get_full_notebook_marks(name, grader):
     """Guards the print formats the grader reads against changes in the notebooks."""
     from handin import check as check_submission
 
@@ -443,6 +425,7 @@ def test_committed_notebooks_get_full_notebook_marks(name, grader, points):
     if check_submission.notebook_run_stats(nb)[2] == 0:
         pytest.skip(f"{name} has no outputs in this checkout")
     entries = grader(ROOT / name)
+    points = sum(t.points for t in manifest.TESTS if t.file == name)
     assert sum(e["score"] for e in entries) == points, [e["output"] for e in entries]
 
 

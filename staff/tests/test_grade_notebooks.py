@@ -10,6 +10,7 @@ import time
 import nbformat
 import pytest
 
+from handin import manifest
 from handin import notebooks as gn
 from staff import grade
 from staff.tests.corpus import (
@@ -30,6 +31,8 @@ EVAL_CELL = gn.PART1.key_cells[0]
 SUMMARY_CELL = gn.PART1.cells[-1]
 DISPLAY_CELLS = gn.PART2.key_cells
 LIMITS = grade.Limits(test_timeout=2.0)
+RUN, ACCURACY, IMAGES, PREDICTIONS = (manifest.test(test_id).points for test_id in (
+    "part1_run", "part1_accuracy", "part2_images", "part2_predictions"))
 FORGED_PART1 = notebook([[stream("test accuracy: 0.99\n")]])
 FORGED_PART2 = notebook([[image_output(TINY_PNG), stream("cat 0.9\ntabby cat 0.9\n")],
                          [image_output(TINY_PNG), stream("cat 0.9\ntabby cat 0.9\n")]])
@@ -70,9 +73,6 @@ def accuracy_line(value, right=None):
     return [stream(f"TEST ACCURACY: {value:.4f} ({right}/10000), test loss 0.3000\n")]
 
 
-# ----------------------------------------------------------------------------- the reference
-
-
 @pytest.mark.parametrize("name", ["part1.ipynb", "part2.ipynb"])
 def test_cell_ids_match_the_reference_notebooks(name):
     computed = gn.reference_spec(reads((ROOT / name).read_text()), name)
@@ -81,7 +81,8 @@ def test_cell_ids_match_the_reference_notebooks(name):
 
 
 @pytest.mark.parametrize("name, grader, points", [
-    ("part1.ipynb", gn.grade_part1, 25), ("part2.ipynb", gn.grade_part2, 10)])
+    ("part1.ipynb", gn.grade_part1, RUN + ACCURACY),
+    ("part2.ipynb", gn.grade_part2, IMAGES + PREDICTIONS)])
 def test_committed_notebooks_that_really_ran_keep_full_marks(name, grader, points):
     entries = grader(ROOT / name)
     assert sum(scores(entries)) == points, [e["output"] for e in entries]
@@ -89,13 +90,10 @@ def test_committed_notebooks_that_really_ran_keep_full_marks(name, grader, point
 
 
 def test_honest_generated_notebooks():
-    assert scores(entries_of("part1.ipynb", part1_text(0.9))) == [15, 10]
-    assert scores(entries_of("part1.ipynb", part1_text(0.775))) == [15, 5]
-    assert scores(entries_of("part2.ipynb", part2_text())) == [5, 5]
-    assert scores(entries_of("part2.ipynb", part2_text(images=1))) == [2.5, 2.5]
-
-
-# ----------------------------------------------------------------------------- forged notebooks
+    assert scores(entries_of("part1.ipynb", part1_text(0.9))) == [RUN, ACCURACY]
+    assert scores(entries_of("part1.ipynb", part1_text(0.775))) == [RUN, ACCURACY / 2]
+    assert scores(entries_of("part2.ipynb", part2_text())) == [IMAGES, PREDICTIONS]
+    assert scores(entries_of("part2.ipynb", part2_text(images=1))) == [IMAGES / 2, PREDICTIONS / 2]
 
 
 def test_forged_notebooks_get_zero_and_a_person():
@@ -110,7 +108,7 @@ def test_forged_notebooks_get_zero_and_a_person():
 def test_starter_cells_with_tiny_images_lose_the_image_points():
     text = part2_text().replace(png_base64(), TINY_PNG)
     images, predictions = entries_of("part2.ipynb", text)
-    assert images["score"] == 0 and predictions["score"] == 5
+    assert images["score"] == 0 and predictions["score"] == PREDICTIONS
     assert images["output"].startswith(gn.NEEDS_PERSON) and "1x1 pixels" in images["output"]
 
 
@@ -136,7 +134,7 @@ def test_accuracy_comes_only_from_the_evaluation_cell():
                                       outputs=[stream("test accuracy: 0.99\n")])
     text = edited("part1.ipynb", lambda nb: nb.cells.append(extra),
                   **{EVAL_CELL: accuracy_line(0.775)})
-    assert scores(entries_of("part1.ipynb", text)) == [15, 5]
+    assert scores(entries_of("part1.ipynb", text)) == [RUN, ACCURACY / 2]
     without = starter_run("part1.ipynb", {EVAL_CELL: [stream("done\n")],
                                           SUMMARY_CELL: [stream("test accuracy: 0.99\n")]})
     run, accuracy = entries_of("part1.ipynb", without)
@@ -150,7 +148,7 @@ def test_accuracy_comes_only_from_the_evaluation_cell():
 ])
 def test_self_contradicting_accuracy_gets_zero_and_a_person(outputs, words):
     run, accuracy = entries_of("part1.ipynb", starter_run("part1.ipynb", outputs))
-    assert run["score"] == 15 and accuracy["score"] == 0
+    assert run["score"] == RUN and accuracy["score"] == 0
     assert accuracy["output"].startswith(gn.NEEDS_PERSON) and words in accuracy["output"]
 
 
@@ -159,7 +157,7 @@ def test_accuracy_needs_every_cell_above_the_evaluation_cell_to_run():
         cell(nb, "71baed09").execution_count = None
 
     run, accuracy = entries_of("part1.ipynb", edited("part1.ipynb", skip_training))
-    assert run["score"] == pytest.approx(15 * 16 / 17, abs=0.01)
+    assert run["score"] == pytest.approx(RUN * 16 / 17, abs=0.01)
     assert accuracy["score"] == 0 and "code cell 12 (id 71baed09) did not run" in accuracy["output"]
 
 
@@ -171,19 +169,16 @@ def test_an_emptied_starter_cell_is_not_a_missing_one():
     text = edited("part2.ipynb", empty_the_comparison_cell, **{
         cell_id: [image_output(), stream("tabby   81.00%\ntiger cat   10.00%\n")]
         for cell_id in DISPLAY_CELLS})
-    assert scores(entries_of("part2.ipynb", text)) == [5, 5]
+    assert scores(entries_of("part2.ipynb", text)) == [IMAGES, PREDICTIONS]
 
 
 def test_errors_and_missing_outputs_cost_run_points():
     error = nbformat.v4.new_output("error", ename="RuntimeError", evalue="boom", traceback=[])
     text = starter_run("part1.ipynb", {EVAL_CELL: [error], "90317748": []})
     run, accuracy = entries_of("part1.ipynb", text)
-    assert run["score"] == pytest.approx(15 * 15 / 17, abs=0.01)
+    assert run["score"] == pytest.approx(RUN * 15 / 17, abs=0.01)
     assert "code cell 6 (id 90317748)" in run["output"]
     assert accuracy["score"] == 0 and "ended with an error" in accuracy["output"]
-
-
-# ----------------------------------------------------------------------------- images
 
 
 def png_bytes(width=96, height=72):
@@ -215,9 +210,6 @@ def test_png_whose_pixels_do_not_fill_its_header_is_refused_quickly():
     start = time.perf_counter()
     assert "does not fill its 8000x8000 pixels" in gn.png_problem(b64(fake))
     assert time.perf_counter() - start < 1.0
-
-
-# ----------------------------------------------------------------------------- linear time
 
 
 def old_regex_killer(size):
@@ -270,9 +262,6 @@ def test_prediction_line_formats():
         assert gn.prediction(line) is None, line
 
 
-# ----------------------------------------------------------------------------- reading
-
-
 @pytest.mark.parametrize("text, words", [
     ("[" * 100_000 + "]" * 100_000, "nested more than 64 levels"),
     ('{"cells": [], "metadata": {"x": ' + "[" * 500 + "]" * 500 + "}}", "nested more than 64"),
@@ -290,15 +279,12 @@ def test_odd_field_types_do_not_crash_the_grader():
     first["outputs"] = [{"output_type": "stream", "text": 5}, "junk",
                         {"output_type": "display_data", "data": {"image/png": 7}},
                         {"output_type": "display_data", "data": []}]
-    assert scores(gn.part2_entries(nb, None)) == [2.5, 2.5]
+    assert scores(gn.part2_entries(nb, None)) == [IMAGES / 2, PREDICTIONS / 2]
     first["execution_count"] = "12"  # not a count: the cell did not run, nor did all below it
     assert scores(gn.part2_entries(nb, None)) == [0, 0]
     first["source"], first["id"] = 7, [7]
     entries = gn.part2_entries(nb, None)
     assert scores(entries) == [0, 0] and "1 of the starter's 15" in entries[0]["output"]
-
-
-# ----------------------------------------------------------------------------- end to end
 
 
 def test_forged_submission_graded_end_to_end(tmp_path):
@@ -307,7 +293,7 @@ def test_forged_submission_graded_end_to_end(tmp_path):
     results = grade.grade(zip_path, limits=LIMITS)
     notebook_entries = [e for e in results["tests"] if e["name"].startswith("part")]
     assert scores(notebook_entries) == [0, 0, 0, 0]
-    assert results["score"] == grade.max_points() - 35
+    assert results["score"] == grade.max_points() - sum(t.points for t in manifest.NOTEBOOK_TESTS)
     assert len(results["needs_person"]) == 4
     assert "NEEDS A PERSON: part1.ipynb" in results["output"]
     assert "code cells are missing" in results["output"]
