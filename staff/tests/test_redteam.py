@@ -21,7 +21,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from staff import grade, grading_tests, make_autograder, make_starter, sandbox
+from staff import grade, grading_tests, make_autograder, sandbox
+from staff.starter.regions import strip_python
 from staff.tests.corpus import PY_FILES, ROOT, STAFF_DIR, write_submission_dir
 from staff.tests.test_autograder import install, run_autograder
 
@@ -158,7 +159,7 @@ ATTACKS = {  # name: attack per student file (each file also keeps its stubs)
 
 
 def starter_sources():
-    return {name: make_starter.strip_python((ROOT / path).read_text(), name)[0]
+    return {name: strip_python((ROOT / path).read_text(), name)[0]
             for name, path in PY_FILES.items()}
 
 
