@@ -1,9 +1,9 @@
 """`make homework`: run every task of the homework in order and build report.pdf.
 
-    python staff/homework.py                 # real data, outputs under results/
-    python staff/homework.py --smoke         # tiny generated data, a few iterations
-    python staff/homework.py --force         # rerun every stage, even up-to-date ones
-    python staff/homework.py --data-dir DIR  # where CIFAR-10 / Fashion-MNIST are
+    python -m staff.homework                 # real data, outputs under results/
+    python -m staff.homework --smoke         # tiny generated data, a few iterations
+    python -m staff.homework --force         # rerun every stage, even up-to-date ones
+    python -m staff.homework --data-dir DIR  # where CIFAR-10 / Fashion-MNIST are
 
 Stages, in order (each writes its outputs under the results folder, see README):
 
@@ -15,17 +15,17 @@ Stages, in order (each writes its outputs under the results folder, see README):
     part2     part2.ipynb (pretrained ImageNet)   -> part2/{predictions.json, img1.png, img2.png}
     report    staff/report.py                     -> report.pdf
 
-One line per stage with its result and elapsed time. A failing stage stops the run with
-its log's last lines; the earlier stages' outputs stay, and the next run resumes there: a
-stage is skipped when its outputs exist and none of its inputs (source files, notebooks'
-cells, upstream outputs, settings) changed since it last succeeded. The fingerprints are
-kept in <results>/.stamps/; --force (make homework FORCE=1) ignores them.
+One line per stage with its result and elapsed time. As in make, a stage is skipped when
+all its outputs exist and none of its inputs (source files, notebooks, upstream outputs) is
+newer than its oldest output; --force (make homework FORCE=1) reruns every stage, which is
+needed after pointing it at other data. A failing stage stops the run with its log's last
+lines and deletes its own outputs (make's .DELETE_ON_ERROR); the earlier stages' outputs
+stay, so the next run resumes at the failed stage.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import socket
@@ -53,7 +53,10 @@ LOG_TAIL_LINES = 25
 
 # Source files each stage depends on (relative to the repository root; absent ones ignored).
 NET_SOURCES = ("neuralnet/data.py", "neuralnet/layers.py", "neuralnet/classifier.py",
-               "neuralnet/two_layer_net.py", "neuralnet/optim.py", "neuralnet/utils.py")
+               "neuralnet/two_layer_net.py", "neuralnet/optim.py", "neuralnet/utils.py",
+               "neuralnet/checkpoint.py")
+# The checks are cheap: they rerun when any file they could read changes.
+BACKPROP_SOURCES = ("backprop/*.py", "backprop/*.pkl", "neuralnet/*.py", "neuralnet/*.pkl")
 
 # Small-run settings for --smoke (generated data, a few iterations).
 SMOKE_CIFAR = {"num_train_per_batch": 120, "num_test": 100}
@@ -68,9 +71,6 @@ class StageError(RuntimeError):
 
 class DataMissingError(RuntimeError):
     """A data set is not found (and could not be downloaded)."""
-
-
-# --------------------------------------------------------------------------- settings
 
 
 @dataclass
@@ -97,9 +97,6 @@ class Settings:
         if self.results.resolve() == DEFAULT_RESULTS.resolve():
             return ROOT / "report.pdf"
         return self.results / "report.pdf"
-
-
-# --------------------------------------------------------------------------- data
 
 
 def _has_cifar(folder: Path) -> bool:
@@ -156,7 +153,7 @@ def missing_data_message(name: str, looked: list[Path], layout: str, tried_downl
         "  1. be online and rerun `make homework`: it downloads the data itself\n"
         f"  2. set HW4_DATA to a folder holding {layout}: make homework HW4_DATA=/path/to/data\n"
         "  3. pass the folder explicitly: make homework DATA_DIR=/path/to/data "
-        "(python staff/homework.py --data-dir /path/to/data)"
+        "(python -m staff.homework --data-dir /path/to/data)"
     )
 
 
@@ -238,9 +235,6 @@ def ensure_data(settings: Settings, needs: set[str], log) -> None:
         settings.fmnist_root = find_fmnist(settings, log)
 
 
-# --------------------------------------------------------------------------- running commands
-
-
 def run_logged(cmd: list[str], log, cwd: Path = ROOT, env: dict | None = None) -> None:
     """Run cmd with stdout+stderr appended to the open log file; StageError if it fails."""
     print(f"$ {' '.join(cmd)}", file=log, flush=True)
@@ -301,9 +295,6 @@ def log_dir_of(log) -> Path:
     return Path(getattr(log, "name", ".")).resolve().parent
 
 
-# --------------------------------------------------------------------------- stages
-
-
 @dataclass
 class Stage:
     name: str
@@ -319,8 +310,8 @@ def _rel(paths) -> list[Path]:
     return [ROOT / p for p in paths]
 
 
-def _existing(paths) -> list[Path]:
-    return [p for p in paths if p.exists()]
+def _glob(patterns) -> list[Path]:
+    return sorted(path for pattern in patterns for path in ROOT.glob(pattern))
 
 
 def _read(path: Path) -> dict:
@@ -424,27 +415,19 @@ def _part2_result(settings: Settings) -> str:
     return ", ".join(f"{e['name']}: {e['top5'][0][0]}" for e in images)
 
 
-def build_stages(settings: Settings) -> list[Stage]:
-    r = settings.results
-    from staff.report import CODE_FILES, NOTEBOOKS, REQUIRED_OUTPUTS
-
-    report_code = ("staff/report.py", *CODE_FILES, *NOTEBOOKS)  # what the write-up shows
-
-    stages = [
-        Stage("backprop", "backprop driver + gradient checks",
-              _rel(("backprop/functions.py", "backprop/backprop-data.pkl", *DRIVER_SCRIPTS,
-                    "neuralnet/layers.py", "neuralnet/classifier.py",
-                    "neuralnet/linear_classifier.py", "neuralnet/two_layer_net.py")),
+def net_stages(r: Path) -> list[Stage]:
+    """backprop, best, overfit and test: Sections 1 and 2 of the homework."""
+    train_sources = _rel((*NET_SOURCES, "neuralnet/train.py"))
+    return [
+        Stage("backprop", "backprop driver + gradient checks", _glob(BACKPROP_SOURCES),
               [r / "backprop.txt"], _run_checks,
               result=lambda s: f"{len(DRIVER_SCRIPTS)} scripts PASS"),
-        Stage("best", "two-layer net, best config",
-              _rel((*NET_SOURCES, "neuralnet/train.py")),
+        Stage("best", "two-layer net, best config", train_sources,
               [r / "best" / n for n in ("checkpoint.npz", "checkpoint.preprocessing.npz",
                                         "plot.png", "plot.pdf", "summary.json")],
               _train("best", with_pdf=True), {"cifar"},
               _acc_result("best/summary.json", "final_val_accuracy", "val acc")),
-        Stage("overfit", "two-layer net, overfitting config",
-              _rel((*NET_SOURCES, "neuralnet/train.py")),
+        Stage("overfit", "two-layer net, overfitting config", train_sources,
               [r / "overfit" / n for n in ("checkpoint.npz", "plot.png", "summary.json")],
               _train("overfit", with_pdf=False), {"cifar"},
               _acc_result("overfit/summary.json", "final_train_accuracy", "train acc")),
@@ -453,6 +436,15 @@ def build_stages(settings: Settings) -> list[Stage]:
                r / "best/checkpoint.preprocessing.npz"],
               [r / "best/test.json"], _test, {"cifar"},
               _acc_result("best/test.json", "test_accuracy", "test acc")),
+    ]
+
+
+def notebook_and_report_stages(settings: Settings) -> list[Stage]:
+    """part1, part2 (the notebooks) and the write-up, which shows every graded file."""
+    from staff.report import CODE_FILES, NOTEBOOKS, REQUIRED_OUTPUTS
+
+    r = settings.results
+    return [
         Stage("part1", "part1.ipynb, Fashion-MNIST CNN", _rel(("part1.ipynb",)),
               [r / "part1" / n for n in ("summary.json", "curves.png", "confusion.png",
                                          "misclassified.png", "samples.png")],
@@ -461,76 +453,49 @@ def build_stages(settings: Settings) -> list[Stage]:
         Stage("part2", "part2.ipynb, pretrained classifier", _rel(("part2.ipynb",)),
               [r / "part2" / n for n in ("predictions.json", "img1.png", "img2.png")],
               _notebook("part2"), set(), _part2_result),
-        Stage("report", "write-up", [*_rel(report_code), *(r / p for p in REQUIRED_OUTPUTS)],
-              [settings.report_file], _report,
-              result=lambda s: _display(s.report_file)),
+        Stage("report", "write-up",
+              [*_rel(("staff/report.py", *CODE_FILES, *NOTEBOOKS)),
+               *(r / p for p in REQUIRED_OUTPUTS)],
+              [settings.report_file], _report, result=lambda s: _display(s.report_file)),
     ]
-    if settings.only:
-        unknown = set(settings.only) - {s.name for s in stages}
-        if unknown:
-            raise SystemExit(f"unknown stage(s) {sorted(unknown)}; "
-                             f"stages: {', '.join(s.name for s in stages)}")
-        stages = [s for s in stages if s.name in settings.only]
-    return stages
 
 
-# --------------------------------------------------------------------------- up-to-date logic
+def build_stages(settings: Settings) -> list[Stage]:
+    """The homework's stages in order, or only those named by settings.only."""
+    stages = [*net_stages(settings.results), *notebook_and_report_stages(settings)]
+    names = [s.name for s in stages]
+    unknown = set(settings.only) - set(names)
+    if unknown:
+        raise SystemExit(f"unknown stage(s) {sorted(unknown)}; stages: {', '.join(names)}")
+    return [s for s in stages if not settings.only or s.name in settings.only]
 
 
-def fingerprint(path: Path) -> str:
-    """sha256 of a file's content; for notebooks of their cells' sources only (not outputs)."""
-    if not path.exists():
-        return "missing"
-    if path.suffix == ".ipynb":
-        nb = json.loads(path.read_text())
-        cells = [[c.get("cell_type"), "".join(c.get("source", ""))] for c in nb.get("cells", [])]
-        data = json.dumps(cells).encode()
-    else:
-        data = path.read_bytes()
-    return hashlib.sha256(data).hexdigest()
-
-
-def signature(settings: Settings, stage: Stage) -> dict:
-    """The settings a stage's outputs depend on besides its input files."""
-    sig = {"smoke": settings.smoke, "python": settings.python}
-    if stage.needs and not settings.smoke:  # where the data is looked for (known before a run)
-        sig["data_dir"] = str(settings.data_dir.resolve()) if settings.data_dir else ""
-        sig["HW4_DATA"] = os.environ.get("HW4_DATA", "")
-    return sig
-
-
-def stamp_path(settings: Settings, stage: Stage) -> Path:
-    return settings.results / ".stamps" / f"{stage.name}.json"
-
-
-def up_to_date(settings: Settings, stage: Stage) -> tuple[bool, str]:
-    """(True, "") if the stage's outputs are current, else (False, why it must run)."""
-    stamp = stamp_path(settings, stage)
-    if not stamp.is_file():
-        return False, "never ran"
+def why_stale(stage: Stage) -> str | None:
+    """Why the stage must run (make's rule: a missing output or an input newer than the
+    oldest output), or None when it is up to date. Absent inputs are ignored."""
     missing = [p for p in stage.outputs if not p.exists()]
     if missing:
-        return False, f"missing {_display(missing[0])}"
-    record = json.loads(stamp.read_text())
-    if record.get("signature") != _jsonable(signature(settings, stage)):
-        return False, "settings changed"
-    for path in stage.inputs:
-        if record.get("inputs", {}).get(str(path)) != fingerprint(path):
-            return False, f"{_display(path)} changed"
-    return True, ""
+        return f"{_display(missing[0])} is missing"
+    oldest = min(p.stat().st_mtime_ns for p in stage.outputs)
+    newer = [p for p in stage.inputs if p.exists() and p.stat().st_mtime_ns > oldest]
+    return f"{_display(newer[0])} is newer than its outputs" if newer else None
 
 
-def write_stamp(settings: Settings, stage: Stage, seconds: float) -> None:
-    stamp = stamp_path(settings, stage)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    record = {"signature": _jsonable(signature(settings, stage)), "seconds": round(seconds, 2),
-              "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
-              "inputs": {str(p): fingerprint(p) for p in stage.inputs}}
-    stamp.write_text(json.dumps(record, indent=1))
-
-
-def _jsonable(obj):
-    return json.loads(json.dumps(obj))
+def execute(settings: Settings, stage: Stage, log) -> None:
+    """Run the stage and check its outputs; on any failure delete them, so that a later
+    run cannot take half-written outputs for up-to-date ones."""
+    try:
+        stage.run(settings, log)
+        missing = [p for p in stage.outputs if not p.exists()]
+        if missing:
+            raise StageError("it finished but did not write "
+                             + ", ".join(_display(p) for p in missing))
+    except BaseException:
+        for path in stage.outputs:
+            path.unlink(missing_ok=True)
+        raise
+    for path in stage.outputs:  # newer than anything it read or rewrote (part1.ipynb in place)
+        os.utime(path)
 
 
 def _display(path: Path) -> str:
@@ -540,73 +505,73 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-# --------------------------------------------------------------------------- main loop
-
-
 def tail(path: Path, n: int = LOG_TAIL_LINES) -> str:
     lines = path.read_text(errors="replace").splitlines() if path.exists() else []
     return "\n".join("    " + line for line in lines[-n:])
 
 
+def record_time(settings: Settings, stage: Stage, seconds: float, status: str) -> None:
+    """Keep the stage's wall time in <results>/timings.json."""
+    path = settings.results / "timings.json"
+    timings = _read(path) if path.is_file() else {}
+    timings[stage.name] = {"seconds": round(seconds, 2), "status": status}
+    path.write_text(json.dumps(timings, indent=1))
+
+
+def result_line(settings: Settings, stage: Stage) -> str:
+    """The stage's headline number, e.g. "  val acc 51.2 %" ("" when there is none)."""
+    try:
+        return "  " + stage.result(settings) if stage.result else ""
+    except (OSError, KeyError, IndexError, TypeError, ValueError):
+        return ""
+
+
+def run_stage(settings: Settings, stage: Stage, why: str, out) -> bool:
+    """Run one stage with its log in <results>/logs/; print PASS or FAIL and why."""
+    log_path = settings.results / "logs" / f"{stage.name}.log"
+    start = time.perf_counter()
+    try:
+        with open(log_path, "w") as log:
+            print(f"# stage {stage.name}: runs because {why}", file=log, flush=True)
+            ensure_data(settings, stage.needs, log)
+            execute(settings, stage, log)
+    except DataMissingError as err:
+        print(f"FAIL  {time.perf_counter() - start:7.1f} s", file=out, flush=True)
+        print(f"\nmake homework stopped at stage '{stage.name}': {err}", file=out, flush=True)
+        return False
+    except (StageError, OSError) as err:
+        seconds = time.perf_counter() - start
+        record_time(settings, stage, seconds, "FAIL")
+        print(f"FAIL  {seconds:7.1f} s", file=out, flush=True)
+        print(f"\nmake homework stopped at stage '{stage.name}' ({stage.title}): {err}.\n"
+              f"Last lines of its log {_display(log_path)}:\n{tail(log_path)}\n"
+              f"The earlier stages' results are kept in {_display(settings.results)}/; "
+              "fix the problem and rerun: up-to-date stages are skipped.", file=out, flush=True)
+        return False
+    seconds = time.perf_counter() - start
+    record_time(settings, stage, seconds, "PASS")
+    print(f"PASS  {seconds:7.1f} s{result_line(settings, stage)}", file=out, flush=True)
+    return True
+
+
 def run_stages(settings: Settings, stages: list[Stage], out=sys.stdout) -> int:
     """Run (or skip) every stage in order; 0 when all succeed, 1 at the first failure."""
-    logs = settings.results / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    timings_file = settings.results / "timings.json"
-    timings = _read(timings_file) if timings_file.is_file() else {}
+    (settings.results / "logs").mkdir(parents=True, exist_ok=True)
     width = max(len(s.name) for s in stages)
-    start_all = time.perf_counter()
+    start = time.perf_counter()
     for k, stage in enumerate(stages, 1):
         head = f"[{k}/{len(stages)}] {stage.name:<{width}}  {stage.title:<36}"
-        fresh, why = (False, "forced") if settings.force else up_to_date(settings, stage)
-        if fresh:
+        why = "of --force" if settings.force else why_stale(stage)
+        if why is None:
             print(f"{head} skipped (up to date)", file=out, flush=True)
             continue
         print(f"{head} ", end="", file=out, flush=True)
-        log_path = logs / f"{stage.name}.log"
-        start = time.perf_counter()
-        try:
-            with open(log_path, "w") as log:
-                print(f"# stage {stage.name}: runs because {why}", file=log, flush=True)
-                ensure_data(settings, stage.needs, log)
-                # from here the outputs may be half rewritten: not up to date until success
-                stamp_path(settings, stage).unlink(missing_ok=True)
-                stage.run(settings, log)
-                missing = [p for p in stage.outputs if not p.exists()]
-                if missing:
-                    raise StageError("it finished but did not write "
-                                     + ", ".join(_display(p) for p in missing))
-        except DataMissingError as err:
-            print(f"FAIL  {time.perf_counter() - start:7.1f} s", file=out, flush=True)
-            print(f"\nmake homework stopped at stage '{stage.name}': {err}", file=out, flush=True)
+        if not run_stage(settings, stage, why, out):
             return 1
-        except (StageError, OSError) as err:
-            seconds = time.perf_counter() - start
-            print(f"FAIL  {seconds:7.1f} s", file=out, flush=True)
-            print(f"\nmake homework stopped at stage '{stage.name}' ({stage.title}): {err}.\n"
-                  f"Last lines of its log {_display(log_path)}:\n{tail(log_path)}\n"
-                  f"The earlier stages' results are kept in {_display(settings.results)}/; "
-                  "fix the problem and rerun: up-to-date stages are skipped.",
-                  file=out, flush=True)
-            timings[stage.name] = {"seconds": round(seconds, 2), "status": "FAIL"}
-            timings_file.write_text(json.dumps(timings, indent=1))
-            return 1
-        seconds = time.perf_counter() - start
-        write_stamp(settings, stage, seconds)
-        timings[stage.name] = {"seconds": round(seconds, 2), "status": "PASS"}
-        timings_file.write_text(json.dumps(timings, indent=1))
-        summary = ""
-        if stage.result is not None:
-            try:
-                summary = "  " + stage.result(settings)
-            except (OSError, KeyError, IndexError, TypeError, ValueError):
-                summary = ""
-        print(f"PASS  {seconds:7.1f} s{summary}", file=out, flush=True)
-    total = time.perf_counter() - start_all
     report = ("; write-up " + _display(settings.report_file)
               if any(s.name == "report" for s in stages) else "")
-    print(f"make homework: all {len(stages)} stages done in {total:.1f} s; outputs in "
-          f"{_display(settings.results)}/{report}", file=out, flush=True)
+    print(f"make homework: all {len(stages)} stages done in {time.perf_counter() - start:.1f} s;"
+          f" outputs in {_display(settings.results)}/{report}", file=out, flush=True)
     return 0
 
 
