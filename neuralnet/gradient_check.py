@@ -54,8 +54,10 @@ def numeric_gradient(f, x, h=STEP["float64"]):
             x[idx] = original + offset
             return f()
 
-        grad[idx] = centred_difference(f_at, h)
-        x[idx] = original
+        try:
+            grad[idx] = centred_difference(f_at, h)
+        finally:
+            x[idx] = original
     return grad
 
 
