@@ -50,7 +50,7 @@ clean:  ## remove caches and run outputs (keeps .venv and data)
 
 # Course tooling (the staff package; docs/STAFF.md).
 starter: $(STAMP)  ## build the student starter kit and check it: dist/hw4-starter/ and .zip
-	$(PY) -m staff.make_starter
+	$(PY) -m staff.starter
 
 submission: $(STAMP)  ## zip the graded files: make submission UNIQNAME=name [FORCE=1]
 	@test -n "$(UNIQNAME)" || { echo "usage: make submission UNIQNAME=name"; exit 2; }
