@@ -29,18 +29,12 @@ from copydetect import CopyDetector
 from copydetect.detector import CodeFingerprint, compare_files
 
 from handin import check as checker
+from handin.manifest import GRADED_FILES
 from staff.starter.notebooks import strip_notebook
 from staff.starter.regions import strip_python
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE_PATHS = {  # graded file -> where the reference (from which the starter is made) is
-    "functions.py": "backprop/functions.py",
-    "layers.py": "neuralnet/layers.py",
-    "two_layer_net.py": "neuralnet/two_layer_net.py",
-    "train.py": "neuralnet/train.py",
-    "part1.ipynb": "part1.ipynb",
-    "part2.ipynb": "part2.ipynb",
-}
+REFERENCE_PATHS = GRADED_FILES  # graded file -> the reference it is stubbed from in the starter
 NOISE = 25  # copydetect's noise threshold: matches shorter than this (filtered chars) ignored
 GUARANTEE = 30  # matches at least this long are always found (winnowing window 6)
 THRESHOLD = 0.5  # pairs above this similarity are listed
