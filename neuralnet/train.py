@@ -147,29 +147,10 @@ def train(model, data, hp, print_every=0, progress=True, log=print):
     total_steps = hp["num_epochs"] * len(sampler)
     history = {"loss_history": [], "train_accuracy": [], "val_accuracy": [],
                "epoch_seconds": []}
-    step, start = 0, time.perf_counter()
+    start = time.perf_counter()
     for epoch in range(1, hp["num_epochs"] + 1):
-        bar = tqdm(sampler, desc=f"epoch {epoch}/{hp['num_epochs']}", leave=False,
-                   disable=not progress, mininterval=0.5, file=sys.stdout)
-        running = None
-        for X_batch, y_batch in bar:
-            optimizer.learning_rate = learning_rate_at(step, total_steps, hp)
-            with np.errstate(over="ignore", invalid="ignore"):  # caught just below
-                loss, grads = training_step(model, X_batch, y_batch, hp["reg"])
-            if not np.isfinite(loss):
-                raise TrainingDiverged(
-                    f"loss is {loss} at step {step + 1} (epoch {epoch}) with learning rate "
-                    f"{optimizer.learning_rate:g}: training stopped. Lower the learning rate "
-                    "(or reg) and try again.")
-            optimizer.step(grads)
-            step += 1
-            loss = float(loss)
-            history["loss_history"].append(loss)
-            running = loss if running is None else 0.95 * running + 0.05 * loss
-            if progress:
-                bar.set_postfix(loss=f"{running:.3f}", refresh=False)
-            if print_every and step % print_every == 0:
-                log(f"  iteration {step}/{total_steps}: loss {loss:.4f}")
+        running = train_epoch(model, sampler, optimizer, hp, epoch, total_steps,
+                              history["loss_history"], progress, print_every, log)
         history["train_accuracy"].append(check_accuracy(model, train_eval))
         history["val_accuracy"].append(check_accuracy(model, val_eval)
                                        if len(data["X_val"]) else float("nan"))
@@ -180,6 +161,35 @@ def train(model, data, hp, print_every=0, progress=True, log=print):
             f"({history['epoch_seconds'][-1]:.1f} s)")
     history["train_seconds"] = time.perf_counter() - start
     return history
+
+
+def train_epoch(model, sampler, optimizer, hp, epoch, total_steps, losses, progress=True,
+                print_every=0, log=print):
+    """One pass over ``sampler``: a training step and an update per minibatch.
+
+    Appends each step's loss to ``losses`` (its length is the number of steps so far) and
+    returns the running (exponentially smoothed) loss of the epoch.
+    """
+    bar = tqdm(sampler, desc=f"epoch {epoch}/{hp['num_epochs']}", leave=False,
+               disable=not progress, mininterval=0.5, file=sys.stdout)
+    running = None
+    for X_batch, y_batch in bar:
+        optimizer.learning_rate = learning_rate_at(len(losses), total_steps, hp)
+        with np.errstate(over="ignore", invalid="ignore"):  # caught just below
+            loss, grads = training_step(model, X_batch, y_batch, hp["reg"])
+        if not np.isfinite(loss):
+            raise TrainingDiverged(
+                f"loss is {loss} at step {len(losses) + 1} (epoch {epoch}) with learning rate "
+                f"{optimizer.learning_rate:g}: training stopped. Lower the learning rate "
+                "(or reg) and try again.")
+        optimizer.step(grads)
+        losses.append(float(loss))
+        running = losses[-1] if running is None else 0.95 * running + 0.05 * losses[-1]
+        if progress:
+            bar.set_postfix(loss=f"{running:.3f}", refresh=False)
+        if print_every and len(losses) % print_every == 0:
+            log(f"  iteration {len(losses)}/{total_steps}: loss {losses[-1]:.4f}")
+    return running
 
 
 def fit(data, hp, print_every=0, progress=True, log=print):
@@ -272,6 +282,12 @@ def main(argv=None):
         raise SystemExit(f"error: {err}") from None
 
     save_checkpoint(model, checkpoint, data["mean"], data["std"])
+    write_plot_and_summary(history, hp, args, summary_file)
+    print(f"wrote {checkpoint}, {args.plot_file}, {summary_file}")
+
+
+def write_plot_and_summary(history, hp, args, summary_file):
+    """The training plot (--plot-file) and the run's JSON summary (hyperparameters, history)."""
     plot_training(history["loss_history"], history["train_accuracy"],
                   history["val_accuracy"], args.plot_file,
                   title=f"two-layer net, config {args.config}")
@@ -282,7 +298,6 @@ def main(argv=None):
     summary_file.write_text(json.dumps(summary, indent=1) + "\n")
     print(f"trained in {history['train_seconds']:.1f} s: final train acc "
           f"{summary['final_train_accuracy']:.4f}, val acc {summary['final_val_accuracy']:.4f}")
-    print(f"wrote {checkpoint}, {args.plot_file}, {summary_file}")
 
 
 if __name__ == "__main__":

@@ -98,9 +98,6 @@ def test_classifier_is_abstract():
         Classifier()
 
 
-# ---------------------------------------------------------------- save / load
-
-
 def test_save_load_round_trip(tmp_path, rng):
     model, mapping = model_with_weights(TwoLayerNet, NET, NET_NAMES)
     path = tmp_path / "sub" / "checkpoint.npz"

@@ -37,9 +37,6 @@ def assert_gradient(what, analytic, f, x):
     assert problem is None, problem
 
 
-# ---------------------------------------------------------------- values
-
-
 @pytest.mark.parametrize("case", cases("fc_forward"))
 def test_fc_forward_values(case):
     x = copies(case["inputs"])
@@ -103,9 +100,6 @@ def test_softmax_loss_large_scores_do_not_overflow(case):
         assert problem is None, problem
 
 
-# ---------------------------------------------------------------- gradients
-
-
 def test_fc_backward_matches_numeric_gradient(rng):
     x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), rng.standard_normal(5)
     g = rng.standard_normal((4, 5))
@@ -133,9 +127,6 @@ def test_losses_match_numeric_gradients(rng):
     w = rng.standard_normal((3, 5))
     assert_gradient("l2_regularization", l2_regularization(w, 0.3)[1],
                     lambda: l2_regularization(w, 0.3)[0], w)
-
-
-# ---------------------------------------------------------------- bad input
 
 
 def bad(call, *fragments):

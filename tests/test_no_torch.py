@@ -1,5 +1,6 @@
 """Section 1 (backprop/, neuralnet/) must work with numpy alone: it never imports PyTorch."""
 
+import os
 import re
 import subprocess
 import sys
@@ -20,15 +21,15 @@ def test_importing_section1_modules_does_not_load_torch():
     modules = [p.stem for p in SECTION1_FILES]
     code = (
         "import importlib, sys\n"
-        f"sys.path[:0] = [{str(BACKPROP_DIR)!r}, {str(NEURALNET_DIR)!r}]\n"
         f"for name in {modules!r}:\n"
         "    importlib.import_module(name)\n"
         "loaded = sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.'))\n"
         "print(len(sys.modules), loaded)\n"
         "sys.exit(1 if loaded else 0)\n"
     )
+    path = os.pathsep.join(map(str, (BACKPROP_DIR, NEURALNET_DIR)))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+                            timeout=120, env=dict(os.environ, PYTHONPATH=path))
     assert result.returncode == 0, result.stdout + result.stderr
     for module in ("functions", "layers", "two_layer_net"):
         assert module in modules

@@ -99,8 +99,6 @@ def test_check_accuracy_counts_over_all_batches():
     assert check_accuracy(Fixed(), batches) == pytest.approx(2 / 3)
 
 
-# ----------------------------------------------------------------- scripts end to end
-
 @pytest.fixture(scope="module")
 def fake_data(tmp_path_factory):
     dest = tmp_path_factory.mktemp("cifar")

@@ -171,8 +171,6 @@ def test_shipped_test_holds_no_closed_forms():
         assert answer not in text, answer
 
 
-# ----------------------------------------------------------------------------- variants
-
 def set_region(source, func, body):
     """source with the solution region of `func` replaced by `body` (indented 4 spaces)."""
     start = source.index(f"\ndef {func}(")

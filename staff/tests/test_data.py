@@ -226,8 +226,6 @@ def test_flip_and_shift_augmentation(rng):
     assert X.flags.writeable and np.array_equal(X, images.reshape(40, -1))  # input untouched
 
 
-# ------------------------------------------------------------------ download_cifar.sh
-
 def run_download(tmp_path, url, md5):
     """Run a copy of download_cifar.sh in tmp_path (it writes next to itself)."""
     script = tmp_path / "download_cifar.sh"

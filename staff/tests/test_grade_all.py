@@ -252,9 +252,6 @@ def code_columns(row, file_name):
     return {h: v for h, v in points_columns(row).items() if f"[{file_name}]" in h}
 
 
-# ----------------------------------------------------------------------------- the graded course
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("course")
@@ -394,9 +391,6 @@ def test_grader_fingerprint_follows_the_grader_and_the_reference(tmp_path):
     assert grade_all.grader_fingerprint(tmp_path) != first
 
 
-# ----------------------------------------------------------------------------- Canvas names
-
-
 def names_folder(tmp_path, names):
     for name in names:
         (tmp_path / name).write_bytes(b"x")
@@ -441,9 +435,6 @@ def test_one_students_zip_given_as_the_course_is_refused(tmp_path):
     download = zip_dir(folder, tmp_path / "jdoe.zip")
     result = run_grade_all(download, "--out", tmp_path / "out")
     assert result.returncode == 2 and "make grade ZIP=" in result.stderr
-
-
-# ----------------------------------------------------------------------------- resuming
 
 
 FAKE_GRADER = '''
@@ -575,9 +566,6 @@ def test_roster_fills_canvas_columns_and_lists_students_without_submission(fake_
     assert book["Nine, Pat"]["Failed to grade"] == "no submission"
     assert book["Nine, Pat"]["Homework 4 (77)"] == ""
     assert "not in the roster" in book["s1"]["Needs a person"]
-
-
-# ----------------------------------------------------------------------------- Gradescope
 
 
 GRADESCOPE = """Name,SID,Email,Total Score,Max Points,Status,Submission ID,Submission Time,\

@@ -27,9 +27,6 @@ from two_layer_net import TwoLayerNet
 D, C, H, N = 7, 4, 6, 5
 
 
-# ------------------------------------------- our input checks (the homework asks for none)
-
-
 def test_images_are_flattened(rng):
     model = TwoLayerNet(2 * 2 * 3, C, H)
     X = rng.standard_normal((N, 2, 2, 3))
@@ -142,9 +139,6 @@ def test_linear_classifier_calls_fc_backward_with_the_original_signature(monkeyp
     assert set(model.backward(np.ones_like(scores), cache)) == {"W", "b"}
 
 
-# ---------------------------------------------------------------- the original API
-
-
 class OriginalNet:
     """A TwoLayerNet as students write it for the original starter: attributes, its own
     keys, no dtype or seed, np.random initialization."""
@@ -251,9 +245,6 @@ def test_parameters_must_be_live(monkeypatch, capsys):
     use_net(monkeypatch, CopyingNet)
     assert gradcheck_classifier.main() == 1
     assert "must return the model's own arrays" in capsys.readouterr().out
-
-
-# ---------------------------------------------------------------- training_step mistakes
 
 
 def training_step_with(model, X, y, reg, bias=False, loss_reg=True, grad_reg=True,

@@ -33,9 +33,6 @@ def softmax_reference(x, y):
     return -log_probs[np.arange(n), y].mean(), grad / n
 
 
-# ---------------------------------------------------------------- the data file
-
-
 def assert_same(committed, fresh, where="data"):
     """Same structure, strings and ints; floats equal up to BLAS rounding (1e-12)."""
     assert type(committed) is type(fresh), where
@@ -75,9 +72,6 @@ def test_data_covers_every_graded_function_and_the_traps():
     assert kinds == {"max", "extreme"}
     step = data["training_step"][0]["inputs"]
     assert step["reg"] > 0 and np.all(step["b1"] != 0) and np.all(step["b2"] != 0)
-
-
-# ---------------------------------------------------------------- the reference
 
 
 def test_softmax_loss_matches_log_sum_exp(rng):
@@ -180,8 +174,6 @@ def test_reference_softmax_is_exact_for_any_spread(dtype):
     assert loss == pytest.approx((0 + 1e4 + np.log(3)) / 3, rel=1e-6)
     np.testing.assert_allclose(grad[1], np.array([1, -1, 0]) / 3, atol=1e-7)
 
-
-# ---------------------------------------------------------------- mistakes are named
 
 ORIGINAL = {"softmax_loss": softmax_loss, "l2_regularization": l2_regularization,
             "relu_backward": relu_backward, "fc_backward": fc_backward,
