@@ -21,11 +21,14 @@ def local_copy():
     return DEFAULT_SHARED if (DEFAULT_SHARED / "cifar10-jpeg").is_dir() else None
 
 
-def from_shared(shared, dest):
-    """Build cifar-10-batches-py/ from `shared`'s builder and link its FashionMNIST/."""
+def from_shared(shared, dest, output=None):
+    """Build cifar-10-batches-py/ from `shared`'s builder and link its FashionMNIST/.
+
+    output: an open file for the builder's messages (default: this process's stdout)."""
     if not (dest / "cifar-10-batches-py").is_dir():
         builder = shared / "cifar10-jpeg" / "build_cifar10.py"
-        subprocess.run([sys.executable, str(builder), str(dest)], check=True)
+        subprocess.run([sys.executable, str(builder), str(dest)], check=True, stdout=output,
+                       stderr=subprocess.STDOUT if output else None)
     link = dest / "FashionMNIST"
     if not link.exists():
         link.symlink_to((shared / "FashionMNIST").resolve(), target_is_directory=True)

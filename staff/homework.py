@@ -164,7 +164,7 @@ def build_from_local_copy(settings: Settings, log) -> Path:
     print(f"building {dest} from the local copy {settings.local_copy} (as make data does)",
           file=log, flush=True)
     dest.mkdir(parents=True, exist_ok=True)
-    get_data.from_shared(settings.local_copy, dest)
+    get_data.from_shared(settings.local_copy, dest, output=log)
     return dest
 
 
