@@ -24,11 +24,14 @@ def local_copy():
 def from_shared(shared, dest, output=None):
     """Build cifar-10-batches-py/ from `shared`'s builder and link its FashionMNIST/.
 
-    output: an open file for the builder's messages (default: this process's stdout)."""
+    output: a text file for the builder's messages (default: this process's stdout)."""
     if not (dest / "cifar-10-batches-py").is_dir():
         builder = shared / "cifar10-jpeg" / "build_cifar10.py"
-        subprocess.run([sys.executable, str(builder), str(dest)], check=True, stdout=output,
-                       stderr=subprocess.STDOUT if output else None)
+        proc = subprocess.run([sys.executable, str(builder), str(dest)], text=True,
+                              capture_output=output is not None)
+        if output is not None:
+            output.write(proc.stdout + proc.stderr)
+        proc.check_returncode()
     link = dest / "FashionMNIST"
     if not link.exists():
         link.symlink_to((shared / "FashionMNIST").resolve(), target_is_directory=True)
