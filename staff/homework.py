@@ -5,7 +5,7 @@
     python -m staff.homework --force         # rerun every stage, even up-to-date ones
     python -m staff.homework --data-dir DIR  # where CIFAR-10 / Fashion-MNIST are
 
-Stages, in order (each writes its outputs under the results folder, see README):
+Stages, in order (each writes its outputs under the results folder; docs/STAFF.md):
 
     backprop  backprop driver + gradient checks  -> backprop.txt
     best      two-layer net, best config          -> best/{checkpoint.npz, plot.*, summary.json}

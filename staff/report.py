@@ -15,7 +15,7 @@ The pages follow the order the homework asks for in the write-up:
     cells) in monospace pages.
 
 Every number and picture is read from the run's own files under the results folder (the
-output contract in README "make homework"); nothing is typed in here. A missing file stops
+outputs of `make homework`, docs/STAFF.md); nothing is typed in here. A missing file stops
 the build with an error naming the file and the `make homework` stage that makes it.
 """
 
