@@ -146,17 +146,42 @@ GENERIC_HINTS = {
 }
 
 
+def constant_factor(expected, got, kind=None):
+    """
+    The number r for which `got` equals r * `expected` entry by entry (within the tolerance
+    of `kind`), by least squares; None when no single factor fits, when `expected` is all
+    zeros, or when `got` has another shape or holds nan or inf.
+
+    Inputs:
+    - expected, got: arrays (or numbers)
+    """
+    expected, got = np.asarray(expected, dtype=np.float64), np.asarray(got, dtype=np.float64)
+    norm = float(np.sum(expected * expected))
+    if norm == 0 or got.shape != expected.shape or not np.all(np.isfinite(got)):
+        return None
+    factor = float(np.sum(got * expected)) / norm
+    return factor if matches(factor * expected, got, kind) else None
+
+
+def is_factor(factor, target):
+    """True if `factor` (a number, or None) is `target` up to 1e-3 of it."""
+    return factor is not None and abs(factor - target) <= 1e-3 * abs(target)
+
+
 def mistake_tests(expected, got, n, kind, others):
     """(key of GENERIC_HINTS, name, test) in the order diagnose() tries them."""
-    def same(target):
-        return lambda: matches(target, got, kind)
+    factor = constant_factor(expected, got, kind)
 
-    tests = [("zeros", "", same(np.zeros_like(expected))), ("sign", "", same(-expected))]
+    def times(target):
+        return lambda: is_factor(factor, target)
+
+    tests = [("zeros", "", lambda: matches(np.zeros_like(expected), got, kind)),
+             ("sign", "", times(-1))]
     tests += [("swapped", name, lambda value=value: matches(value, got, kind)
                and not matches(expected, value, kind)) for name, value in others]
     if n and n > 1:
-        tests += [("batch_sum", "", same(n * expected)), ("batch_mean", "", same(expected / n))]
-    return tests + [("double", "", same(2 * expected)), ("half", "", same(expected / 2))]
+        tests += [("batch_sum", "", times(n)), ("batch_mean", "", times(1 / n))]
+    return tests + [("double", "", times(2)), ("half", "", times(0.5))]
 
 
 def diagnose(expected, got, n=None, hints=None, kind="float64", others=()):

@@ -16,6 +16,7 @@ then by order). Float32 models pass: their inputs are exact in float32, and the 
 allows float32 rounding.
 """
 
+import functools
 import signal
 import time
 import zlib
@@ -539,26 +540,33 @@ def shape_problem(name, got, want):
     return text
 
 
+@functools.cache
+def gradient_check():
+    """The reference's neuralnet/gradient_check.py, whose constant_factor the student's
+    check scripts use too (imported on the grader's side only, never in the sandbox)."""
+    from staff.student_view import student_module
+
+    return student_module("gradient_check")
+
+
 def ratio_problem(name, got, want):
     """Names a constant factor between got and want (sign, 2, 1/2, N, 1/N), or None."""
-    norm = float(np.sum(want * want))
-    if norm == 0 or not np.all(np.isfinite(got)):
-        return None
-    ratio = float(np.sum(got * want)) / norm
-    if abs(ratio - 1) < 1e-3 or not close(got, ratio * want):
+    check = gradient_check()
+    ratio = check.constant_factor(want, got, "float32")
+    if ratio is None or check.is_factor(ratio, 1):
         return None
     nearest = round(ratio)
     inverse = round(1 / ratio) if ratio else 0
-    if nearest == -1 and abs(ratio + 1) < 1e-3:
+    if check.is_factor(ratio, -1):
         return f"{name} has the wrong sign (it is -1 times the expected values)"
-    if nearest == 2 and abs(ratio - 2) < 1e-3:
+    if check.is_factor(ratio, 2):
         return f"{name} is twice the expected values: a factor of 2 too many"
-    if inverse == 2 and abs(1 / ratio - 2) < 1e-3:
+    if check.is_factor(ratio, 0.5):
         return f"{name} is half the expected values: a factor of 2 missing"
-    if nearest >= 3 and abs(ratio - nearest) < 1e-3:
+    if nearest >= 3 and check.is_factor(ratio, nearest):
         return (f"{name} is {nearest} times the expected values: a missing 1/N (a sum over "
                 f"the N = {nearest} examples instead of the mean?)")
-    if inverse >= 3 and abs(1 / ratio - inverse) < 1e-3:
+    if inverse >= 3 and check.is_factor(1 / ratio, inverse):
         return f"{name} is 1/{inverse} of the expected values: divided by N = {inverse} twice?"
     if got.size > 1:
         return f"{name} is {ratio:.4g} times the expected values"

@@ -25,7 +25,8 @@ ROOT_FILES = {  # name in the zip -> source path
     "requirements-grader.txt": TEMPLATES / "requirements-grader.txt",
 }
 GRADER_FILES = ("staff/__init__.py", "staff/grade.py", "staff/grading_worker.py",
-                "staff/grading_tests.py", "staff/sandbox.py", "handin/__init__.py",
+                "staff/grading_tests.py", "staff/sandbox.py", "staff/student_view.py",
+                "handin/__init__.py",
                 "handin/check.py", "handin/notebooks.py", "handin/manifest.py")
 REFERENCE_FOLDERS = ("backprop", "neuralnet")
 EXECUTABLE = ("setup.sh", "run_autograder")

@@ -84,3 +84,23 @@ def test_gradient_problem_blames_a_wrong_gradient():
     error, problem = gc.gradient_problem("g", 3 * x, lambda: np.sum(x ** 2), x, blame="why")
     assert error > 0.1 and problem.startswith("g: differs from the numeric gradient")
     assert problem.endswith("why")
+
+
+def test_constant_factor_is_the_one_factor_that_fits_or_none():
+    expected = np.random.default_rng(0).normal(size=(4, 3))
+    assert gc.constant_factor(expected, -7 * expected) == pytest.approx(-7)
+    assert gc.constant_factor(2.0, 1.0) == pytest.approx(0.5)
+    noisy = expected * (1 + 0.1 * np.random.default_rng(1).normal(size=(4, 3)))
+    assert gc.constant_factor(expected, noisy) is None
+    assert gc.constant_factor(np.zeros(3), np.ones(3)) is None
+    assert gc.constant_factor(expected, np.full((4, 3), np.nan)) is None
+    assert gc.constant_factor(expected, expected.T) is None
+
+
+def test_the_grader_names_a_factor_as_the_student_checks_do():
+    from staff import grading_tests
+
+    want = np.random.default_rng(0).normal(size=(5, 3)) + 2.0
+    hint = gc.diagnose(want, 5 * want, n=5)
+    problem = grading_tests.compare_arrays({"grad": 5 * want}, {"grad": want})
+    assert "N x expected (N = 5" in hint and "a missing 1/N" in problem
