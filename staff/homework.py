@@ -168,46 +168,51 @@ def build_from_local_copy(settings: Settings, log) -> Path:
     return dest
 
 
-def find_cifar(settings: Settings, log) -> Path:
-    """The folder holding cifar-10-batches-py/ or the archive; downloads when online."""
-    looked = data_candidates(settings, ROOT / "neuralnet")
+@dataclass(frozen=True)
+class DataSet:
+    """How make homework finds one data set: its name, where a download puts it, how to
+    tell a folder holds it, how to download it, the host that must answer first."""
+    name: str
+    default: Path
+    present: Callable[[Path], bool]
+    download: Callable[[], None]
+    host: str
+    layout: str  # what the folder must hold, in the messages
+
+
+def find_data(settings: Settings, log, data: DataSet) -> Path:
+    """The first folder holding `data`; else built from the local copy, or downloaded."""
+    looked = data_candidates(settings, data.default)
     for folder in looked:
-        if _has_cifar(folder):
+        if data.present(folder):
             return folder
     tried = "no download: --no-download"
     if settings.download and settings.local_copy is not None:
         return build_from_local_copy(settings, log)
     if settings.download:
-        if online():
-            _download_cifar(log)
-            if _has_cifar(ROOT / "neuralnet"):
-                return ROOT / "neuralnet"
+        if online(data.host):
+            data.download()
+            if data.present(data.default):
+                return data.default
             tried = "the download ran but left no data, see the log"
         else:
-            tried = f"offline: could not reach {CIFAR_URL_HOST} to download it"
-    raise DataMissingError(missing_data_message(
-        "CIFAR-10", looked, f"{CIFAR_FOLDER}/ or {CIFAR_ARCHIVE}", tried))
+            tried = f"offline: could not reach {data.host} to download {data.name}"
+    raise DataMissingError(missing_data_message(data.name, looked, data.layout, tried))
+
+
+def find_cifar(settings: Settings, log) -> Path:
+    """The folder holding cifar-10-batches-py/ or the archive."""
+    return find_data(settings, log, DataSet(
+        "CIFAR-10", ROOT / "neuralnet", _has_cifar, lambda: _download_cifar(log),
+        CIFAR_URL_HOST, f"{CIFAR_FOLDER}/ or {CIFAR_ARCHIVE}"))
 
 
 def find_fmnist(settings: Settings, log) -> Path:
-    """The torchvision root holding FashionMNIST/raw/; downloads when online."""
-    looked = data_candidates(settings, FMNIST_DEFAULT_ROOT)
-    for root in looked:
-        if _has_fmnist(root):
-            return root
-    tried = "no download: --no-download"
-    if settings.download and settings.local_copy is not None:
-        return build_from_local_copy(settings, log)
-    if settings.download:
-        if online("github.com"):
-            _download_fmnist(settings, log)
-            if _has_fmnist(FMNIST_DEFAULT_ROOT):
-                return FMNIST_DEFAULT_ROOT
-            tried = "the download ran but left no data, see the log"
-        else:
-            tried = "offline: could not reach the Fashion-MNIST mirrors to download it"
-    raise DataMissingError(missing_data_message(
-        "Fashion-MNIST", looked, "FashionMNIST/raw/ (the four idx files)", tried))
+    """The torchvision root holding FashionMNIST/raw/."""
+    return find_data(settings, log, DataSet(
+        "Fashion-MNIST", FMNIST_DEFAULT_ROOT, _has_fmnist,
+        lambda: _download_fmnist(settings, log), "github.com",
+        "FashionMNIST/raw/ (the four idx files)"))
 
 
 def make_smoke_data(settings: Settings, needs: set[str]) -> None:
