@@ -27,9 +27,6 @@ SHIPPED = (  # paths relative to the root; folders are copied recursively (minus
     "requirements.txt", "requirements-dev.txt", ".gitignore",
 )
 STARTER_FILES = ("README.md", "Makefile", "pyproject.toml")  # from staff/starter_files/
-NOT_SHIPPED_FILES = {  # staff-only files inside shipped folders
-    "backprop/make_backprop_data.py": "computes the answers in closed form",
-}
 SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".cache", "results", "checkpoints", "data",
                  "cifar-10-batches-py", "FashionMNIST", ".DS_Store"}
 SKIPPED_SUFFIXES = (".pyc", ".npz", ".zip", ".tar.gz", ".pt", ".pth", ".json", ".pdf", ".png")
@@ -39,7 +36,7 @@ def is_skipped(relative):
     parts = Path(relative).parts
     if any(part in SKIPPED_NAMES for part in parts):
         return True
-    return relative.endswith(SKIPPED_SUFFIXES) or relative in NOT_SHIPPED_FILES
+    return relative.endswith(SKIPPED_SUFFIXES)
 
 
 def shipped_files(root):

@@ -123,12 +123,12 @@ def test_notebook_regions_outputs_and_counts():
 def test_shipped_file_importing_a_staff_module_is_reported(tmp_path):
     root = fake_root(tmp_path)
     (root / "tests" / "test_backprop.py").write_text(
-        "import make_backprop_data\nfrom staff.grade import score\nimport numpy\n")
+        "from bench import bench_cifar\nfrom staff.grade import score\nimport numpy\n")
     out = tmp_path / "starter"
     build(root, out)
     assert (out / "tests" / "test_backprop.py").is_file()  # shipped as it is
     assert checks.check_staff_imports(out) == [
-        "tests/test_backprop.py imports the staff-only module make_backprop_data",
+        "tests/test_backprop.py imports the staff-only module bench",
         "tests/test_backprop.py imports the staff-only module staff",
     ]
 
@@ -138,7 +138,7 @@ def fake_root(tmp_path):
     root = tmp_path / "repo"
     files = {
         "backprop/functions.py": FUNCS,
-        "backprop/make_backprop_data.py": "ANSWER = 42\n",
+        "staff/make_backprop_data.py": "ANSWER = 42\n",
         "neuralnet/train.py": TRAIN,
         "neuralnet/__pycache__/x.pyc": "",
         "neuralnet/checkpoint.npz": "",
