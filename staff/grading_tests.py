@@ -543,10 +543,10 @@ def shape_problem(name, got, want):
 @functools.cache
 def gradient_check():
     """The reference's neuralnet/gradient_check.py, whose constant_factor the student's
-    check scripts use too (imported on the grader's side only, never in the sandbox)."""
-    from staff.student_view import student_module
+    check scripts use too (loaded on the grader's side only, never in the sandbox)."""
+    from staff.student_view import ROOT, module_from_file
 
-    return student_module("gradient_check")
+    return module_from_file(ROOT / "neuralnet" / "gradient_check.py")
 
 
 def ratio_problem(name, got, want):

@@ -22,7 +22,6 @@ the build with an error naming the file and the `make homework` stage that makes
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import textwrap
@@ -34,6 +33,7 @@ import matplotlib
 
 from handin import manifest
 from handin.manifest import GRADED_FILES
+from staff.student_view import module_from_file
 
 matplotlib.use("Agg")
 import matplotlib.image as mpimg  # noqa: E402
@@ -153,10 +153,7 @@ def load_f4_graph(graph_file: Path = ROOT / "staff" / "f4_graph.py") -> list:
     """F4_GRAPH from staff/f4_graph.py (the reference f4 as data): [(node, op, [inputs]), ...]."""
     if not graph_file.is_file():
         raise MissingOutputError(f"report: {graph_file} not found (the reference f4's graph)")
-    spec = importlib.util.spec_from_file_location("hw4_f4_graph_for_report", graph_file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    graph = getattr(module, "F4_GRAPH", None)
+    graph = getattr(module_from_file(graph_file), "F4_GRAPH", None)
     if graph is None:
         raise ValueError(f"report: {graph_file} defines no F4_GRAPH (the list of "
                          "(node_name, op, input_names) the f4 graph is drawn from)")
