@@ -21,7 +21,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from handin import pack as make_submission
+from handin.manifest import GRADED_FILES
 from staff import sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def reference_zip(folder):
     path = Path(folder) / "bench.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, relative in make_submission.SOURCES.items():
+        for name, relative in GRADED_FILES.items():
             archive.write(ROOT / relative, f"bench/{name}")
     return path
 

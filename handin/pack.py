@@ -23,7 +23,6 @@ from handin.manifest import GRADED_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 
-SOURCES = GRADED_FILES  # name inside the zip -> path in the kit
 UNIQNAME_RE = re.compile(r"^[a-z][a-z0-9]{0,31}$")
 FIXED_DATE = (2020, 1, 1, 0, 0, 0)  # the same files give the same zip
 
@@ -50,7 +49,7 @@ def collect_files(root):
     - files: dict name in the zip -> Path
     """
     files, problems = {}, []
-    for name, relative in SOURCES.items():
+    for name, relative in GRADED_FILES.items():
         path = root / relative
         if not path.is_file():
             problems.append(f"{relative} not found under {root}")
@@ -139,7 +138,7 @@ def main(argv=None):
     except Refused as err:
         print(f"ERROR: {err}", file=sys.stderr)
         return 1
-    print(f"wrote {zip_path}: {args.uniqname}/ with {', '.join(sorted(SOURCES))}")
+    print(f"wrote {zip_path}: {args.uniqname}/ with {', '.join(sorted(GRADED_FILES))}")
     print("upload this zip to Gradescope")
     return 0
 

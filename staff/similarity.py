@@ -34,7 +34,6 @@ from staff.starter.notebooks import strip_notebook
 from staff.starter.regions import strip_python
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE_PATHS = GRADED_FILES  # graded file -> the reference it is stubbed from in the starter
 NOISE = 25  # copydetect's noise threshold: matches shorter than this (filtered chars) ignored
 GUARANTEE = 30  # matches at least this long are always found (winnowing window 6)
 THRESHOLD = 0.5  # pairs above this similarity are listed
@@ -137,7 +136,7 @@ def submission_code(submission, scratch):
 def starter_code(root=ROOT):
     """The starter kit's version of the graded files, as one code text (the boilerplate)."""
     texts = {}
-    for name, relative in REFERENCE_PATHS.items():
+    for name, relative in GRADED_FILES.items():  # the reference the starter stubs
         text = (Path(root) / relative).read_text()
         strip = strip_notebook if name.endswith(".ipynb") else strip_python
         texts[name] = strip(text, relative)[0]

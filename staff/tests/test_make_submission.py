@@ -9,12 +9,13 @@ import pytest
 
 from handin import check as checker
 from handin import pack as make_submission
+from handin.manifest import GRADED_FILES
 from staff.tests.corpus import part1_text, part2_text, tiny_sources, unrun_notebook_text
 
 
 def fake_repo(root, part1=None):
     """A folder laid out like the repository (or the starter kit) with the six files."""
-    for name, relative in make_submission.SOURCES.items():
+    for name, relative in GRADED_FILES.items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         if name.endswith(".py"):
