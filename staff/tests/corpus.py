@@ -1,7 +1,6 @@
 """Helpers for the staff tests: build notebooks, submission folders and zips (good and bad)."""
 
 import base64
-import shutil
 import stat
 import struct
 import zipfile
@@ -165,11 +164,6 @@ def add_encrypted_flag_entry(zip_path, name):
 
 def symlink_attr():
     return stat.S_IFLNK | 0o777
-
-
-def copy_tree(src, dst):
-    shutil.copytree(src, dst)
-    return Path(dst)
 
 
 # Solutions written against the ORIGINAL starter's API, the way students of the course wrote
