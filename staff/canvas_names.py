@@ -13,9 +13,14 @@ original name (`hw4-1.zip`, `hw4-2.zip`). Students who uploaded several files (t
 graded files one by one instead of a zip) get one file per attachment, all with the same
 submission id.
 
-Anything else in the folder is a plain submission named after the student (`jdoe.zip`, or
-a folder `jdoe/`, as `make submission` writes them). In a Canvas download, a file whose
-name does not follow the pattern is kept under its own name and flagged as misnamed.
+Anything else in the folder is a plain submission named after the student, exactly
+`<uniqname>.zip` or a folder `<uniqname>/` (as `make submission` writes them; a uniqname is
+letters, digits, `_` and `-`). Any other name (`jdoe.old.zip`, `=HYPERLINK(...).zip`, a file
+outside Canvas's pattern in a Canvas download) is never matched to a student by a guess: it
+is its own submission, under its whole file name, flagged for a person.
+
+Which of a student's uploads hold the work is decided by staff/uploads.py: every zip,
+folder and loose graded file of the latest submission is a candidate.
 """
 
 import re
@@ -28,6 +33,7 @@ CANVAS_RE = re.compile(
     re.IGNORECASE,
 )
 ATTEMPT_RE = re.compile(r"^(?P<stem>.+?)-(?P<attempt>\d{1,3})$")
+UNIQNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX"}
 
 
@@ -36,8 +42,8 @@ class Upload:
     """One downloaded file (or folder) and what its name says."""
 
     path: Path
-    student: str  # key: "<lastfirst>_<user id>" (Canvas) or the file's stem
-    name: str  # lastfirst (Canvas) or the stem
+    student: str  # key: "<lastfirst>_<user id>" (Canvas), the uniqname, or the whole name
+    name: str  # lastfirst (Canvas), the uniqname (plain), or the whole file name
     user_id: str = ""
     submission_id: int = -1
     attempt: int = 0  # Canvas's -N suffix on the original name (0: none)
@@ -58,7 +64,7 @@ class Submission:
     student: str
     name: str
     user_id: str
-    chosen: list  # Uploads graded together (one zip, or loose graded files)
+    chosen: list  # Uploads that may hold the work (staff/uploads.py picks among them)
     older: list = field(default_factory=list)  # Uploads superseded by `chosen`
     notes: list = field(default_factory=list)  # sentences for the gradebook row
 
@@ -74,6 +80,11 @@ class Submission:
     def misnamed(self):
         return next((u.misnamed for u in self.chosen if u.misnamed), "")
 
+    @property
+    def plain(self):
+        """A plain-folder submission matched by its exact name (its uniqname is the login)."""
+        return not self.user_id and not self.misnamed
+
 
 def split_attempt(original):
     """'hw4-2.zip' -> ('hw4.zip', 2); 'hw4.zip' -> ('hw4.zip', 0)."""
@@ -86,8 +97,20 @@ def split_attempt(original):
     return match.group("stem") + suffix, int(match.group("attempt"))
 
 
+def plain_name(path):
+    """The uniqname of `uniqname.zip` or of a folder `uniqname/`, else ""."""
+    path = Path(path)
+    if path.is_dir():
+        stem = path.name
+    elif path.suffix.lower() == ".zip":
+        stem = path.name[: -len(path.suffix)]
+    else:
+        return ""
+    return stem if UNIQNAME_RE.match(stem) else ""
+
+
 def parse_upload(path, canvas):
-    """An Upload for `path`; `canvas`: the folder is a Canvas download (misnames flagged)."""
+    """An Upload for `path`; `canvas`: the folder is a Canvas download."""
     path = Path(path)
     match = CANVAS_RE.match(path.name)
     if match:
@@ -95,13 +118,16 @@ def parse_upload(path, canvas):
         name, user_id = match.group("name").lower(), match.group("user_id")
         return Upload(path, f"{name}_{user_id}", name, user_id, int(match.group("submission_id")),
                       attempt, bool(match.group("late")), original)
-    stem = path.name if path.is_dir() else path.name.split(".")[0] or path.name
-    misnamed = ""
+    uniqname = "" if canvas else plain_name(path)
+    if uniqname:
+        return Upload(path, uniqname, uniqname, original=path.name)
     if canvas:
-        misnamed = (f"{path.name}: the name does not follow Canvas's "
-                    "<lastfirst>_[LATE_]<user id>_<submission id>_<file> pattern; graded "
-                    "under the file name, match it to a student by hand")
-    return Upload(path, stem, stem, original=path.name, misnamed=misnamed)
+        why = ("the name does not follow Canvas's <lastfirst>_[LATE_]<user id>_<submission "
+               "id>_<file> pattern")
+    else:
+        why = "the name is not exactly <uniqname>.zip or a folder <uniqname>/"
+    misnamed = f"{path.name}: {why}; graded on its own, match it to a student by hand"
+    return Upload(path, path.name, path.name, original=path.name, misnamed=misnamed)
 
 
 def list_uploads(folder):
@@ -136,22 +162,24 @@ def group_submissions(folder, graded_names):
 
 
 def choose(uploads, graded_names):
-    """The Submission of one student: the latest upload (a zip if it holds one), or the
-    latest set of loose graded files."""
+    """
+    The Submission of one student: the uploads of the latest submission that may hold the
+    work (its zips and folders, and its loose graded files, the last of each name; or, if it
+    has none of those, all of them, to say why they cannot be graded).
+    """
     uploads = sorted(uploads, key=lambda u: u.order)
     latest = uploads[-1]
     same = [u for u in uploads if u.submission_id == latest.submission_id]
-    loose = [u for u in same if u.original in graded_names]
-    if loose and not any(is_zip_name(u.original) for u in same):
-        chosen = latest_per_name(loose)
-        notes = ["loose files uploaded instead of one zip: graded them together"]
-    else:
-        best = max(same, key=lambda u: (is_zip_name(u.original), u.order))
-        chosen, notes = [best], []
-        if len(same) > 1:
-            others = ", ".join(u.path.name for u in same if u is not best)
-            notes.append(f"several files for the same submission: graded {best.path.name}, "
-                         f"not {others}")
+    holders = [u for u in same if is_zip_name(u.original) or u.path.is_dir()]
+    loose = latest_per_name([u for u in same if u.original in graded_names
+                             and not u.path.is_dir()])
+    chosen = holders + loose or same
+    notes = []
+    if loose and not holders:
+        notes.append("loose files uploaded instead of one zip")
+    others = [u for u in same if u not in chosen]
+    if others:
+        notes.append("also uploaded, not graded: " + ", ".join(u.path.name for u in others))
     older = [u for u in uploads if u not in same]
     if older:
         notes.append("older submission(s) not graded: " + ", ".join(u.path.name for u in older))

@@ -1,23 +1,38 @@
 """Grade a whole course: `make grade-all SUBMISSIONS=<folder or zip> [JOBS=n] [OUT=dir]`.
 
     python -m staff.grade_all SUBMISSIONS [--out grades] [--jobs N] [--timeout S] [--force]
-                              [--assignment NAME] [--roster gradebook.csv]
-                              [--threshold 0.5] [--no-similarity] [--gradescope-csv FILE]
+                              [--assignment NAME] [--assignment-id ID] [--include-flagged]
+                              [--roster gradebook.csv] [--sandbox MODE]
+                              [--threshold 0.5] [--no-similarity] [--similarity-timeout S]
+                              [--previous-terms DIR] [--gradescope-csv FILE]
 
-SUBMISSIONS is a folder of submissions (`uniqname.zip` files or folders, as `make
-submission` writes them) or Canvas's "Download Submissions" zip (or that zip unpacked);
-staff/canvas_names.py says which file names are read and how. Each student's latest
-submission is graded by its own `python -m staff.grade SUBMISSION --out results.json` process,
-exactly as `make grade` runs it (same sandbox), JOBS at a time (default: one per core).
+SUBMISSIONS is a folder of submissions (exactly `uniqname.zip` files or `uniqname/` folders,
+as `make submission` writes them) or Canvas's "Download Submissions" zip (or that zip
+unpacked); staff/canvas_names.py says which file names are read and how. The work is found
+wherever it is in a student's uploads (staff/uploads.py: nested folders, a whole-project
+zip, a zip inside the zip, several zips, loose files); an upload the grader reads as it is
+is graded as it is, anything else from a clean folder of the chosen files. Each student is
+graded by its own `python -m staff.grade SUBMISSION --out results.json` process, exactly as
+`make grade` runs it (same sandbox), JOBS at a time (default: one per core).
 
 Resumable: every graded upload is recorded in OUT/manifest.jsonl under the SHA-256 of its
-bytes and a fingerprint of the grader and the reference; a rerun (or a run after a killed
-one) reuses those results and grades only new or changed uploads. --force regrades all.
+bytes (of the chosen files, when they were repaired) and a fingerprint of the grader and the
+reference; a rerun (or a run after a killed one) reuses those results and grades only new or
+changed uploads. --force regrades all.
 
-Never stops on a bad submission: empty, unreadable, misnamed files, a zip inside the zip,
-loose files instead of a zip, two submissions of one student each get a row saying what was
-done and why. Outputs in OUT (default grades/): gradebook.csv, canvas_import.csv,
-results/<student>.json, summary.html, similarity/ (course_summary.py, similarity.py).
+Never stops on a bad submission, and never loses one silently: every upload gets a row
+saying what was done and why, and every row a person should settle (unreadable, no graded
+file found, chosen among several, layout repaired, notebooks the grader flags, failed to
+grade, a name that is not a student's) is flagged and left out of canvas_import.csv
+(--include-flagged puts the flagged rows that have a score back in); gradebook.csv keeps
+every row. Canvas matches the score column by "Name (id)": give --assignment "Homework 4
+(12345)" or --assignment-id 12345 (or a --roster export holding that column).
+
+Outputs in OUT (default grades/, private to you: mode 0700, like everything grade-all
+stages): gradebook.csv, canvas_import.csv, results/<student>.json, logs/, summary.html,
+similarity/ (course_summary.py, similarity.py). The similarity report runs in its own
+process with a fixed hash seed (the same inputs give the same leads) and a time limit
+(--similarity-timeout); if it is stopped, summary.html and the console say so.
 
 --gradescope-csv adds the students of a Gradescope "Download Grades" export to the same
 gradebook and summary page (SUBMISSIONS may then be left out).
@@ -46,7 +61,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from handin import check as checker
-from staff import canvas_names, course_summary
+from staff import canvas_names, course_summary, uploads
 from staff.course_summary import Row
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +71,11 @@ GRADER_INPUTS = ("staff/grad*.py", "staff/sandbox.py", "handin/*.py", "backprop/
                  "neuralnet/*.py")  # a change to any of these regrades everything
 NOT_GRADER_INPUTS = {"grade_all.py"}
 TIMEOUT = 600.0  # seconds per submission (grade.py has its own limits per test)
+SIMILARITY_TIMEOUT = 900.0  # seconds for the similarity report (300 students: about 1 min)
+HASH_SEED = "0"  # the similarity process's PYTHONHASHSEED: copydetect hashes with hash()
+SANDBOX_MODES = ("auto", "bwrap", "uid", "none")  # staff/sandbox.py's modes (grade.py --sandbox)
+NO_ISOLATION = ("graded WITHOUT isolation (sandbox none): the student's code ran with your "
+                "own permissions")
 TITLE = "Homework 4 - Machine Learning: course summary"
 
 
@@ -87,7 +107,7 @@ def unpack_course_zip(zip_path, dest):
     Returns dict file name -> why it could not be unpacked (its file is left empty).
     """
     problems = {}
-    dest.mkdir(parents=True)
+    private_dir(dest)
     with zipfile.ZipFile(zip_path) as archive:
         if course_zip_kind(archive) == "submission":
             raise UsageError(f"{zip_path} holds the graded files itself: it is one student's "
@@ -123,7 +143,7 @@ def inbox(submissions, out):
     if not zipfile.is_zipfile(submissions):
         raise UsageError(f"{submissions} is neither a folder nor a zip")
     digest = file_digest([submissions])[:16]
-    dest = Path(out) / "inbox" / f"{submissions.stem}-{digest}"
+    dest = private_dir(Path(out) / "inbox") / f"{submissions.stem}-{digest}"
     done = dest / ".unpacked.json"
     if done.is_file():
         return dest, json.loads(done.read_text())
@@ -189,9 +209,6 @@ class Manifest:
     def results_path(self, sha):
         return self.cache / f"{sha}.json"
 
-    def code_path(self, sha):
-        return self.cache / f"{sha}.code.py"
-
     def lookup(self, sha):
         """(results dict, entry) recorded for `sha`, or None."""
         entry = self.entries.get(sha)
@@ -220,7 +237,7 @@ class Context:
     timeout: float
     force: bool
     manifest: Manifest
-    options: list = field(default_factory=list)  # extra grade.py options
+    options: list = field(default_factory=list)  # extra grade.py options (--sandbox, cache)
     unpack_problems: dict = field(default_factory=dict)
     running: set = field(default_factory=set)  # grade.py processes now running
     stop: threading.Event = field(default_factory=threading.Event)
@@ -246,9 +263,8 @@ def assign_slugs(submissions):
 
 def new_row(submission, student):
     """The row of a submission, before grading: who, which files, the name's flags."""
-    plain = not submission.user_id
     row = Row(student=student, name=submission.name, user_id=submission.user_id,
-              sis_login=submission.name if plain else "",
+              sis_login=submission.name if submission.plain else "",
               file=", ".join(u.path.name for u in submission.chosen),
               older=", ".join(u.path.name for u in submission.older),
               late=submission.late, resubmitted=submission.resubmitted,
@@ -258,69 +274,12 @@ def new_row(submission, student):
     return row
 
 
-def nested_zip(infos):
-    """The largest .zip entry, if the archive holds no graded file but a zip (else None)."""
-    names = [checker.entry_parts(i.filename) for i in infos if not checker.is_ignored(i.filename)]
-    if any(parts and parts[-1] in checker.REQUIRED_FILES for parts in names):
-        return None
-    zips = [i for i in infos if not i.is_dir() and i.filename.lower().endswith(".zip")
-            and not checker.is_ignored(i.filename)]
-    return max(zips, key=lambda i: i.file_size) if zips else None
-
-
-def extract_member(archive, info, target, limit=checker.MAX_TOTAL_BYTES):
-    """Copy one zip member to `target`, at most `limit` bytes (ValueError beyond)."""
-    written = 0
-    with archive.open(info) as source, open(target, "wb") as sink:
-        while block := source.read(2**20):
-            written += len(block)
-            if written > limit:
-                raise ValueError(f"{info.filename} is larger than {limit // 2**20} MB")
-            sink.write(block)
-
-
-def inspect_zip(path, row, scratch):
-    """
-    Note what is wrong with a single uploaded file; returns the path to grade (the inner zip
-    of a zip inside a zip, extracted into `scratch`; else `path`).
-    """
-    size = path.stat().st_size
-    if size == 0:
-        row.flag("empty file (0 bytes): nothing was uploaded; ask the student for the zip")
-        return path
-    if not zipfile.is_zipfile(path):
-        row.flag(f"{path.name} is not a readable zip (another format, or damaged): graded "
-                 "as is (0 points); ask the student for the zip that make submission writes")
-        return path
-    report, archive, infos = checker.inspect_archive(path)
-    if archive is None:
-        row.flag("the grader rejects this zip: " + "; ".join(report.errors))
-        return path
-    with archive:
-        inner = nested_zip(infos)
-        if inner is None:
-            row.layout = "; ".join(report.errors)
-            return path
-        target = scratch / "inner.zip"
-        extract_member(archive, inner, target)
-    row.layout = f"a zip inside the zip: graded the inner {inner.filename}"
-    if len([i for i in infos if i.filename.lower().endswith(".zip")]) > 1:
-        row.flag("several zips inside the zip: graded the largest, " + inner.filename)
-    return target
-
-
-def gather_loose(submission, scratch):
-    """Loose graded files of one submission, copied under their own names into scratch."""
-    folder = scratch / "loose"
-    folder.mkdir()
-    for upload in submission.chosen:
-        shutil.copyfile(upload.path, folder / upload.original)
-    return folder
-
-
 def prepare(submission, row, ctx, scratch):
     """
-    Returns (path to grade, sha256 of the upload), or (None, None) if it cannot be read.
+    Find the work in the submission's uploads (staff/uploads.py) and note what was done.
+
+    Returns a tuple (uploads.Work, cache key), or (None, None) if nothing can be graded (the
+    row then says why).
     """
     paths = [u.path for u in submission.chosen]
     problem = next((ctx.unpack_problems[p.name] for p in paths if p.name in ctx.unpack_problems),
@@ -328,17 +287,16 @@ def prepare(submission, row, ctx, scratch):
     if problem:
         row.fail(problem)
         return None, None
-    try:
-        sha = file_digest(paths)
-        if len(paths) > 1:
-            row.layout = "loose files instead of one zip: graded them together"
-            return gather_loose(submission, scratch), sha
-        if paths[0].is_dir():
-            return paths[0], sha
-        return inspect_zip(paths[0], row, scratch), sha
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, RuntimeError) as err:
-        row.fail(f"unreadable: {err}")
+    work = uploads.find_work(submission.chosen, scratch)
+    if work.problem:
+        row.fail(work.problem)
         return None, None
+    row.file = work.graded
+    row.layout = "; ".join(work.layout)
+    for reason in work.flags:
+        row.flag(reason)
+    key = file_digest([work.as_is] if work.as_is else [work.folder])
+    return work, key
 
 
 def kill_group(process):
@@ -420,19 +378,35 @@ def sandbox_mode(results):
 
 
 def fill_from_results(row, results):
-    """Score, per-test points, sandbox mode and grade.py's own 'needs a person' notes."""
+    """Score, per-test points and reasons, sandbox mode, and grade.py's own flags: its
+    'needs a person' notes, and a failure on the grader's side (failed_to_grade)."""
     row.score, row.max_score = float(results["score"]), float(results["max_score"])
     row.tests = {str(t["name"]): (float(t["score"]), float(t["max_score"]))
                  for t in results["tests"]}
+    row.failures = {str(t["name"]): str(t.get("output", ""))[:300] for t in results["tests"]
+                    if float(t["score"]) < float(t["max_score"])}
     row.sandbox = sandbox_mode(results)
+    if row.sandbox == "none":
+        row.notes.append(NO_ISOLATION)
     flagged = results.get("needs_person")
     if isinstance(flagged, list):  # grade.py's list of "test: reason"
         for reason in flagged:
             row.flag(str(reason)[:300])
-        return
-    for test in results["tests"]:
-        if "needs a person" in str(test.get("output", "")).lower():
-            row.flag(f"{test['name']}: {str(test['output'])[:300]}")
+    else:
+        for test in results["tests"]:
+            if "needs a person" in str(test.get("output", "")).lower():
+                row.flag(f"{test['name']}: {str(test['output'])[:300]}")
+    failed = failed_to_grade(results)
+    if failed:
+        row.fail(f"the grader failed: {failed}")
+        row.score = None
+
+
+def failed_to_grade(results):
+    """Why grade.py could not grade the submission (its extra_data.failed_to_grade), or ""."""
+    extra = results.get("extra_data")
+    reason = extra.get("failed_to_grade") if isinstance(extra, dict) else None
+    return str(reason)[:300] if reason else ""
 
 
 def grade_one(submission, student, ctx):
@@ -448,43 +422,39 @@ def grade_one(submission, student, ctx):
 
 def grade_prepared(submission, row, ctx, scratch):
     """Grade (or reuse the recorded results of) one submission, filling its row."""
-    source, sha = prepare(submission, row, ctx, scratch)
-    if source is None:
+    work, sha = prepare(submission, row, ctx, scratch)
+    if work is None:
         return
+    write_code(work, ctx.out / "similarity" / "code" / f"{row.student}.json", row)
     cached = None if ctx.force else ctx.manifest.lookup(sha)
     if cached is not None:
         results, entry = cached
         row.cached, row.seconds = True, entry.get("seconds")
     else:
         log = ctx.out / "logs" / f"{row.student}.log"
-        results, seconds, problem = run_grader(source, ctx, log)
+        results, seconds, problem = run_grader(work.source, ctx, log)
         row.seconds = seconds
         if problem:
             row.fail(problem)
             return
-        write_json(results, ctx.manifest.results_path(sha))
-        code = similarity_code(source, scratch, row)
-        ctx.manifest.code_path(sha).write_text(code, encoding="utf-8")
-        ctx.manifest.add(sha, row.student, seconds)
-    fill_from_results(row, results)
+        if not failed_to_grade(results):  # a failure on the grader's side is retried
+            write_json(results, ctx.manifest.results_path(sha))
+            ctx.manifest.add(sha, row.student, seconds)
     row.results = f"results/{row.student}.json"
     write_json(results, ctx.out / row.results)
-    code_path = ctx.manifest.code_path(sha)
-    if code_path.is_file():
-        shutil.copyfile(code_path, ctx.out / "similarity" / "code" / f"{row.student}.py")
+    fill_from_results(row, results)
 
 
-def similarity_code(source, scratch, row):
-    """The code text copydetect compares ("" if it cannot be read: the grade still stands)."""
+def write_code(work, path, row):
+    """The code the similarity report compares (graded name -> code text), to `path`."""
     from staff import similarity  # imported here: only the similarity report needs copydetect
 
-    folder = scratch / "code"
-    folder.mkdir()
     try:
-        return similarity.submission_code(source, folder)
-    except Exception as err:  # a hostile file must not cost the student the grade
+        texts = similarity.code_texts(uploads.read_texts(work.folder))
+    except (OSError, ValueError, RecursionError) as err:  # never costs the student the grade
         row.notes.append(f"left out of the similarity report: {type(err).__name__}")
-        return ""
+        return
+    path.write_text(json.dumps(texts), encoding="utf-8")
 
 
 def write_json(data, path):
@@ -499,6 +469,15 @@ def write_json(data, path):
 MARKER = ".hw4-grade-all"  # marks a folder this script writes (its subfolders are replaced)
 
 
+def private_dir(path):
+    """Create `path` (and its parents) if needed, readable by its owner only (mode 0700):
+    students' uploads, their code and their grades are staged there."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
 def claim_out(out):
     """Create OUT, or check that an existing one is grade_all's (never replace other files)."""
     out = Path(out)
@@ -506,21 +485,21 @@ def claim_out(out):
         if not out.is_dir() or any(out.iterdir()):
             raise UsageError(f"{out} exists and was not written by grade_all: give a new or "
                              "empty folder as OUT (or the OUT of an earlier grade-all run)")
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out)
     (out / MARKER).write_text("written by staff/grade_all.py\n")
 
 
 def fresh_dirs(out):
     """
     results/, similarity/ and the scratch folders (left by a killed run) are rebuilt on every
-    run; the cache is kept.
+    run; the cache is kept. Every folder is private (private_dir).
     """
     leftovers = [out / "results", out / "similarity", out / ".scratch",
                  *(out / ".cache").glob("partial-*")]
     for path in leftovers:
         shutil.rmtree(path, ignore_errors=True)
-    for name in ("results", "logs", "similarity/code", ".scratch"):
-        (out / name).mkdir(parents=True, exist_ok=True)
+    for name in ("results", "logs", "similarity", "similarity/code", ".scratch", ".cache"):
+        private_dir(out / name)
 
 
 def grade_course(submissions, ctx, jobs, progress=True):
@@ -577,21 +556,65 @@ def apply_roster(rows, roster):
     return rows
 
 
-def run_similarity(out, threshold, quiet):
-    """Similarity leads over OUT/similarity/code. Returns a course_summary.Leads."""
+def run_similarity(out, threshold, quiet, timeout=SIMILARITY_TIMEOUT, previous=None):
+    """
+    The similarity report over OUT/similarity/code, in its own process (python -m
+    staff.similarity) with PYTHONHASHSEED fixed and a time limit. Returns a
+    course_summary.Leads (its `problem` says why there are no leads, if there are none).
+    """
     from staff import similarity
 
-    start = time.monotonic()
     folder = (out / "similarity").resolve()
-    boilerplate = folder / "starter.py"
-    boilerplate.write_text(similarity.starter_code(), encoding="utf-8")
-    pairs, estimated = similarity.similarity_report(folder / "code", boilerplate,
-                                                    folder / "pairs", threshold,
-                                                    links_from=out.resolve())
+    command = [sys.executable, "-m", "staff.similarity", str(folder), "--threshold",
+               str(threshold)]
+    if previous is not None:
+        command += ["--previous-terms", str(Path(previous).resolve())]
+    env = dict(os.environ, PYTHONHASHSEED=HASH_SEED)
+    start = time.monotonic()
+    log = folder / "similarity.log"
+    problem = ""
+    with open(log, "wb") as handle:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=handle, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(process)
+            problem = (f"the similarity report was stopped after {timeout:g} s "
+                       "(--similarity-timeout); rerun with a longer limit")
+        except KeyboardInterrupt:
+            kill_group(process)
+            raise
     seconds = time.monotonic() - start
+    leads = None if problem else load_leads(folder / similarity.LEADS_FILE)
+    if not problem and (code != 0 or leads is None):
+        problem = f"the similarity report failed (exit code {code}): {last_line(log)}"
+    if problem:
+        if not quiet:
+            print(f"similarity: NO LEADS: {problem}", file=sys.stderr)
+        return course_summary.Leads([], 0, threshold, seconds, problem)
+    leads.seconds = seconds
+    for pair in leads.pairs:
+        pair.report = f"similarity/{pair.report}" if pair.report else ""
     if not quiet:
-        print(f"similarity: {estimated} pair(s) above {threshold:.0%} ({seconds:.1f} s)")
-    return course_summary.Leads(pairs, estimated, threshold, seconds)
+        print(f"similarity: {leads.estimated} pair(s) of files above {threshold:.0%}, "
+              f"{len(leads.pairs)} listed ({seconds:.1f} s)")
+    return leads
+
+
+def load_leads(path):
+    """leads.json (similarity.py) as a course_summary.Leads (None if unreadable)."""
+    from staff import similarity
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        pairs = [similarity.Pair(**pair) for pair in data["pairs"]]
+        return course_summary.Leads(pairs, int(data["estimated"]), float(data["threshold"]),
+                                    0.0, previous=int(data["previous"]),
+                                    notes=[str(n) for n in data["problems"]])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def grader_command(grader):
@@ -626,15 +649,24 @@ def grade_folder(args, out):
     fresh_dirs(out)
     ctx = Context(out=out, grader=args.grader, timeout=args.timeout, force=args.force,
                   manifest=Manifest(out, grader_fingerprint()), unpack_problems=problems)
+    if args.sandbox != "auto":
+        ctx.options = ["--sandbox", args.sandbox]
+    if args.sandbox == "none":
+        print(f"grade_all: WARNING: --sandbox none: every submission will be {NO_ISOLATION}",
+              file=sys.stderr)
     start = time.monotonic()
-    ctx.options = reference_cache_options(ctx)
+    ctx.options += reference_cache_options(ctx)
     rows = grade_course(submissions, ctx, args.jobs, progress=not args.quiet)
     if not args.quiet:
         print(f"graded {len(rows)} submission(s) in {time.monotonic() - start:.1f} s "
               f"({sum(r.cached for r in rows)} from an earlier run, "
-              f"{sum(bool(r.failed) for r in rows)} failed to grade)")
-    pairs = None if args.no_similarity else run_similarity(out, args.threshold, args.quiet)
-    return rows, pairs
+              f"{sum(bool(r.failed) for r in rows)} failed to grade, "
+              f"{sum(bool(r.needs_person) for r in rows)} need a person)")
+    leads = None
+    if not args.no_similarity:
+        leads = run_similarity(out, args.threshold, args.quiet, args.similarity_timeout,
+                               args.previous_terms)
+    return rows, leads
 
 
 def parse_args(argv):
@@ -647,14 +679,27 @@ def parse_args(argv):
     parser.add_argument("--timeout", type=float, default=TIMEOUT,
                         help="seconds before one submission's grading is stopped")
     parser.add_argument("--force", action="store_true", help="regrade even unchanged uploads")
+    parser.add_argument("--sandbox", choices=SANDBOX_MODES, default="auto",
+                        help="how grade.py isolates student code (default: the best available)")
     parser.add_argument("--assignment", default=course_summary.DEFAULT_ASSIGNMENT,
-                        help="the gradebook's score column: Canvas's header for the "
-                             "assignment, e.g. 'Homework 4 (123456)' from a gradebook export")
+                        help="the score column: Canvas's 'Name (id)' header of the assignment, "
+                             "e.g. 'Homework 4 (12345)' (the id is the number at the end of "
+                             "the assignment's Canvas URL)")
+    parser.add_argument("--assignment-id", type=int,
+                        help="Canvas's id of the assignment (appended to --assignment)")
+    parser.add_argument("--include-flagged", action="store_true",
+                        help="also put the flagged rows that have a score into "
+                             "canvas_import.csv (never those that failed to grade)")
     parser.add_argument("--roster", type=Path,
                         help="Canvas gradebook export: names, SIS ids and sections")
     parser.add_argument("--threshold", type=float, default=0.5,
                         help="similarity above which a pair is listed (0-1)")
     parser.add_argument("--no-similarity", action="store_true")
+    parser.add_argument("--similarity-timeout", type=float, default=SIMILARITY_TIMEOUT,
+                        help="seconds before the similarity report is stopped")
+    parser.add_argument("--previous-terms", type=Path,
+                        help="folder of previous terms' submissions (zips, or an earlier "
+                             "OUT/similarity/code) to compare every submission with")
     parser.add_argument("--gradescope-csv", type=Path,
                         help="Gradescope 'Download Grades' CSV to add to the gradebook/summary")
     parser.add_argument("--grader", type=Path, default=GRADER,
@@ -665,17 +710,57 @@ def parse_args(argv):
         parser.error("give SUBMISSIONS, --gradescope-csv FILE, or both")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    if args.previous_terms is not None and not args.previous_terms.is_dir():
+        parser.error(f"--previous-terms {args.previous_terms}: not a folder")
+    try:
+        args.assignment = course_summary.assignment_column(args.assignment, args.assignment_id)
+    except ValueError as err:
+        parser.error(str(err))
     return args
 
 
+def assignment_from_roster(args):
+    """The roster's 'Name (id)' column for --assignment when it has no id ("" if none)."""
+    if args.roster is None or course_summary.has_assignment_id(args.assignment):
+        return ""
+    matches = [column for column in course_summary.roster_assignments(args.roster)
+               if course_summary.ASSIGNMENT_RE.match(column).group("title") == args.assignment]
+    return matches[0] if len(matches) == 1 else ""
+
+
+def notices(rows, leads, canvas):
+    """Warnings for the console and the top of summary.html."""
+    found = []
+    bare = [r for r in rows if r.sandbox == "none"]
+    if bare:
+        found.append(f"{len(bare)} submission(s) were {NO_ISOLATION} (the Sandbox column "
+                     "says which); grade them again where bubblewrap or a spare uid works")
+    if canvas is not None and not course_summary.has_assignment_id(canvas.column):
+        found.append(f"canvas_import.csv's score column '{canvas.column}' has no Canvas "
+                     "assignment id: Canvas would create a new assignment. Give "
+                     "ASSIGNMENT=\"Homework 4 (12345)\" (or --assignment-id 12345): the id "
+                     "is the number at the end of the assignment's Canvas URL")
+    if leads is not None and leads.problem:
+        found.append(f"no similarity leads: {leads.problem}")
+    return found
+
+
 def write_outputs(rows, leads, args, out):
-    course_summary.write_gradebooks(rows, out, args.assignment)
+    canvas = course_summary.write_gradebooks(rows, out, args.assignment, args.include_flagged)
     sources = [str(p) for p in (args.submissions, args.gradescope_csv) if p]
+    warnings = notices(rows, leads, canvas)
     course_summary.write_summary(rows, out / "summary.html", TITLE, leads,
-                                 "from " + " and ".join(sources))
-    if not args.quiet:
-        print(f"wrote {out / 'gradebook.csv'}, {out / 'canvas_import.csv'}, "
-              f"{out / 'summary.html'}")
+                                 "from " + " and ".join(sources), canvas, warnings)
+    for warning in warnings:
+        print(f"grade_all: WARNING: {warning}", file=sys.stderr)
+    if args.quiet:
+        return
+    print(f"canvas_import.csv: {canvas.exported} row(s) under '{canvas.column}'; "
+          f"{len(canvas.left_out)} left out:")
+    for row, reason in canvas.left_out:
+        print(f"  {row.name}: {reason[:160]}")
+    print(f"wrote {out / 'gradebook.csv'}, {out / 'canvas_import.csv'}, "
+          f"{out / 'summary.html'}")
 
 
 def main(argv=None):
@@ -683,6 +768,11 @@ def main(argv=None):
     out = args.out
     try:
         claim_out(out)
+        column = assignment_from_roster(args)
+        if column:
+            args.assignment = column
+            if not args.quiet:
+                print(f"score column: '{column}', the roster's column of that assignment")
         rows, leads = grade_folder(args, out) if args.submissions else ([], None)
         if args.gradescope_csv:
             rows = course_summary.merge_rows(

@@ -1,23 +1,41 @@
-"""Similarity leads between submissions, with copydetect (winnowing fingerprints, as MOSS).
+"""Similarity leads, file by file, with copydetect (winnowing fingerprints, as MOSS).
 
-Each student's code is the four graded .py files and the code cells of the two notebooks,
-joined into one file. The starter kit (the reference with every solution region replaced by
-its stub, as staff/starter builds it) is boilerplate: its lines are left out and its
-fingerprints discarded, so code handed out to everyone never counts as shared. The pairs
-are estimated from the fingerprints they share (one matrix product over the course), the
-MAX_PAIRS most similar are compared by copydetect and ranked by the larger of the two
-similarities (the fraction of one student's fingerprinted code found in the other's), and
-the top pairs get copydetect's side-by-side HTML report.
+    python -m staff.similarity FOLDER [--threshold 0.5] [--previous-terms DIR]
+
+Each graded file is compared on its own (the four .py files, and each notebook's code
+cells), so one copied file surfaces even when the rest of the submission is the student's
+own. The starter kit's version of the file (the reference with every solution region
+replaced by its stub, as staff/starter builds it) is boilerplate: its lines are left out
+and its fingerprints discarded. Each student's file is compared with the other students'
+same file, with the reference solution's (the staff solution as it is, `# BEGIN SOLUTION`
+markers included: a copy of it is a lead, and a file holding those markers is always
+listed), and with the same file of previous terms' submissions (--previous-terms DIR: every
+zip below DIR, e.g. unpacked Canvas downloads, and the code files of an earlier grade-all
+run, OUT/similarity/code/*.json). The pairs are estimated from the fingerprints they share
+(one matrix product per file), the MAX_PAIRS most similar are compared by copydetect and
+ranked by the larger of the two similarities (the fraction of one side's fingerprinted code
+found in the other's), and the top pairs get copydetect's side-by-side HTML report.
+
+Input: FOLDER/code/<student>.json, graded name -> code text (code_texts; grade_all.py
+writes them). Output:
+FOLDER/leads.json and FOLDER/pairs/pair-NNN.html. copydetect fingerprints with Python's
+hash(), which is randomised per process: grade_all.py runs this module in its own process
+with a fixed PYTHONHASHSEED and a timeout, so the same inputs give the same leads.
 
 A high similarity is a lead for a person to read, never a verdict: f1-f3 follow the graph
 the homework draws, and short functions written the way the homework says look alike.
 """
 
+import argparse
+import dataclasses
 import importlib.resources
 import io
 import json
 import logging
 import re
+import shutil
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +46,12 @@ import numpy as np
 from copydetect import CopyDetector
 from copydetect.detector import CodeFingerprint, compare_files
 
-from handin import check as checker
 from handin.manifest import GRADED_FILES
+from staff import uploads
+from staff.canvas_names import Upload
+from staff.course_summary import PREVIOUS_KEY, REFERENCE_KEY
 from staff.starter.notebooks import strip_notebook
-from staff.starter.regions import strip_python
+from staff.starter.regions import BEGIN, strip_python
 
 ROOT = Path(__file__).resolve().parents[1]
 NOISE = 25  # copydetect's noise threshold: matches shorter than this (filtered chars) ignored
@@ -41,23 +61,30 @@ MIN_OVERLAP = 60  # ...and only when they share at least this many filtered char
 MAX_FILE_CHARS = 1_000_000
 MAX_PAIRS = 100  # pairs compared exactly (by copydetect) and listed, most similar first
 MAX_REPORTS = 30  # side-by-side reports written for the top pairs
-MIN_SHARED = 4  # fingerprints two students must share to be a pair at all
+MIN_SHARED = 4  # fingerprints two files must share to be a pair at all
+MAX_PREVIOUS = 5000  # previous terms' submissions read
+REFERENCE, PREVIOUS = REFERENCE_KEY, PREVIOUS_KEY  # keys of the sides that are no student
 EMPTY_IMAGE_RE = re.compile(r'<img src="data:image/png;base64, "[^>]*>')
+LEADS_FILE = "leads.json"
 
 
 @dataclass
 class Pair:
-    a: str
-    b: str
+    a: str  # a student's key
+    b: str  # another student's key, REFERENCE, or PREVIOUS + a previous submission
+    file: str  # the graded file compared
     similarity_a: float  # fraction of a's fingerprinted code found in b
     similarity_b: float
     overlap: int  # shared filtered characters
-    report: str = ""  # side-by-side report, relative to the output folder
+    report: str = ""  # side-by-side report, relative to FOLDER
+    note: str = ""  # e.g. that a's file holds the reference's solution markers
 
     @property
     def similarity(self):
         return max(self.similarity_a, self.similarity_b)
 
+    def sort_key(self):
+        return (-round(self.similarity, 6), -self.overlap, self.file, self.a, self.b)
 
 
 def notebook_code(text):
@@ -77,143 +104,155 @@ def notebook_code(text):
     return sources
 
 
-def code_text(texts):
-    """
-    One file's worth of code from a submission.
-
-    Inputs:
-    - texts: dict graded file name -> its text (missing files absent)
-
-    Returns the .py sources and notebook code cells, each under a header line, in the
-    order of check_submission.REQUIRED_FILES.
-    """
-    parts = []
-    for name in checker.REQUIRED_FILES:
-        if name not in texts:
-            continue
-        text = texts[name][:MAX_FILE_CHARS]
-        parts.append(f"# ==== {name} ====\n")
-        if name.endswith(".ipynb"):
-            parts.extend(f"# ---- cell\n{source.rstrip()}\n" for source in notebook_code(text))
-        else:
-            parts.append(text.rstrip() + "\n")
-    return "".join(parts)
+def code_text(name, text):
+    """The code compared of one graded file: a .py file's text, a notebook's code cells."""
+    text = text[:MAX_FILE_CHARS]
+    if name.endswith(".ipynb"):
+        return "".join(f"# ---- cell\n{source.rstrip()}\n" for source in notebook_code(text))
+    return text.rstrip() + "\n"
 
 
-def find_files(folder):
-    """dict graded name -> Path under `folder` (the shallowest match of each name)."""
-    found = {}
-    for path in sorted(Path(folder).rglob("*"), key=lambda p: (len(p.parts), str(p))):
-        if path.name in checker.REQUIRED_FILES and path.name not in found \
-                and path.is_file() and not path.is_symlink() \
-                and not any(part in checker.IGNORED_DIRS for part in path.parts):
-            found[path.name] = path
-    return found
+def code_texts(texts):
+    """dict graded name -> code text, from dict graded name -> the file's text."""
+    return {name: code_text(name, text) for name, text in texts.items() if name in GRADED_FILES}
 
 
-def read_texts(files):
-    """dict name -> text of each Path (undecodable bytes replaced)."""
-    return {name: path.read_bytes()[:MAX_FILE_CHARS].decode("utf-8", errors="replace")
-            for name, path in files.items()}
+def reference_texts(root=ROOT):
+    """dict graded name -> the reference solution's file text (markers included)."""
+    return {name: (Path(root) / relative).read_text() for name, relative in GRADED_FILES.items()}
 
 
-def submission_code(submission, scratch):
-    """
-    The code text of a submission zip or folder ("" if nothing could be read).
-
-    A zip is checked and extracted by check_submission (the grader's own safe extraction)
-    into `scratch`, a fresh folder the caller owns.
-    """
-    submission = Path(submission)
-    if submission.is_dir():
-        return code_text(read_texts(find_files(submission)))
-    report = checker.extract_submission(submission, scratch)
-    if report.rejected:
-        return ""
-    return code_text(read_texts(find_files(scratch)))
-
-
-def starter_code(root=ROOT):
-    """The starter kit's version of the graded files, as one code text (the boilerplate)."""
+def starter_texts(root=ROOT):
+    """dict graded name -> the starter kit's version of the file (the boilerplate)."""
     texts = {}
-    for name, relative in GRADED_FILES.items():  # the reference the starter stubs
-        text = (Path(root) / relative).read_text()
+    for name, text in reference_texts(root).items():
         strip = strip_notebook if name.endswith(".ipynb") else strip_python
-        texts[name] = strip(text, relative)[0]
-    return code_text(texts)
-
+        texts[name] = strip(text, GRADED_FILES[name])[0]
+    return texts
 
 
 def student_lines(text, starter_lines):
-    """The lines of `text` that are not lines of the starter kit (file headers kept)."""
+    """The lines of `text` that are not lines of the starter kit."""
     return "".join(line for line in text.splitlines(keepends=True)
-                   if line.startswith("# ==== ") or line.strip() not in starter_lines)
+                   if line.strip() not in starter_lines)
 
 
-def fingerprint_all(code_dir, boilerplate_file):
+def fingerprint(label, text, boilerplate=None):
+    return CodeFingerprint(label, NOISE, GUARANTEE - NOISE + 1, boilerplate, language="python",
+                           fp=io.StringIO(text))
+
+
+def fingerprint_file(name, texts, starter):
     """
-    dict student -> CodeFingerprint of code_dir/<student>.py, made of the lines that are not
-    in the starter kit (boilerplate_file), and without the kit's fingerprints.
+    dict key -> CodeFingerprint of each side's `name` (the lines not in the starter kit's
+    `name`, without the kit's fingerprints); sides with nothing left are absent.
+
+    Inputs:
+    - name: a graded file name
+    - texts: dict key -> dict graded name -> code text
+    - starter: the starter kit's code text of `name`
     """
-    starter_text = Path(boilerplate_file).read_text(encoding="utf-8")
-    starter_lines = {line.strip() for line in starter_text.splitlines()}
-    boilerplate = sorted(CodeFingerprint(str(boilerplate_file), NOISE, 1).hashes)
+    starter_lines = {line.strip() for line in starter.splitlines()}
+    boilerplate = sorted(fingerprint(f"starter/{name}", starter, None).hashes) if starter else []
     prints = {}
-    for path in sorted(Path(code_dir).glob("*.py")):
-        text = student_lines(path.read_text(encoding="utf-8", errors="replace"), starter_lines)
-        fingerprint = CodeFingerprint(str(path), NOISE, GUARANTEE - NOISE + 1, boilerplate,
-                                      fp=io.StringIO(text))
-        if fingerprint.hashes:
-            prints[path.stem] = fingerprint
+    for key in sorted(texts):
+        if name not in texts[key]:
+            continue
+        kept = student_lines(texts[key][name], starter_lines)
+        fp = fingerprint(f"{key.lstrip('@')}/{name}", kept, boilerplate)
+        if fp.hashes:
+            prints[key] = fp
     return prints
 
 
-def shared_fingerprints(prints):
-    """
-    Returns a tuple of:
-    - students: sorted names
-    - shared: (S, S) array, shared[i, j] = fingerprints students i and j have in common
-    """
-    students = sorted(prints)
-    owners = {}
-    for index, student in enumerate(students):
-        for value in prints[student].hashes:
-            owners.setdefault(value, []).append(index)
-    common = [indices for indices in owners.values() if len(indices) > 1]
-    matrix = np.zeros((len(students), len(common)), dtype=np.float32)
-    for column, indices in enumerate(common):
-        matrix[indices, column] = 1.0
-    return students, matrix @ matrix.T
+def is_student(key):
+    return not key.startswith("@")
 
 
 def estimated_pairs(prints, threshold=THRESHOLD):
     """
-    [(estimate, a, b)] of the pairs where more than `threshold` of one student's fingerprints
-    are also the other's (what copydetect's similarity measures, up to token spans), and at
-    least MIN_SHARED of them; most similar first.
+    [(estimate, a, b)] of the pairs (a a student; b a student, the reference or a previous
+    submission) where more than `threshold` of one side's fingerprints are also the other's
+    (what copydetect's similarity measures, up to token spans), and at least MIN_SHARED of
+    them.
     """
-    students, shared = shared_fingerprints(prints)
-    sizes = np.array([len(prints[s].hashes) for s in students], dtype=np.float32)
+    keys = sorted(prints)
+    owners = {}
+    for index, key in enumerate(keys):
+        for value in prints[key].hashes:
+            owners.setdefault(value, []).append(index)
+    common = [indices for _, indices in sorted(owners.items()) if len(indices) > 1]
+    matrix = np.zeros((len(keys), len(common)), dtype=np.float32)
+    for column, indices in enumerate(common):
+        matrix[indices, column] = 1.0
+    shared = matrix @ matrix.T
+    sizes = np.array([len(prints[k].hashes) for k in keys], dtype=np.float32)
     fraction = shared / sizes[:, None]
     estimate = np.maximum(fraction, fraction.T)
-    first, second = np.nonzero(np.triu((estimate > threshold) & (shared >= MIN_SHARED), k=1))
-    found = [(float(estimate[i, j]), students[i], students[j])
-             for i, j in zip(first, second, strict=True)]
-    return sorted(found, key=lambda item: (-item[0], item[1], item[2]))
+    students = np.array([is_student(k) for k in keys])
+    wanted = (estimate > threshold) & (shared >= MIN_SHARED) & (students[:, None] | students)
+    found = []
+    for i, j in zip(*np.nonzero(np.triu(wanted, k=1)), strict=True):
+        a, b = (keys[i], keys[j]) if is_student(keys[i]) else (keys[j], keys[i])
+        found.append((float(estimate[i, j]), a, b))
+    return found
 
 
-def rank_pairs(prints, threshold=THRESHOLD, min_overlap=MIN_OVERLAP, limit=MAX_PAIRS):
-    """
-    copydetect's comparison of the `limit` pairs estimated most similar: the Pairs above
-    `threshold` sharing at least min_overlap characters, most similar first.
-    """
+def compared(prints, name, a, b, note=""):
+    """copydetect's comparison of a's and b's file `name`, as a Pair."""
+    overlap, (sim_a, sim_b), _ = compare_files(prints[a], prints[b])
+    return Pair(a, b, name, round(float(sim_a), 6), round(float(sim_b), 6), int(overlap),
+                note=note)
+
+
+MARKER_NOTE = f"holds the reference's '{BEGIN}' markers"
+
+
+def marker_pairs(all_prints, texts, listed):
+    """A Pair with the reference for each student file holding the solution markers (a copy
+    of the staff solution, whatever its similarity), unless already in `listed`."""
+    done = {(p.a, p.file) for p in listed if p.b == REFERENCE}
     pairs = []
-    for _, a, b in estimated_pairs(prints, threshold)[:limit]:
-        overlap, (sim_a, sim_b), _ = compare_files(prints[a], prints[b])
-        pair = Pair(a, b, float(sim_a), float(sim_b), int(overlap))
+    for key in sorted(k for k in texts if is_student(k)):
+        for name, text in sorted(texts[key].items()):
+            prints = all_prints.get(name, {})
+            if BEGIN in text and (key, name) not in done and key in prints \
+                    and REFERENCE in prints:
+                pairs.append(compared(prints, name, key, REFERENCE, MARKER_NOTE))
+    for pair in listed:
+        if pair.b == REFERENCE and BEGIN in texts[pair.a].get(pair.file, ""):
+            pair.note = MARKER_NOTE
+    return pairs
+
+
+def rank_pairs(texts, starter, threshold=THRESHOLD, min_overlap=MIN_OVERLAP, limit=MAX_PAIRS):
+    """
+    The pairs of every graded file, compared by copydetect.
+
+    Inputs:
+    - texts: dict key -> dict graded name -> code text (students, REFERENCE, PREVIOUS...)
+    - starter: dict graded name -> the starter kit's code text
+
+    Returns a tuple of:
+    - pairs: the `limit` pairs estimated most similar that are above `threshold` and share
+      at least min_overlap characters, and every student file holding the solution
+      markers (paired with the reference), most similar first
+    - estimated: how many pairs are estimated above the threshold in all
+    - prints: dict graded name -> key -> CodeFingerprint (for the reports)
+    """
+    prints, estimates = {}, []
+    for name in GRADED_FILES:
+        prints[name] = fingerprint_file(name, texts, starter.get(name, ""))
+        estimates += [(estimate, name, a, b)
+                      for estimate, a, b in estimated_pairs(prints[name], threshold)]
+    estimates.sort(key=lambda item: (-round(item[0], 6), item[1], item[2], item[3]))
+    pairs = []
+    for _, name, a, b in estimates[:limit]:
+        pair = compared(prints[name], name, a, b)
         if pair.similarity > threshold and pair.overlap >= min_overlap:
             pairs.append(pair)
-    return sorted(pairs, key=lambda p: (-p.similarity, -p.overlap, p.a, p.b))
+    pairs += marker_pairs(prints, texts, pairs)
+    return sorted(pairs, key=Pair.sort_key), len(estimates), prints
 
 
 def report_template():
@@ -222,19 +261,19 @@ def report_template():
     return jinja2.Template(text)
 
 
-def pair_report(pair, prints, path, template):
+def pair_report(first, second, path, template):
     """
-    Write copydetect's side-by-side HTML report of one pair to `path`: its template and
-    highlighting, without the similarity-matrix plots (meaningless for two files, and
-    matplotlib would take most of the time).
+    Write copydetect's side-by-side HTML report of two CodeFingerprints to `path`: its
+    template and highlighting, without the similarity-matrix plots (meaningless for two
+    files, and matplotlib would take most of the time).
     """
     detector = CopyDetector(test_dirs=[], ref_dirs=[], boilerplate_dirs=[], display_t=0.0,
                             noise_t=NOISE, guarantee_t=GUARANTEE, autoopen=False, silent=True,
-                            out_file=str(path))
-    files = [prints[pair.a].filename, prints[pair.b].filename]
-    for name, fingerprint in zip(files, (prints[pair.a], prints[pair.b]), strict=True):
+                            out_file=Path(path).name)  # shown in the page: no folder in it
+    files = [first.filename, second.filename]
+    for name, fingerprint_ in zip(files, (first, second), strict=True):
         detector.add_file(name)
-        detector.file_data[name] = fingerprint
+        detector.file_data[name] = fingerprint_
     detector.run()
     page = template.render(
         config_params=json.dumps(detector.conf.to_json(), indent=4), css_files=[],
@@ -244,26 +283,117 @@ def pair_report(pair, prints, path, template):
     Path(path).write_text(EMPTY_IMAGE_RE.sub("", page), encoding="utf-8")
 
 
-def similarity_report(code_dir, boilerplate_file, out_dir, threshold=THRESHOLD,
-                      max_reports=MAX_REPORTS, links_from=None):
-    """
-    Rank the similar pairs among code_dir/*.py and write the top pairs' reports.
-
-    Returns a tuple of:
-    - pairs: the Pairs above the threshold among the MAX_PAIRS estimated most similar, most
-      similar first; `report` set for the first max_reports, as a link relative to the
-      folder `links_from` (default out_dir)
-    - estimated: how many pairs are estimated above the threshold in all
-    """
-    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
-    prints = fingerprint_all(code_dir, boilerplate_file)
-    estimated = len(estimated_pairs(prints, threshold))
-    pairs = rank_pairs(prints, threshold)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+def write_reports(pairs, prints, out_dir, max_reports=MAX_REPORTS):
+    """Side-by-side reports of the first max_reports pairs (pair.report: relative to out_dir)."""
+    folder = Path(out_dir) / "pairs"
+    folder.mkdir(parents=True, exist_ok=True)
     template = report_template()
     for rank, pair in enumerate(pairs[:max_reports], start=1):
-        path = out_dir / f"pair-{rank:03d}.html"
-        pair_report(pair, prints, path, template)
-        pair.report = path.relative_to(links_from or out_dir).as_posix()
-    return pairs, estimated
+        path = folder / f"pair-{rank:03d}.html"
+        pair_report(prints[pair.file][pair.a], prints[pair.file][pair.b], path, template)
+        pair.report = path.relative_to(out_dir).as_posix()
+
+
+def read_code_file(path):
+    """dict graded name -> code text of a code/<student>.json file ({} if unreadable)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if k in GRADED_FILES and isinstance(v, str)}
+
+
+def read_code_folder(folder):
+    """dict student -> dict graded name -> code text, from FOLDER/<student>.json."""
+    return {path.stem: read_code_file(path) for path in sorted(Path(folder).glob("*.json"))}
+
+
+def previous_texts(folder, scratch):
+    """
+    dict PREVIOUS + name -> dict graded name -> code text of previous terms' submissions:
+    every zip below `folder` (its most complete candidate, read as grade_all reads an
+    upload) and every code/*.json file of an earlier grade-all run.
+
+    Returns a tuple of (texts, problems: the files that could not be read).
+    """
+    folder = Path(folder)
+    texts, problems = {}, []
+    paths = sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()
+                   and (uploads.is_zip_name(p.name)
+                        or (p.suffix == ".json" and p.parent.name == "code")))
+    for index, path in enumerate(paths[:MAX_PREVIOUS]):
+        key = PREVIOUS + path.relative_to(folder).as_posix()
+        if path.suffix == ".json":
+            found = read_code_file(path)
+        else:
+            found = read_zip(path, Path(scratch) / str(index))
+        if found:
+            texts[key] = found
+        else:
+            problems.append(path.relative_to(folder).as_posix())
+    return texts, problems
+
+
+def read_zip(path, scratch):
+    """The code texts of one submission zip ({} if nothing graded can be read)."""
+    scratch.mkdir(parents=True)
+    try:
+        work = uploads.find_work([Upload(path, path.stem, path.stem, original=path.name)],
+                                 scratch)
+        return code_texts(uploads.read_texts(work.folder)) if work.folder else {}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def find_leads(folder, threshold=THRESHOLD, previous=None, max_reports=MAX_REPORTS):
+    """
+    The leads of FOLDER/code, written to FOLDER/leads.json and FOLDER/pairs/.
+
+    Returns the leads.json dict: threshold, estimated, students, previous, pairs (dicts of
+    Pair's fields, most similar first), problems.
+    """
+    folder = Path(folder)
+    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
+    texts = read_code_folder(folder / "code")
+    students = len(texts)
+    texts[REFERENCE] = code_texts(reference_texts())
+    problems, earlier = [], {}
+    if previous is not None:
+        scratch = Path(tempfile.mkdtemp(prefix="previous-", dir=folder))
+        try:
+            earlier, problems = previous_texts(previous, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    texts.update(earlier)
+    pairs, estimated, prints = rank_pairs(texts, code_texts(starter_texts()), threshold)
+    write_reports(pairs, prints, folder, max_reports)
+    leads = {"threshold": threshold, "estimated": estimated, "students": students,
+             "previous": len(earlier), "pairs": [dataclasses.asdict(p) for p in pairs],
+             "problems": [f"previous term's {p}: no graded file could be read"
+                          for p in problems]}
+    (folder / LEADS_FILE).write_text(json.dumps(leads, indent=1) + "\n", encoding="utf-8")
+    return leads
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="holds code/<student>.json")
+    parser.add_argument("--threshold", type=float, default=THRESHOLD)
+    parser.add_argument("--previous-terms", type=Path, default=None)
+    parser.add_argument("--max-reports", type=int, default=MAX_REPORTS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.previous_terms is not None and not args.previous_terms.is_dir():
+        print(f"similarity: {args.previous_terms} is not a folder", file=sys.stderr)
+        return 2
+    find_leads(args.folder, args.threshold, args.previous_terms, args.max_reports)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

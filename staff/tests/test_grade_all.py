@@ -1,21 +1,24 @@
-"""staff/grade_all.py on a generated Canvas course with known scores: the reference, a copy
-of it with renamed variables and reordered functions (late), a student with an older starter
-upload and a newer independent solution, a zip inside a zip holding one mistake, an empty
-file, a misnamed file that is not a zip, loose files instead of a zip (a second independent
-solution). Graded once with the real grade.py (JOBS=2); the resume tests use a fast
-stand-in grader."""
+"""staff/grade_all.py on a generated Canvas download with known scores, graded once with
+the real grade.py (JOBS=2): the reference verbatim (solution markers included), a copy of it
+with renamed variables (late), a whole-project zip after an older starter upload, a zip
+holding two zips (the complete one with a mistake, and a newer partial one), an empty file,
+a misnamed file that is not a zip, a .rar, a truncated zip, loose files, two zips in one
+submission (a complete one and a draft whose name sorts later), and a student whose only
+copied file is another student's two_layer_net.py. The bookkeeping tests (resume, names,
+cells, flags, sandbox, Canvas import) use a fast stand-in grader."""
 
 import csv
+import io
 import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
 import time
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -23,9 +26,10 @@ from bench.bench_grade_all import kit_notebooks  # the notebooks with the kit's 
 from handin import check as checker
 from staff import canvas_names, grade_all, similarity
 from staff.starter.regions import find_regions, python_stub, replace_regions, strip_python
-from staff.tests.corpus import PY_FILES, ROOT, write_submission_dir
+from staff.tests.corpus import PY_FILES, ROOT, tiny_sources, write_submission_dir
 
 GRADE_ALL = ["-m", "staff.grade_all"]
+ASSIGNMENT = "Homework 4 (12345)"
 
 INDEPENDENT = {  # a second way to write each function (f3, f4 and the tuned settings left out)
     "f1": """
@@ -190,41 +194,101 @@ def relu_mistake():
     return {"layers.py": text.replace("grad_x = grad_out * (x > 0)", "grad_x = grad_out.copy()")}
 
 
-def zip_dir(folder, zip_path, arcroot="hw4"):
+THIRD = {  # layers.py a third way (einsum), for the student whose one copied file is elsewhere
+    "fc_forward": "out = np.einsum('nd,dk->nk', x, w) + b.reshape(1, -1)",
+    "fc_backward": """
+        grad_b = np.einsum('nk->k', grad_out)
+        grad_w = np.einsum('nd,nk->dk', x, grad_out)
+        grad_x = np.einsum('nk,dk->nd', grad_out, w) if compute_grad_x else None
+        """,
+    "relu_forward": "out = x * (x > 0)",
+    "relu_backward": "grad_x = np.multiply(grad_out, np.greater(x, 0))",
+    "softmax_loss": """
+        logits = x - np.amax(x, axis=1, keepdims=True)
+        log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        picked = log_probs[np.arange(len(y)), y]
+        loss = -picked.mean()
+        grad_x = np.exp(log_probs)
+        grad_x[np.arange(len(y)), y] = grad_x[np.arange(len(y)), y] - 1
+        grad_x = grad_x / len(y)
+        """,
+    "l2_regularization": """
+        loss = 0.5 * reg * np.square(w).sum()
+        grad_w = reg * w.copy()
+        """,
+}
+KIT_PLACES = {"functions.py": "backprop", "layers.py": "neuralnet", "two_layer_net.py": "neuralnet",
+              "train.py": "neuralnet", "part1.ipynb": "", "part2.ipynb": ""}
+KIT_OTHERS = ("backprop/backprop.py", "neuralnet/classifier.py", "neuralnet/data.py",
+              "neuralnet/optim.py", "neuralnet/utils.py", "README.md")
+
+
+def zip_files(zip_path, files, folder="hw4", stamp=(2026, 11, 2, 10, 0, 0)):
+    """A zip of dict name -> text, under `folder`/ (every entry dated `stamp`)."""
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(Path(folder).iterdir()):
-            archive.write(path, f"{arcroot}/{path.name}" if arcroot else path.name)
+        for name, text in files.items():
+            archive.writestr(zipfile.ZipInfo(f"{folder}/{name}" if folder else name, stamp), text)
     return zip_path
 
 
-def add_zip(course, src, filename, overrides):
-    folder = write_submission_dir(src / filename, {**kit_notebooks(), **overrides})
-    return zip_dir(folder, course / filename)
+def submission(overrides):
+    """The six files: the reference's .py files and the kit's notebooks, then overrides."""
+    files = {name: reference(name) for name in PY_FILES}
+    return {**files, **kit_notebooks(), **overrides}
+
+
+def project_zip(zip_path, overrides):
+    """The whole project zipped: the graded files where the kit keeps them, among the kit's
+    other files and a notebook checkpoint."""
+    files = {f"{KIT_PLACES[name]}/{name}".lstrip("/"): text
+             for name, text in submission(overrides).items()}
+    files.update({other: (ROOT / other).read_text() for other in KIT_OTHERS})
+    files[".ipynb_checkpoints/part1-checkpoint.ipynb"] = kit_notebooks()["part1.ipynb"]
+    return zip_files(zip_path, files, folder="hw4-main")
+
+
+def nested_zips(zip_path, complete, partial):
+    """A zip holding two zips: `complete` (older) and the first three files of `partial`."""
+    full = zip_files(io.BytesIO(), submission(complete), stamp=(2026, 11, 1, 9, 0, 0))
+    newer = dict(list(submission(partial).items())[:3])
+    part = zip_files(io.BytesIO(), newer, stamp=(2026, 11, 3, 9, 0, 0))
+    return zip_files(zip_path, {"hw4.zip": full.getvalue(), "old/part.zip": part.getvalue()},
+                     folder="")
 
 
 def build_course(tmp):
     """A Canvas download (flat folder) with one case per student; returns the folder."""
-    course, src = tmp / "course", tmp / "src"
+    course = tmp / "course"
     course.mkdir()
-    add_zip(course, src, "doejane_123_1001_hw4.zip", {})
-    add_zip(course, src, "roebob_LATE_124_1002_hw4.zip", copied())
-    add_zip(course, src, "leeann_125_1003_hw4.zip", starter())
-    add_zip(course, src, "leeann_125_1010_hw4-1.zip",
-            {name: solved(name, INDEPENDENT) for name in PY_FILES})
-    inner = add_zip(tmp, src, "inner.zip", relu_mistake())
-    with zipfile.ZipFile(course / "kimbo_126_1004_hw4.zip", "w") as archive:
-        archive.write(inner, "hw4.zip")
+    independent = {name: solved(name, INDEPENDENT) for name in PY_FILES}
+    zip_files(course / "doejane_123_1001_hw4.zip", submission({}))
+    zip_files(course / "roebob_LATE_124_1002_hw4.zip", submission(copied()))
+    zip_files(course / "leeann_125_1003_hw4.zip", submission(starter()))
+    project_zip(course / "leeann_125_1010_hw4-1.zip", independent)
+    nested_zips(course / "kimbo_126_1004_hw4.zip", relu_mistake(), {})
     (course / "parkjo_127_1005_hw4.zip").write_bytes(b"")
     (course / "hw4_final.zip").write_bytes(b"not a zip, and not a Canvas name")
     loose = {**starter(), "layers.py": solved("layers.py", LOOPS), **kit_notebooks()}
     for name, text in loose.items():
         (course / f"chenli_128_1006_{name}").write_text(text)
+    zip_files(course / "tranvy_130_1011_final.zip", submission(starter()))
+    zip_files(course / "tranvy_130_1011_zz-draft.zip",
+              {name: starter()[name] for name in ("functions.py", "layers.py")})
+    zip_files(course / "wuxi_131_1012_hw4.zip", submission({
+        **starter(), "layers.py": solved("layers.py", THIRD),
+        "two_layer_net.py": independent["two_layer_net.py"]}))
+    (course / "lopezma_132_1013_hw4.rar").write_bytes(b"Rar!\x1a\x07\x00 a rar archive")
+    data = zip_files(tmp / "whole.zip", submission({})).read_bytes()
+    (course / "patelra_133_1014_hw4.zip").write_bytes(data[: len(data) // 2])
     return course
 
 
 def canvas_zip(course, zip_path):
     """Canvas's Download Submissions zip: the course's files at the top level."""
-    return zip_dir(course, zip_path, arcroot="")
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(course.iterdir()):
+            archive.write(path, path.name)
+    return zip_path
 
 
 def run_grade_all(*args, env=None, timeout=600):
@@ -233,9 +297,13 @@ def run_grade_all(*args, env=None, timeout=600):
                           env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
+def read_csv(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def read_gradebook(out):
-    with open(out / "gradebook.csv", newline="") as handle:
-        return {row["Student"]: row for row in csv.DictReader(handle)}
+    return {row["Student"]: row for row in read_csv(out / "gradebook.csv")}
 
 
 def points_columns(row):
@@ -252,107 +320,185 @@ def code_columns(row, file_name):
     return {h: v for h, v in points_columns(row).items() if f"[{file_name}]" in h}
 
 
+def notebook_columns(row):
+    return {h: v for h, v in points_columns(row).items() if ".py]" not in h}
+
+
+def full(columns):
+    return bool(columns) and all(score == top for score, top in columns.values())
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("course")
     course = build_course(tmp)
     download = canvas_zip(course, tmp / "submissions.zip")
     out = tmp / "grades"
-    result = run_grade_all(download, "--out", out, "--jobs", 2)
+    result = run_grade_all(download, "--out", out, "--jobs", 2, "--assignment-id", 12345)
     assert result.returncode == 0, result.stderr[-3000:]
     return {"tmp": tmp, "download": download, "out": out, "stdout": result.stdout,
-            "stderr": result.stderr, "book": read_gradebook(out)}
+            "stderr": result.stderr, "book": read_gradebook(out),
+            "leads": json.loads((out / "similarity" / "leads.json").read_text())}
 
 
-def test_gradebook_has_one_row_per_student_with_canvas_columns(graded):
+SETTLED = {"doejane", "roebob", "wuxi"}
+GRADED = SETTLED | {"leeann", "kimbo", "chenli", "tranvy"}
+UNREADABLE = {"parkjo", "hw4_final.zip", "lopezma", "patelra"}
+
+
+def test_gradebook_keeps_every_row_and_the_canvas_import_only_settled_ones(graded):
     book = graded["book"]
-    assert set(book) == {"doejane", "roebob", "leeann", "kimbo", "parkjo", "hw4_final", "chenli"}
+    assert set(book) == GRADED | UNREADABLE
     header = list(next(iter(book.values())))
-    assert header[:6] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Homework 4"]
-    assert book["doejane"]["ID"] == "123" and book["hw4_final"]["ID"] == ""
-    with open(graded["out"] / "canvas_import.csv", newline="") as handle:
-        canvas = list(csv.reader(handle))
-    assert canvas[0] == header[:6] and len(canvas) == 8
+    assert header[:6] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ASSIGNMENT]
+    assert book["doejane"]["ID"] == "123" and book["hw4_final.zip"]["ID"] == ""
+    canvas = read_csv(graded["out"] / "canvas_import.csv")
+    assert list(canvas[0]) == header[:6]
+    assert {row["Student"] for row in canvas} == SETTLED
+    for name, row in book.items():
+        assert (row["In Canvas import"] == "yes") == (name in SETTLED)
+        assert (name in SETTLED) == (row["Needs a person"] == "" and row["Failed to grade"] == "")
+    for name in SETTLED:
+        assert f"  {name}:" not in graded["stdout"]  # the console lists the rows left out
+    for name in (GRADED | UNREADABLE) - SETTLED:
+        assert f"  {name}:" in graded["stdout"]
     assert "failed=" in graded["stderr"]  # the progress bar's running count of failures
 
 
 def test_scores_match_what_each_submission_deserves(graded):
     book = graded["book"]
     ref = book["doejane"]
-    for columns in (code_columns(ref, f) for f in ("layers.py", "two_layer_net.py", "train.py",
-                                                    "functions.py")):
-        assert columns and all(score == top for score, top in columns.values())
+    for file_name in ("layers.py", "two_layer_net.py", "train.py", "functions.py"):
+        assert full(code_columns(ref, file_name))
     for row in book.values():
         total = sum(score for score, _ in points_columns(row).values())
-        assert float(row["Homework 4"]) == pytest.approx(total)
+        assert row[ASSIGNMENT] == "" or float(row[ASSIGNMENT]) == pytest.approx(total)
     assert points_columns(book["roebob"]) == points_columns(ref)
-    kimbo = points_columns(book["kimbo"])
+    kimbo = points_columns(book["kimbo"])  # the complete inner zip, not the newer partial one
     assert {h for h, (s, _) in kimbo.items() if s != points_columns(ref)[h][0]} == \
         {h for h in kimbo if h.startswith("relu_backward")}
-    assert all(s == 0 for h, (s, _) in kimbo.items() if h.startswith("relu_backward"))
-    for name in ("leeann", "chenli"):  # notebooks as the reference's
-        notebooks = {h: v for h, v in points_columns(book[name]).items() if ".py]" not in h}
-        assert notebooks == {h: v for h, v in points_columns(ref).items() if ".py]" not in h}
-    leeann = points_columns(book["leeann"])
+    leeann = points_columns(book["leeann"])  # the whole project: every file found
     assert all(s == 0 for h, (s, _) in leeann.items() if h.startswith("f3"))
     for file_name in ("layers.py", "two_layer_net.py", "train.py"):
-        assert all(s == t for s, t in code_columns(book["leeann"], file_name).values())
-    assert all(s == t for s, t in code_columns(book["chenli"], "layers.py").values())
-    for file_name in ("two_layer_net.py", "train.py"):
-        assert all(s == 0 for s, _ in code_columns(book["chenli"], file_name).values())
-    assert float(book["parkjo"]["Homework 4"]) == 0 == float(book["hw4_final"]["Homework 4"])
+        assert full(code_columns(book["leeann"], file_name))
+    assert full(code_columns(book["chenli"], "layers.py"))
+    assert full(code_columns(book["wuxi"], "layers.py"))
+    assert full(code_columns(book["wuxi"], "two_layer_net.py"))
+    for name in ("leeann", "chenli", "tranvy", "wuxi"):  # the tranvy draft has no notebooks
+        assert notebook_columns(book[name]) == notebook_columns(ref) != {}
+    for name in UNREADABLE:
+        assert book[name][ASSIGNMENT] == "" and book[name]["Failed to grade"] != ""
 
 
-def test_canvas_names_late_resubmission_and_older_upload(graded):
+def test_every_row_a_person_should_settle_says_why(graded):
     book = graded["book"]
     assert book["roebob"]["Late"] == "yes" and book["doejane"]["Late"] == ""
     leeann = book["leeann"]
     assert leeann["Graded file"] == "leeann_125_1010_hw4-1.zip"
-    assert leeann["Older files"] == "leeann_125_1003_hw4.zip"
-    assert leeann["Resubmitted"] == "yes" and book["doejane"]["Resubmitted"] == ""
+    assert leeann["Older files"] == "leeann_125_1003_hw4.zip" and leeann["Resubmitted"] == "yes"
+    assert "layout repaired: graded files not where the grader looks" in leeann["Needs a person"]
+    assert "hw4-main/neuralnet/ (layers.py, train.py, two_layer_net.py)" in leeann["Layout mistake"]
+    kimbo = book["kimbo"]["Needs a person"]
+    assert "chosen among several: graded the most complete, kimbo_126_1004_hw4.zip > hw4.zip" \
+        in kimbo and "not kimbo_126_1004_hw4.zip > old/part.zip (3 graded file(s)" in kimbo
+    assert "a zip inside the zip" in book["kimbo"]["Layout mistake"]
+    tranvy = book["tranvy"]
+    assert tranvy["Graded file"] == "tranvy_130_1011_final.zip"
+    assert "not tranvy_130_1011_zz-draft.zip (2 graded file(s)" in tranvy["Needs a person"]
+    assert "loose files" in book["chenli"]["Needs a person"]
+    assert book["chenli"]["Graded file"].count("chenli_128_1006_") == 6
+    assert "empty file" in book["parkjo"]["Failed to grade"]
+    assert "Canvas's" in book["hw4_final.zip"]["Needs a person"]
+    assert "not a readable zip" in book["hw4_final.zip"]["Failed to grade"]
+    assert "is not a zip" in book["lopezma"]["Failed to grade"]
+    assert "not a readable zip" in book["patelra"]["Failed to grade"]
+    for name in SETTLED:
+        assert book[name]["Layout mistake"] == ""
     assert (graded["out"] / "results" / "leeann_125.json").is_file()
 
 
-def test_messy_submissions_get_a_row_and_a_reason(graded):
-    book = graded["book"]
-    assert "zip inside the zip" in book["kimbo"]["Layout mistake"]
-    assert "empty file" in book["parkjo"]["Needs a person"]
-    assert "Canvas's" in book["hw4_final"]["Needs a person"]
-    assert "not a readable zip" in book["hw4_final"]["Needs a person"]
-    assert "loose files" in book["chenli"]["Layout mistake"]
-    assert book["chenli"]["Graded file"].count("chenli_128_1006_") == 6
-    assert all(row["Failed to grade"] == "" for row in book.values())
-    for name in ("doejane", "roebob", "leeann"):
-        assert book[name]["Needs a person"] == "" and book[name]["Layout mistake"] == ""
-
-
-def test_summary_page_stands_alone(graded):
+def test_summary_page_shows_every_flagged_row_with_its_reasons(graded):
     page = (graded["out"] / "summary.html").read_text()
-    assert 'src="data:image/png;base64,' in page
-    assert "never a verdict" in page
+    assert 'src="data:image/png;base64,' in page and "never a verdict" in page
+    flagged = page[page.index("<h2>Flagged rows"):page.index("<h2>Slowest")]
+    for name, row in graded["book"].items():
+        reasons = [row[c] for c in ("Needs a person", "Failed to grade", "Layout mistake")]
+        reasons = [part for reason in reasons for part in reason.split("; ") if part]
+        if row["Late"]:
+            reasons.append("Canvas marked the submission late")
+        if row["Resubmitted"]:
+            reasons.append(row["Older files"])
+        assert (f">{name}<" in flagged) == bool(reasons), name
+        for reason in reasons:
+            assert html_text(reason) in flagged, (name, reason)
     rates = page.index("Pass rate of every test")
     assert page.index("relu_backward", rates) < page.index("fc_forward", rates)  # lowest first
-    assert "Slowest" in page and "Failed to grade" in page
+    relu = page[page.index("<td>relu_backward", rates):]
+    assert "1&times; grad_x[#, #] is #, expected #" in relu[:relu.index("</tr>")]  # kimbo
+    assert f"under the column <code>{ASSIGNMENT}</code>" in page
     for link in ("similarity/pairs/pair-001.html", "results/doejane_123.json"):
         assert f'href="{link}"' in page and (graded["out"] / link).is_file()
 
 
-def test_copied_pairs_rank_first_and_independent_ones_are_not_listed(graded):
-    folder = graded["out"] / "similarity"
-    pairs = similarity.rank_pairs(similarity.fingerprint_all(folder / "code",
-                                                             folder / "starter.py"))
-    listed = [{p.a, p.b} for p in pairs]
+def html_text(text):
+    import html
+
+    return html.escape(text)
+
+
+def lead_pairs(leads):
+    return {(p["a"], p["b"], p["file"]) for p in leads["pairs"]}
+
+
+def test_a_single_copied_file_and_copies_of_the_reference_are_leads(graded):
+    leads = graded["leads"]
+    pairs = lead_pairs(leads)
+    assert ("leeann_125", "wuxi_131", "two_layer_net.py") in pairs
     copies = {"doejane_123", "roebob_124", "kimbo_126"}  # the reference, renamed, one mistake
-    assert listed and all(pair <= copies for pair in listed)
-    assert {"doejane_123", "roebob_124"} in listed
-    planted = pairs[listed.index({"doejane_123", "roebob_124"})]
-    # renaming throughout also changes lines of the kit: those count as the copier's own code
-    assert planted.similarity > 0.9 and min(planted.similarity_a, planted.similarity_b) > 0.75
-    prints = similarity.fingerprint_all(folder / "code", folder / "starter.py")
-    for a, b in (("doejane_123", "leeann_125"), ("doejane_123", "chenli_128"),
-                 ("leeann_125", "chenli_128"), ("roebob_124", "leeann_125")):
-        _, sims, _ = similarity.compare_files(prints[a], prints[b])
-        assert max(sims) < 0.2
+    for student in copies:
+        for name in ("functions.py", "layers.py", "two_layer_net.py", "train.py"):
+            assert (student, "@reference", name) in pairs
+    marked = [p for p in leads["pairs"] if p["a"] == "doejane_123" and p["b"] == "@reference"]
+    assert all(p["similarity_a"] == 1.0 and "BEGIN SOLUTION" in p["note"] for p in marked)
+    others = {p for p in pairs if p[1] != "@reference"} - {
+        ("leeann_125", "wuxi_131", "two_layer_net.py")}
+    assert others and all({a, b} <= copies for a, b, _ in others)
+    assert all(p["report"] for p in leads["pairs"][:similarity.MAX_REPORTS])
+    page = (graded["out"] / "summary.html").read_text()
+    assert "the reference solution" in page and "<td>two_layer_net.py</td><td>leeann</td>" in page
+
+
+def test_two_runs_give_identical_leads(graded, tmp_path):
+    out = tmp_path / "grades"
+    shutil.copytree(graded["out"], out)
+    os.environ["PYTHONHASHSEED"] = "123"  # the parent's seed must not matter
+    try:
+        leads = grade_all.run_similarity(out, 0.5, quiet=True)
+    finally:
+        del os.environ["PYTHONHASHSEED"]
+    assert not leads.problem
+    assert json.loads((out / "similarity" / "leads.json").read_text()) == graded["leads"]
+    first = (graded["out"] / "similarity" / "pairs" / "pair-001.html").read_text()
+    assert (out / "similarity" / "pairs" / "pair-001.html").read_text() == first
+
+
+def test_previous_terms_submissions_are_compared_too(graded, tmp_path):
+    out = tmp_path / "grades"
+    shutil.copytree(graded["out"], out)
+    previous = tmp_path / "previous"
+    (previous / "fall2025").mkdir(parents=True)
+    earlier = submission({"layers.py": solved("layers.py", THIRD)})  # wuxi's layers.py
+    zip_files(previous / "fall2025" / "ngo_9_99_hw4.zip", earlier)
+    (previous / "winter2026" / "similarity" / "code").mkdir(parents=True)
+    shutil.copy(graded["out"] / "similarity" / "code" / "chenli_128.json",
+                previous / "winter2026" / "similarity" / "code" / "chen.json")
+    (previous / "fall2025" / "broken.zip").write_bytes(b"")
+    leads = grade_all.run_similarity(out, 0.5, quiet=True, previous=previous)
+    pairs = {(p.a, p.b, p.file) for p in leads.pairs}
+    assert ("wuxi_131", "@previous/fall2025/ngo_9_99_hw4.zip", "layers.py") in pairs
+    assert ("chenli_128", "@previous/winter2026/similarity/code/chen.json", "layers.py") in pairs
+    assert leads.previous == 2 and "fall2025/broken.zip" in leads.notes[0]
+    assert pairs > lead_pairs(graded["leads"])
 
 
 def test_rerun_regrades_nothing_and_a_lost_entry_only_that_one(graded, tmp_path, monkeypatch,
@@ -364,19 +510,20 @@ def test_rerun_regrades_nothing_and_a_lost_entry_only_that_one(graded, tmp_path,
     # teammates' edits to the grader would (rightly) regrade everything: pin its fingerprint
     recorded = json.loads(before[-1])["grader"]
     monkeypatch.setattr(grade_all, "grader_fingerprint", lambda root=ROOT: recorded)
-    command = [str(graded["download"]), "--out", str(out), "--jobs", "2", "--no-similarity"]
+    command = [str(graded["download"]), "--out", str(out), "--jobs", "2", "--no-similarity",
+               "--assignment", ASSIGNMENT]
     assert grade_all.main(command) == 0
-    assert "7 from an earlier run" in capsys.readouterr().out
+    assert f"{len(GRADED)} from an earlier run" in capsys.readouterr().out
     assert manifest.read_text().splitlines() == before
     kept = [line for line in before if '"doejane_123"' not in line]
     manifest.write_text("".join(line + "\n" for line in kept))
     (out / "results" / "roebob_124.json").unlink()
     assert grade_all.main(command) == 0
-    assert "6 from an earlier run" in capsys.readouterr().out
+    assert f"{len(GRADED) - 1} from an earlier run" in capsys.readouterr().out
     added = manifest.read_text().splitlines()[len(kept):]
     assert [json.loads(line)["student"] for line in added] == ["doejane_123"]
-    assert {k: r["Homework 4"] for k, r in read_gradebook(out).items()} == \
-        {k: r["Homework 4"] for k, r in graded["book"].items()}
+    assert {k: r[ASSIGNMENT] for k, r in read_gradebook(out).items()} == \
+        {k: r[ASSIGNMENT] for k, r in graded["book"].items()}
     assert (out / "results" / "roebob_124.json").is_file()
 
 
@@ -401,24 +548,31 @@ def test_canvas_names_are_parsed(tmp_path):
     subs = {s.student: s for s in names_folder(tmp_path, [
         "doejane_LATE_123_456_hw4-2.zip", "doejane_123_400_hw4.zip", "roebob_124_500_hw4.zip",
         "roebob_124_500_notes.pdf", "leeann_125_600_functions.py", "leeann_125_600_layers.py",
-        "stray.zip", ".DS_Store"])}
-    assert set(subs) == {"doejane_123", "roebob_124", "leeann_125", "stray"}
+        "kimbo_126_700_b-final.zip", "kimbo_126_700_a-draft.zip", "stray.zip", ".DS_Store"])}
+    assert set(subs) == {"doejane_123", "roebob_124", "leeann_125", "kimbo_126", "stray.zip"}
     jane = subs["doejane_123"]
     assert [u.path.name for u in jane.chosen] == ["doejane_LATE_123_456_hw4-2.zip"]
     assert jane.late and jane.resubmitted and jane.chosen[0].attempt == 2
     assert [u.path.name for u in jane.older] == ["doejane_123_400_hw4.zip"]
     assert jane.chosen[0].original == "hw4.zip" and jane.user_id == "123"
     bob = subs["roebob_124"]
-    assert bob.chosen[0].path.name == "roebob_124_500_hw4.zip" and not bob.resubmitted
-    assert any("roebob_124_500_notes.pdf" in note for note in bob.notes)
+    assert [u.path.name for u in bob.chosen] == ["roebob_124_500_hw4.zip"]
+    assert not bob.resubmitted
+    assert "also uploaded, not graded: roebob_124_500_notes.pdf" in bob.notes
     assert sorted(u.original for u in subs["leeann_125"].chosen) == ["functions.py", "layers.py"]
-    assert "does not follow Canvas's" in subs["stray"].misnamed
+    assert len(subs["kimbo_126"].chosen) == 2  # both zips are candidates (staff/uploads.py)
+    assert "does not follow Canvas's" in subs["stray.zip"].misnamed
 
 
-def test_plain_folder_uses_file_names_as_students(tmp_path):
-    subs = names_folder(tmp_path, ["jdoe.zip", "asmith.zip"])
-    assert [(s.student, s.misnamed, s.user_id) for s in subs] == [("asmith", "", ""),
-                                                                 ("jdoe", "", "")]
+def test_plain_folder_matches_students_only_by_their_exact_name(tmp_path):
+    (tmp_path / "asmith").mkdir()
+    subs = {s.student: s for s in names_folder(tmp_path, [
+        "jdoe.zip", "jdoe.zz.zip", "=HYPERLINK(1).zip", "jdoe.pdf"])}
+    assert set(subs) == {"asmith", "jdoe", "jdoe.zz.zip", "=HYPERLINK(1).zip", "jdoe.pdf"}
+    assert [u.path.name for u in subs["jdoe"].chosen] == ["jdoe.zip"]
+    assert subs["jdoe"].plain and subs["asmith"].plain and not subs["jdoe"].misnamed
+    for name in ("jdoe.zz.zip", "=HYPERLINK(1).zip", "jdoe.pdf"):
+        assert not subs[name].plain and "not exactly <uniqname>.zip" in subs[name].misnamed
 
 
 def test_an_out_folder_of_other_files_is_never_replaced(tmp_path):
@@ -431,36 +585,70 @@ def test_an_out_folder_of_other_files_is_never_replaced(tmp_path):
 
 
 def test_one_students_zip_given_as_the_course_is_refused(tmp_path):
-    folder = write_submission_dir(tmp_path / "jdoe", tiny=True)
-    download = zip_dir(folder, tmp_path / "jdoe.zip")
+    download = zip_files(tmp_path / "jdoe.zip", tiny_sources(), folder="jdoe")
     result = run_grade_all(download, "--out", tmp_path / "out")
     assert result.returncode == 2 and "make grade ZIP=" in result.stderr
 
 
-FAKE_GRADER = '''
-import json, os, sys, time
+def test_assignment_column_takes_canvas_name_and_id_form():
+    column = grade_all.course_summary.assignment_column
+    assert column("Homework 4", 12345) == "Homework 4 (12345)"
+    assert column("Homework 4 (12345)", None) == "Homework 4 (12345)"
+    assert column("Homework 4 (12345)", 12345) == "Homework 4 (12345)"
+    with pytest.raises(ValueError, match="give one of them"):
+        column("Homework 4 (12345)", 7)
+
+
+FAKE_GRADER = """
+import json, os, sys, time, zipfile
 from pathlib import Path
 source, out = Path(sys.argv[1]), Path(sys.argv[3])
-text = source.read_text() if source.is_file() else ",".join(sorted(p.name for p in
-                                                                   source.iterdir()))
+if source.is_dir():
+    text = (source / "functions.py").read_text()
+else:
+    with zipfile.ZipFile(source) as archive:
+        text = next(archive.read(n).decode() for n in archive.namelist()
+                    if n.endswith("functions.py"))
+student = text.splitlines()[0]
 with open(os.environ["FAKE_LOG"], "a") as log:
-    log.write(text + "\\n")
+    log.write(student + " " + " ".join(sys.argv[4:]) + "\\n")
 time.sleep(float(os.environ.get("FAKE_SLEEP", "0")))
 score = float(len(text) % 3)
-out.write_text(json.dumps({"score": score, "max_score": 2, "output": "sandbox: fake",
-    "tests": [{"name": "t", "score": score, "max_score": 2, "output": ""}]}))
-'''
+extra = {"sandbox": os.environ.get("FAKE_SANDBOX", "fake")}
+flags = []
+if student in os.environ.get("FAKE_FAIL", "").split(","):
+    extra["failed_to_grade"] = "the sandbox could not start"
+if student in os.environ.get("FAKE_FLAG", "").split(","):
+    flags.append("part1.ipynb: the outputs were not made by the code")
+out.write_text(json.dumps({"score": score, "max_score": 2, "needs_person": flags,
+    "extra_data": extra, "output": "",
+    "tests": [{"name": "t", "score": score, "max_score": 2, "output": "t failed at 3.5"}]}))
+"""
+
+
+def fake_zip(course, i, name=None):
+    files = {**tiny_sources(), "functions.py": f"# student-{i}{'x' * i}\n"}
+    return zip_files(course / (name or f"s{i}_{100 + i}_{1000 + i}_hw4.zip"), files,
+                     folder=f"s{i}")
 
 
 @pytest.fixture
 def fake_course(tmp_path):
+    """Six Canvas uploads s0..s5 (Canvas ids 100..105) and the stand-in grader."""
     course = tmp_path / "course"
     course.mkdir()
     for i in range(6):
-        (course / f"s{i}.zip").write_text(f"student-{i}" + "x" * i)
+        fake_zip(course, i)
     grader = tmp_path / "fake_grade.py"
     grader.write_text(FAKE_GRADER)
     return course, grader, tmp_path / "fake.log"
+
+
+def run_fake(course, grader, log, out, *args, env=None):
+    result = run_grade_all(course, "--out", out, "--grader", grader, *args,
+                           env={"FAKE_LOG": str(log), **(env or {})})
+    assert result.returncode == 0, result.stderr
+    return result
 
 
 def start_fake(course, grader, log, out, sleep):
@@ -485,16 +673,35 @@ def logged(log):
     return log.read_text().splitlines() if log.is_file() else []
 
 
-def test_unpacked_submission_folders_are_graded_as_folders(fake_course, tmp_path):
-    course, grader, log = fake_course
-    write_submission_dir(course / "jdoe", tiny=True)
-    result = run_grade_all(course, "--out", tmp_path / "out", "--grader", grader,
-                           "--no-similarity", env={"FAKE_LOG": str(log)})
-    assert result.returncode == 0, result.stderr
-    row = read_gradebook(tmp_path / "out")["jdoe"]
-    assert row["Graded file"] == "jdoe" and row["SIS Login ID"] == "jdoe"
-    assert row["Needs a person"] == "" and row["Homework 4"] != ""
-    assert ",".join(sorted(checker.REQUIRED_FILES)) in logged(log)
+def test_plain_folder_names_and_cells_are_data(tmp_path):
+    """A plain folder: exact names only; formulas in names or cells never reach a
+    spreadsheet as formulas; an unpacked folder is graded as it is."""
+    course = tmp_path / "course"
+    course.mkdir()
+    write_submission_dir(course / "asmith", {"functions.py": "# student-a\n"}, tiny=True)
+    fake_zip(course, 1, "jdoe.zip")
+    fake_zip(course, 2, "jdoe.zz.zip")  # another student's file, named like jdoe's
+    fake_zip(course, 3, '=HYPERLINK("evil.example","y").zip')
+    grader = tmp_path / "fake_grade.py"
+    grader.write_text(FAKE_GRADER)
+    out = tmp_path / "out"
+    run_fake(course, grader, tmp_path / "fake.log", out, "--no-similarity")
+    book = read_gradebook(out)
+    formula = '=HYPERLINK("evil.example","y").zip'
+    assert set(book) == {"asmith", "jdoe", "jdoe.zz.zip", "'" + formula}
+    assert book["jdoe"]["Graded file"] == "jdoe.zip" and book["jdoe"]["SIS Login ID"] == "jdoe"
+    assert book["jdoe"]["Needs a person"] == "" and "jdoe.zz" not in book["jdoe"]["Notes"]
+    for name in ("jdoe.zz.zip", "'" + formula):
+        assert "not exactly <uniqname>.zip" in book[name]["Needs a person"]
+        assert book[name]["SIS Login ID"] == "" and book[name]["In Canvas import"] != "yes"
+    assert book["asmith"]["Graded file"] == "asmith"
+    assert "# student-a " in logged(tmp_path / "fake.log")  # the folder, graded as it is
+    with open(out / "gradebook.csv", newline="") as handle:
+        cells = [cell for line in csv.reader(handle) for cell in line]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert book["'" + formula]["Graded file"] == "'" + formula
+    assert book["'" + formula]["Needs a person"].startswith("'" + formula + ": the name")
+    assert read_csv(out / "canvas_import.csv") == []  # no Canvas ids without a roster
 
 
 def test_killed_run_resumes_without_regrading(fake_course, tmp_path):
@@ -504,16 +711,16 @@ def test_killed_run_resumes_without_regrading(fake_course, tmp_path):
     wait_for_lines(out / "manifest.jsonl", 2)
     os.killpg(process.pid, signal.SIGKILL)
     process.communicate()
-    finished = {json.loads(line)["student"]
+    finished = {json.loads(line)["student"].split("_")[0][1:]
                 for line in (out / "manifest.jsonl").read_text().splitlines()}
     assert 2 <= len(finished) < 6
     first_run = len(logged(log))
     process = start_fake(course, grader, log, out, sleep=0)
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 0, stderr
-    regraded = {line.split("-")[1].rstrip("x") for line in logged(log)[first_run:]}
-    assert not regraded & {s[1:] for s in finished}
-    assert regraded | {s[1:] for s in finished} == {str(i) for i in range(6)}
+    regraded = {line.split()[1].split("-")[1].rstrip("x") for line in logged(log)[first_run:]}
+    assert not regraded & finished
+    assert regraded | finished == {str(i) for i in range(6)}
     book = read_gradebook(out)
     assert sorted(book) == [f"s{i}" for i in range(6)]
     assert all(row["Sandbox"] == "fake" and row["Homework 4"] != "" for row in book.values())
@@ -534,15 +741,67 @@ def test_interrupted_run_says_how_to_resume(fake_course, tmp_path):
 def test_a_grader_that_fails_or_hangs_gives_a_row_without_score(fake_course, tmp_path):
     course, _, log = fake_course
     grader = tmp_path / "bad_grade.py"
-    grader.write_text("import sys, time\nif sys.argv[1].endswith('s1.zip'): time.sleep(60)\n"
+    grader.write_text("import sys, time\nif 's1_' in sys.argv[1]: time.sleep(60)\n"
                       "raise SystemExit('grader broke')\n")
     result = run_grade_all(course, "--out", tmp_path / "out", "--grader", grader,
-                           "--timeout", 2, "--no-similarity", "--jobs", 2)
+                           "--timeout", 1.5, "--no-similarity", "--jobs", 2)
     assert result.returncode == 0, result.stderr
     book = read_gradebook(tmp_path / "out")
-    assert "longer than 2 s" in book["s1"]["Failed to grade"]
+    assert "longer than 1.5 s" in book["s1"]["Failed to grade"]
     assert "grader broke" in book["s0"]["Failed to grade"] and book["s0"]["Homework 4"] == ""
     assert not (tmp_path / "out" / "manifest.jsonl").exists()
+    assert read_csv(tmp_path / "out" / "canvas_import.csv") == []
+
+
+def test_flagged_and_failed_rows_stay_out_of_the_canvas_import(fake_course, tmp_path):
+    course, grader, log = fake_course
+    env = {"FAKE_FAIL": "# student-1x", "FAKE_FLAG": "# student-2xx"}
+    out = tmp_path / "out"
+    result = run_fake(course, grader, log, out, "--no-similarity", "--assignment-id", 77,
+                      env=env)
+    book = read_gradebook(out)
+    column = "Homework 4 (77)"
+    assert "the sandbox could not start" in book["s1"]["Failed to grade"]
+    assert book["s1"][column] == "" and book["s2"][column] != ""
+    assert "not made by the code" in book["s2"]["Needs a person"]
+    assert {r["Student"] for r in read_csv(out / "canvas_import.csv")} == {"s0", "s3", "s4", "s5"}
+    assert "  s1: failed to grade: the grader failed" in result.stdout
+    assert "  s2: needs a person: part1.ipynb" in result.stdout
+    assert len([line for line in (out / "manifest.jsonl").read_text().splitlines()]) == 5
+    run_fake(course, grader, log, out, "--no-similarity", "--assignment-id", 77,
+             "--include-flagged", env=env)
+    assert {r["Student"] for r in read_csv(out / "canvas_import.csv")} == \
+        {"s0", "s2", "s3", "s4", "s5"}
+    assert sum("student-1x " in line for line in logged(log)) == 2  # a failure is retried
+
+
+def test_grading_without_isolation_is_announced_everywhere(fake_course, tmp_path):
+    course, grader, log = fake_course
+    out = tmp_path / "out"
+    result = run_fake(course, grader, log, out, "--sandbox", "none", "--no-similarity",
+                      env={"FAKE_SANDBOX": "none"})
+    assert result.stderr.count("WITHOUT isolation") >= 2  # before grading, and after
+    assert all(line.endswith("--sandbox none") for line in logged(log))
+    page = (out / "summary.html").read_text()
+    assert 'class="warn">6 submission(s) were graded WITHOUT isolation' in page
+    assert all("WITHOUT isolation" in row["Notes"] and row["Sandbox"] == "none"
+               for row in read_gradebook(out).values())
+    assert "has no Canvas assignment id" in result.stderr and "has no Canvas assignment id" in page
+
+
+def test_outputs_and_staging_are_private_and_a_stopped_similarity_says_so(fake_course,
+                                                                           tmp_path):
+    course, grader, log = fake_course
+    download = canvas_zip(course, tmp_path / "download.zip")
+    out = tmp_path / "out"
+    result = run_fake(download, grader, log, out, "--similarity-timeout", 0.01)
+    for folder in (out, out / "inbox", *(out / "inbox").iterdir(), out / ".scratch",
+                   out / ".cache", out / "results", out / "logs", out / "similarity"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert "similarity: NO LEADS: the similarity report was stopped after 0.01 s" \
+        in result.stderr
+    page = (out / "summary.html").read_text()
+    assert "No similarity leads: the similarity report was stopped after 0.01 s" in page
 
 
 def test_roster_fills_canvas_columns_and_lists_students_without_submission(fake_course,
@@ -551,21 +810,20 @@ def test_roster_fills_canvas_columns_and_lists_students_without_submission(fake_
     roster = tmp_path / "export.csv"
     roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section,Homework 4 (77)\n"
                       "    Points Possible,,,,,80\n"
-                      "\"Zero, Sam\",900,U0,s0,CV 101,\n"
+                      "\"Zero, Sam\",100,U0,s0,CV 101,\n"
                       "\"Nine, Pat\",909,U9,s9,CV 101,\n")
     out = tmp_path / "out"
-    result = run_grade_all(course, "--out", out, "--grader", grader, "--roster", roster,
-                           "--assignment", "Homework 4 (77)", "--no-similarity",
-                           env={"FAKE_LOG": str(log)})
-    assert result.returncode == 0, result.stderr
+    result = run_fake(course, grader, log, out, "--roster", roster, "--no-similarity")
+    assert "score column: 'Homework 4 (77)'" in result.stdout  # found in the export
     book = read_gradebook(out)
     sam = book["Zero, Sam"]
     assert (sam["ID"], sam["SIS User ID"], sam["SIS Login ID"], sam["Section"]) == \
-        ("900", "U0", "s0", "CV 101")
+        ("100", "U0", "s0", "CV 101")
     assert sam["Homework 4 (77)"] != "" and "Points Possible" not in str(book)
     assert book["Nine, Pat"]["Failed to grade"] == "no submission"
     assert book["Nine, Pat"]["Homework 4 (77)"] == ""
     assert "not in the roster" in book["s1"]["Needs a person"]
+    assert [r["Student"] for r in read_csv(out / "canvas_import.csv")] == ["Zero, Sam"]
 
 
 GRADESCOPE = """Name,SID,Email,Total Score,Max Points,Status,Submission ID,Submission Time,\
