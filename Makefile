@@ -65,12 +65,20 @@ grade: $(STAMP)  ## autograde a submission: make grade ZIP=name.zip [OUT=results
 	$(PY) -m staff.grade "$(ZIP)" --out "$(or $(OUT),results.json)"
 
 # make grade-all SUBMISSIONS=dir-or-canvas.zip [JOBS=n] [OUT=grades] [ROSTER=gradebook.csv]
-#                [GRADESCOPE_CSV=scores.csv] [FORCE=1]: see staff/grade_all.py
+#                [ASSIGNMENT="Homework 4 (12345)"] [ASSIGNMENT_ID=12345] [INCLUDE_FLAGGED=1]
+#                [PREVIOUS_TERMS=dir] [SANDBOX=auto|bwrap|uid|none] [GRADESCOPE_CSV=scores.csv]
+#                [FORCE=1]: see staff/grade_all.py and docs/STAFF.md
 grade-all: $(STAMP)  ## grade a course: make grade-all SUBMISSIONS=folder-or-canvas.zip [JOBS=n]
 	@test -n "$(SUBMISSIONS)$(GRADESCOPE_CSV)" || { echo "usage: make grade-all \
-	SUBMISSIONS=<folder or Canvas zip> [JOBS=n] [OUT=grades] [GRADESCOPE_CSV=scores.csv]"; exit 2; }
+	SUBMISSIONS=<folder or Canvas zip> [JOBS=n] [OUT=grades] [ASSIGNMENT=\"Homework 4 (12345)\"] \
+	[GRADESCOPE_CSV=scores.csv]"; exit 2; }
 	$(PY) -m staff.grade_all $(if $(SUBMISSIONS),"$(SUBMISSIONS)") --out "$(or $(OUT),grades)" \
 	    $(if $(JOBS),--jobs $(JOBS)) $(if $(ROSTER),--roster "$(ROSTER)") \
+	    $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") \
+	    $(if $(ASSIGNMENT_ID),--assignment-id "$(ASSIGNMENT_ID)") \
+	    $(if $(filter $(YES),$(INCLUDE_FLAGGED)),--include-flagged) \
+	    $(if $(PREVIOUS_TERMS),--previous-terms "$(PREVIOUS_TERMS)") \
+	    $(if $(SANDBOX),--sandbox "$(SANDBOX)") \
 	    $(if $(GRADESCOPE_CSV),--gradescope-csv "$(GRADESCOPE_CSV)") \
 	    $(if $(filter $(YES),$(FORCE)),--force)
 

@@ -6,9 +6,10 @@
 Writes a Canvas "Download Submissions" folder of --count students (every one unique, so no
 result comes from the cache): the reference solution (25 %, the only ones with the
 notebooks' solution code: a group that copied), the starter kit (15 %), one case of the
-mistakes corpus each (staff/mistakes.py, 45 %: mistakes and correct variants), and broken
-uploads (15 %: empty file, truncated zip, not a zip, zip inside a zip, loose files). A
-tenth of the students are late, and a tenth also have an older upload. Then grades them
+mistakes corpus each (staff/mistakes.py, 45 %: mistakes and correct variants), and messy
+uploads (15 %: empty file, truncated zip, not a zip, a .rar, zip inside a zip, loose files,
+a whole-project zip, two zips of which the draft's name sorts last). A tenth of the students
+are late, and a tenth also have an older upload. Then grades them
 with staff/grade_all.py (JOBS=--jobs, fresh output folder) and times, separately, the
 grading (target: 300 in at most 10 min on 2 cores) and the similarity report (target: at
 most 1 min). Prints the numbers as a BENCHMARKS.md block.
@@ -26,6 +27,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from handin.manifest import GRADED_FILES
 from staff import grade_all, mistakes
 from staff.starter.notebooks import strip_notebook
 from staff.starter.regions import strip_python
@@ -34,7 +36,8 @@ from staff.tests.corpus import PY_FILES, part1_text, part2_text
 ROOT = Path(__file__).resolve().parents[1]
 
 GRADE_TARGET_S, SIMILARITY_TARGET_S, TARGET_COUNT = 600, 60, 300
-BROKEN = ("empty", "truncated", "not_a_zip", "zip_in_zip", "loose")
+BROKEN = ("empty", "truncated", "not_a_zip", "zip_in_zip", "loose", "whole_project", "rar",
+          "two_zips")
 
 
 @functools.cache
@@ -128,6 +131,16 @@ def write_student(course, i):
         with zipfile.ZipFile(target, "w") as archive:
             archive.write(inner, "hw4.zip")
         inner.unlink()
+    elif kind == "whole_project":
+        files = {GRADED_FILES[name]: text for name, text in files_of(i, "corpus").items()}
+        files.update({f"neuralnet/{n}": (ROOT / "neuralnet" / n).read_text()
+                      for n in ("classifier.py", "data.py", "optim.py", "utils.py")})
+        write_zip(target, files, folder="hw4-project")
+    elif kind == "rar":
+        (course / f"{prefix}hw4.rar").write_bytes(b"Rar!\x1a\x07\x00 not a zip")
+    elif kind == "two_zips":
+        write_zip(course / f"{prefix}final.zip", files_of(i, "corpus"))
+        write_zip(course / f"{prefix}zz-draft.zip", dict(list(files_of(i, "starter").items())[:2]))
     else:
         write_zip(target, files_of(i, kind))
     return kind
@@ -157,7 +170,9 @@ def run(out, course, jobs):
             "similarity_s": round(similarity, 1), "students": len(rows),
             "failed_to_grade": sum(1 for r in rows if r["Failed to grade"]),
             "needs_a_person": sum(1 for r in rows if r["Needs a person"]),
-            "similar_pairs": leads.estimated}
+            "in_canvas_import": sum(1 for r in rows if r["In Canvas import"] == "yes"),
+            "similar_pairs": leads.estimated, "listed_pairs": len(leads.pairs),
+            "similarity_problem": leads.problem}
 
 
 def csv_rows(path):
@@ -177,11 +192,13 @@ def report(numbers, args):
         f"  grading:    {numbers['grading_s']:.1f} s ({per:.2f} s per submission; "
         f"{scaled / 60:.1f} min for {TARGET_COUNT}; target {GRADE_TARGET_S // 60} min: "
         f"{'met' if scaled <= GRADE_TARGET_S else 'NOT met'})",
-        f"  similarity: {numbers['similarity_s']:.1f} s, {numbers['similar_pairs']} pairs "
-        f"above 50% (target {SIMILARITY_TARGET_S} s for {TARGET_COUNT}"
-        f"{'' if args.count == TARGET_COUNT else ', measured on ' + str(args.count)})",
+        f"  similarity: {numbers['similarity_s']:.1f} s, {numbers['similar_pairs']} pairs of "
+        f"files above 50%, {numbers['listed_pairs']} listed (target {SIMILARITY_TARGET_S} s for "
+        f"{TARGET_COUNT}{'' if args.count == TARGET_COUNT else ', measured on ' + str(args.count)})"
+        f"{'; ' + numbers['similarity_problem'] if numbers['similarity_problem'] else ''}",
         f"  rows: {numbers['students']}, failed to grade: {numbers['failed_to_grade']}, "
-        f"need a person: {numbers['needs_a_person']}, kinds: {numbers['kinds']}",
+        f"need a person: {numbers['needs_a_person']}, in canvas_import.csv: "
+        f"{numbers['in_canvas_import']}, kinds: {numbers['kinds']}",
     ]
     return "\n".join(lines)
 

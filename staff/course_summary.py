@@ -37,12 +37,34 @@ SLOWEST = 10
 COMMON_REASONS = 3  # reasons shown per test
 REFERENCE_KEY = "@reference"  # similarity keys that no student's key can be (slugs hold no @)
 PREVIOUS_KEY = "@previous/"
+LEADS_FILE = "leads.json"  # what the similarity report writes in its folder
 LEAD_WARNING = (
     "A similar pair is a lead for a person to read, never a verdict. The homework fixes the "
     "graph of f1-f3 and the shape of most functions, so honest solutions share code; the "
     "starter kit is discounted, nothing else is. Read the side-by-side report before "
     "talking to anyone."
 )
+
+
+@dataclass
+class Pair:
+    """Two files of a similarity lead (staff/similarity.py)."""
+
+    a: str  # a student's key
+    b: str  # another student's key, REFERENCE_KEY, or PREVIOUS_KEY + a previous submission
+    file: str  # the graded file compared
+    similarity_a: float  # fraction of a's fingerprinted code found in b
+    similarity_b: float
+    overlap: int  # shared filtered characters
+    report: str = ""  # side-by-side report, relative to the similarity folder
+    note: str = ""  # e.g. that a's file holds the reference's solution markers
+
+    @property
+    def similarity(self):
+        return max(self.similarity_a, self.similarity_b)
+
+    def sort_key(self):
+        return (-round(self.similarity, 6), -self.overlap, self.file, self.a, self.b)
 
 
 @dataclass

@@ -70,6 +70,7 @@ GRADER = STAFF_DIR / "grade.py"
 GRADER_INPUTS = ("staff/grad*.py", "staff/sandbox.py", "handin/*.py", "backprop/*.py",
                  "neuralnet/*.py")  # a change to any of these regrades everything
 NOT_GRADER_INPUTS = {"grade_all.py"}
+MAX_UPLOAD_BYTES = 2**31  # one upload in Canvas's download (a whole project may be large)
 TIMEOUT = 600.0  # seconds per submission (grade.py has its own limits per test)
 SIMILARITY_TIMEOUT = 900.0  # seconds for the similarity report (300 students: about 1 min)
 HASH_SEED = "0"  # the similarity process's PYTHONHASHSEED: copydetect hashes with hash()
@@ -93,7 +94,7 @@ def course_zip_kind(archive):
 
 
 def unique_target(dest, name):
-    """dest/name, or dest/name~N if that is taken."""
+    """dest/name, or dest/name~N if that is taken (or is '..')."""
     target, count = dest / name, 1
     while target.exists():
         target, count = dest / f"{name}~{count}", count + 1
@@ -102,7 +103,9 @@ def unique_target(dest, name):
 
 def unpack_course_zip(zip_path, dest):
     """
-    Unpack Canvas's download into dest (flat: file names only, never paths).
+    Unpack Canvas's download into dest (flat: file names only, never paths). Each upload
+    goes through handin/check.py's checks of one entry (no link, no '..', no bomb, at most
+    MAX_UPLOAD_BYTES, counted while copying).
 
     Returns dict file name -> why it could not be unpacked (its file is left empty).
     """
@@ -117,13 +120,27 @@ def unpack_course_zip(zip_path, dest):
                 continue
             target = unique_target(dest, checker.entry_parts(info.filename)[-1])
             try:
-                with archive.open(info) as source, open(target, "wb") as sink:
-                    shutil.copyfileobj(source, sink)
-            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError,
+                unpack_upload(archive, info, target)
+            except (ValueError, zipfile.BadZipFile, OSError, EOFError, RuntimeError,
                     NotImplementedError) as err:
                 target.write_bytes(b"")
                 problems[target.name] = f"could not be unpacked from {zip_path.name}: {err}"
     return problems
+
+
+def unpack_upload(archive, info, target):
+    """Copy one upload out of Canvas's zip (ValueError if it is unsafe or too large)."""
+    problems = checker.safety_problems([info], max_entries=1, max_total_bytes=MAX_UPLOAD_BYTES,
+                                       max_ratio=checker.MAX_RATIO)
+    if problems:
+        raise ValueError("; ".join(problems))
+    written = 0
+    with archive.open(info) as source, open(target, "wb") as sink:
+        while block := source.read(2**20):
+            written += len(block)
+            if written > MAX_UPLOAD_BYTES:
+                raise ValueError(f"larger than {MAX_UPLOAD_BYTES // 2**20} MB")
+            sink.write(block)
 
 
 def inbox(submissions, out):
@@ -241,6 +258,8 @@ class Context:
     unpack_problems: dict = field(default_factory=dict)
     running: set = field(default_factory=set)  # grade.py processes now running
     stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    reference_options: list | None = None  # reference_cache_options, once computed
 
 
 def slug(text):
@@ -324,8 +343,9 @@ def run_grader(source, ctx, log):
     - seconds: wall-clock time
     - problem: why the grading failed ("" if it did not)
     """
+    options = [*ctx.options, *reference_cache_options(ctx)]
     partial = Path(tempfile.mkdtemp(prefix="partial-", dir=ctx.manifest.cache)) / "results.json"
-    command = [*grader_command(ctx.grader), str(source), "--out", str(partial), *ctx.options]
+    command = [*grader_command(ctx.grader), str(source), "--out", str(partial), *options]
     start = time.monotonic()
     with open(log, "wb") as handle:
         process = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=handle,
@@ -447,10 +467,8 @@ def grade_prepared(submission, row, ctx, scratch):
 
 def write_code(work, path, row):
     """The code the similarity report compares (graded name -> code text), to `path`."""
-    from staff import similarity  # imported here: only the similarity report needs copydetect
-
     try:
-        texts = similarity.code_texts(uploads.read_texts(work.folder))
+        texts = uploads.code_texts(uploads.read_texts(work.folder))
     except (OSError, ValueError, RecursionError) as err:  # never costs the student the grade
         row.notes.append(f"left out of the similarity report: {type(err).__name__}")
         return
@@ -562,8 +580,6 @@ def run_similarity(out, threshold, quiet, timeout=SIMILARITY_TIMEOUT, previous=N
     staff.similarity) with PYTHONHASHSEED fixed and a time limit. Returns a
     course_summary.Leads (its `problem` says why there are no leads, if there are none).
     """
-    from staff import similarity
-
     folder = (out / "similarity").resolve()
     command = [sys.executable, "-m", "staff.similarity", str(folder), "--threshold",
                str(threshold)]
@@ -587,7 +603,7 @@ def run_similarity(out, threshold, quiet, timeout=SIMILARITY_TIMEOUT, previous=N
             kill_group(process)
             raise
     seconds = time.monotonic() - start
-    leads = None if problem else load_leads(folder / similarity.LEADS_FILE)
+    leads = None if problem else load_leads(folder / course_summary.LEADS_FILE)
     if not problem and (code != 0 or leads is None):
         problem = f"the similarity report failed (exit code {code}): {last_line(log)}"
     if problem:
@@ -605,11 +621,9 @@ def run_similarity(out, threshold, quiet, timeout=SIMILARITY_TIMEOUT, previous=N
 
 def load_leads(path):
     """leads.json (similarity.py) as a course_summary.Leads (None if unreadable)."""
-    from staff import similarity
-
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        pairs = [similarity.Pair(**pair) for pair in data["pairs"]]
+        pairs = [course_summary.Pair(**pair) for pair in data["pairs"]]
         return course_summary.Leads(pairs, int(data["estimated"]), float(data["threshold"]),
                                     0.0, previous=int(data["previous"]),
                                     notes=[str(n) for n in data["problems"]])
@@ -628,15 +642,23 @@ def reference_cache_options(ctx):
     """
     grade.py computes the reference's outputs before grading; with --reference-cache it
     reads them from a file instead. Compute that file once (grade.py on an empty folder),
-    before the parallel gradings, which then only read it.
+    when the first submission needs grading (never, when every result is recorded), before
+    the parallel gradings, which then only read it. Returns grade.py's options.
     """
+    with ctx.lock:
+        if ctx.reference_options is None:
+            ctx.reference_options = compute_reference_cache(ctx)
+    return ctx.reference_options
+
+
+def compute_reference_cache(ctx):
     if ctx.grader.resolve() != GRADER or "--reference-cache" not in GRADER.read_text():
         return []
     options = ["--reference-cache", str((ctx.manifest.cache / "reference-outputs.json").resolve())]
     with tempfile.TemporaryDirectory(prefix="empty-", dir=ctx.out / ".scratch") as empty:
         subprocess.run([*grader_command(GRADER), empty, "--out", str(Path(empty) / "r.json"),
-                        *options], cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True,
-                       timeout=ctx.timeout, check=False)
+                        *ctx.options, *options], cwd=ROOT, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=ctx.timeout, check=False)
     return options
 
 
@@ -655,7 +677,6 @@ def grade_folder(args, out):
         print(f"grade_all: WARNING: --sandbox none: every submission will be {NO_ISOLATION}",
               file=sys.stderr)
     start = time.monotonic()
-    ctx.options += reference_cache_options(ctx)
     rows = grade_course(submissions, ctx, args.jobs, progress=not args.quiet)
     if not args.quiet:
         print(f"graded {len(rows)} submission(s) in {time.monotonic() - start:.1f} s "

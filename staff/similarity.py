@@ -16,8 +16,8 @@ run, OUT/similarity/code/*.json). The pairs are estimated from the fingerprints 
 ranked by the larger of the two similarities (the fraction of one side's fingerprinted code
 found in the other's), and the top pairs get copydetect's side-by-side HTML report.
 
-Input: FOLDER/code/<student>.json, graded name -> code text (code_texts; grade_all.py
-writes them). Output:
+Input: FOLDER/code/<student>.json, graded name -> code text (staff/uploads.py's code_texts;
+grade_all.py writes them). Output:
 FOLDER/leads.json and FOLDER/pairs/pair-NNN.html. copydetect fingerprints with Python's
 hash(), which is randomised per process: grade_all.py runs this module in its own process
 with a fixed PYTHONHASHSEED and a timeout, so the same inputs give the same leads.
@@ -36,7 +36,6 @@ import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import copydetect
@@ -49,7 +48,7 @@ from copydetect.detector import CodeFingerprint, compare_files
 from handin.manifest import GRADED_FILES
 from staff import uploads
 from staff.canvas_names import Upload
-from staff.course_summary import PREVIOUS_KEY, REFERENCE_KEY
+from staff.course_summary import LEADS_FILE, PREVIOUS_KEY, REFERENCE_KEY, Pair
 from staff.starter.notebooks import strip_notebook
 from staff.starter.regions import BEGIN, strip_python
 
@@ -58,63 +57,12 @@ NOISE = 25  # copydetect's noise threshold: matches shorter than this (filtered 
 GUARANTEE = 30  # matches at least this long are always found (winnowing window 6)
 THRESHOLD = 0.5  # pairs above this similarity are listed
 MIN_OVERLAP = 60  # ...and only when they share at least this many filtered characters
-MAX_FILE_CHARS = 1_000_000
 MAX_PAIRS = 100  # pairs compared exactly (by copydetect) and listed, most similar first
 MAX_REPORTS = 30  # side-by-side reports written for the top pairs
 MIN_SHARED = 4  # fingerprints two files must share to be a pair at all
 MAX_PREVIOUS = 5000  # previous terms' submissions read
 REFERENCE, PREVIOUS = REFERENCE_KEY, PREVIOUS_KEY  # keys of the sides that are no student
 EMPTY_IMAGE_RE = re.compile(r'<img src="data:image/png;base64, "[^>]*>')
-LEADS_FILE = "leads.json"
-
-
-@dataclass
-class Pair:
-    a: str  # a student's key
-    b: str  # another student's key, REFERENCE, or PREVIOUS + a previous submission
-    file: str  # the graded file compared
-    similarity_a: float  # fraction of a's fingerprinted code found in b
-    similarity_b: float
-    overlap: int  # shared filtered characters
-    report: str = ""  # side-by-side report, relative to FOLDER
-    note: str = ""  # e.g. that a's file holds the reference's solution markers
-
-    @property
-    def similarity(self):
-        return max(self.similarity_a, self.similarity_b)
-
-    def sort_key(self):
-        return (-round(self.similarity, 6), -self.overlap, self.file, self.a, self.b)
-
-
-def notebook_code(text):
-    """The code cells' sources of a notebook's JSON text (empty on unreadable JSON)."""
-    try:
-        nb = json.loads(text)
-    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
-        return []
-    cells = nb.get("cells", []) if isinstance(nb, dict) else []
-    sources = []
-    for cell in cells:
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            source = "".join(source) if isinstance(source, list) else str(source)
-            if source.strip():
-                sources.append(source)
-    return sources
-
-
-def code_text(name, text):
-    """The code compared of one graded file: a .py file's text, a notebook's code cells."""
-    text = text[:MAX_FILE_CHARS]
-    if name.endswith(".ipynb"):
-        return "".join(f"# ---- cell\n{source.rstrip()}\n" for source in notebook_code(text))
-    return text.rstrip() + "\n"
-
-
-def code_texts(texts):
-    """dict graded name -> code text, from dict graded name -> the file's text."""
-    return {name: code_text(name, text) for name, text in texts.items() if name in GRADED_FILES}
 
 
 def reference_texts(root=ROOT):
@@ -342,7 +290,7 @@ def read_zip(path, scratch):
     try:
         work = uploads.find_work([Upload(path, path.stem, path.stem, original=path.name)],
                                  scratch)
-        return code_texts(uploads.read_texts(work.folder)) if work.folder else {}
+        return uploads.code_texts(uploads.read_texts(work.folder)) if work.folder else {}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -358,7 +306,7 @@ def find_leads(folder, threshold=THRESHOLD, previous=None, max_reports=MAX_REPOR
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
     texts = read_code_folder(folder / "code")
     students = len(texts)
-    texts[REFERENCE] = code_texts(reference_texts())
+    texts[REFERENCE] = uploads.code_texts(reference_texts())
     problems, earlier = [], {}
     if previous is not None:
         scratch = Path(tempfile.mkdtemp(prefix="previous-", dir=folder))
@@ -367,7 +315,7 @@ def find_leads(folder, threshold=THRESHOLD, previous=None, max_reports=MAX_REPOR
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     texts.update(earlier)
-    pairs, estimated, prints = rank_pairs(texts, code_texts(starter_texts()), threshold)
+    pairs, estimated, prints = rank_pairs(texts, uploads.code_texts(starter_texts()), threshold)
     write_reports(pairs, prints, folder, max_reports)
     leads = {"threshold": threshold, "estimated": estimated, "students": students,
              "previous": len(earlier), "pairs": [dataclasses.asdict(p) for p in pairs],

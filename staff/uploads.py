@@ -18,8 +18,11 @@ is flagged for a person with what was chosen and why.
 The grader (staff/grade.py) finds the files in a folder or one subfolder of it, so an
 upload it reads the same way is graded as is (exactly as `make grade` grades it); anything
 else is graded from a clean folder of the chosen files, and flagged as a repaired layout.
+The code of the chosen files (a .py file's text, a notebook's code cells: code_texts) is
+what the similarity report compares.
 """
 
+import json
 import os
 import shutil
 import tempfile
@@ -37,6 +40,7 @@ MAX_ENTRIES = 20_000  # of a whole-project zip (a .git folder included); only gr
 MAX_DECLARED_BYTES = 2**40  # are extracted, so its size is what counts (checker's limits)
 MAX_COPIES = 60  # graded-name files in one container: more is not a student's work
 MAX_FOLDER_FILES = 20_000  # files listed in an uploaded folder
+MAX_FILE_CHARS = 1_000_000  # of a graded file's code, compared by the similarity report
 LOOSE = "loose files"
 
 
@@ -466,6 +470,36 @@ def describe_choice(work, chosen, containers, candidates, problems):
     reason = repair_reason(chosen, strict)
     work.layout.insert(0, reason)
     work.flags.append(f"layout repaired: {reason}")
+
+
+def notebook_code(text):
+    """The code cells' sources of a notebook's JSON text (empty on unreadable JSON)."""
+    try:
+        nb = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
+        return []
+    cells = nb.get("cells", []) if isinstance(nb, dict) else []
+    sources = []
+    for cell in cells:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else str(source)
+            if source.strip():
+                sources.append(source)
+    return sources
+
+
+def code_text(name, text):
+    """The code compared of one graded file: a .py file's text, a notebook's code cells."""
+    text = text[:MAX_FILE_CHARS]
+    if name.endswith(".ipynb"):
+        return "".join(f"# ---- cell\n{source.rstrip()}\n" for source in notebook_code(text))
+    return text.rstrip() + "\n"
+
+
+def code_texts(texts):
+    """dict graded name -> code text, from dict graded name -> the file's text."""
+    return {name: code_text(name, text) for name, text in texts.items() if name in graded_names()}
 
 
 def read_texts(folder):

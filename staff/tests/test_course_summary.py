@@ -5,8 +5,7 @@ submissions with the grader's reasons counted, students who share a name told ap
 import csv
 
 from staff import course_summary
-from staff.course_summary import Leads, Row
-from staff.similarity import Pair
+from staff.course_summary import Leads, Pair, Row
 
 COLUMN = "Homework 4 (12345)"
 

@@ -11,18 +11,11 @@ from pathlib import Path
 import pytest
 
 from handin import check as checker
+from handin.manifest import GRADED_FILES
 from staff import uploads
 from staff.canvas_names import Upload
 
 GRADED = checker.REQUIRED_FILES
-KIT_LAYOUT = {  # where the kit keeps each graded file (a whole-project zip)
-    "functions.py": "backprop/functions.py",
-    "layers.py": "neuralnet/layers.py",
-    "two_layer_net.py": "neuralnet/two_layer_net.py",
-    "train.py": "neuralnet/train.py",
-    "part1.ipynb": "part1.ipynb",
-    "part2.ipynb": "part2.ipynb",
-}
 KIT_OTHERS = ("backprop/backprop.py", "neuralnet/classifier.py", "neuralnet/data.py",
               "tests/test_layers.py", "python_backup/part1.py", "README.md",
               ".ipynb_checkpoints/part1-checkpoint.ipynb")
@@ -70,7 +63,7 @@ def test_a_zip_as_make_submission_writes_it_is_graded_as_is(tmp_path):
 
 
 def test_a_whole_project_zip_is_found_by_name_and_repaired(tmp_path):
-    members = {f"hw4-main/{where}": text(name, "mine") for name, where in KIT_LAYOUT.items()}
+    members = {f"hw4-main/{where}": text(name, "mine") for name, where in GRADED_FILES.items()}
     members.update({f"hw4-main/{other}": "kit file\n" for other in KIT_OTHERS})
     members.update({f"hw4-main/.git/objects/{i:03d}": "x" for i in range(250)})  # > 200 entries
     work = find(tmp_path, write_zip(tmp_path / "project.zip", members))
