@@ -17,10 +17,10 @@ ranked by the larger of the two similarities (the fraction of one side's fingerp
 found in the other's), and the top pairs get copydetect's side-by-side HTML report.
 
 Input: FOLDER/code/<student>.json, graded name -> code text (staff/uploads.py's code_texts;
-grade_all.py writes them). Output:
-FOLDER/leads.json and FOLDER/pairs/pair-NNN.html. copydetect fingerprints with Python's
-hash(), which is randomised per process: grade_all.py runs this module in its own process
-with a fixed PYTHONHASHSEED and a timeout, so the same inputs give the same leads.
+grade_all.py writes them). Output: FOLDER/leads.json and FOLDER/pairs/pair-NNN.html.
+copydetect fingerprints with Python's hash(), which is randomised per process: grade_all.py
+runs this module in its own process with a fixed PYTHONHASHSEED and a timeout, so the same
+inputs give the same leads.
 
 A high similarity is a lead for a person to read, never a verdict: f1-f3 follow the graph
 the homework draws, and short functions written the way the homework says look alike.
@@ -61,7 +61,6 @@ MAX_PAIRS = 100  # pairs compared exactly (by copydetect) and listed, most simil
 MAX_REPORTS = 30  # side-by-side reports written for the top pairs
 MIN_SHARED = 4  # fingerprints two files must share to be a pair at all
 MAX_PREVIOUS = 5000  # previous terms' submissions read
-REFERENCE, PREVIOUS = REFERENCE_KEY, PREVIOUS_KEY  # keys of the sides that are no student
 EMPTY_IMAGE_RE = re.compile(r'<img src="data:image/png;base64, "[^>]*>')
 
 
@@ -159,16 +158,16 @@ MARKER_NOTE = f"holds the reference's '{BEGIN}' markers"
 def marker_pairs(all_prints, texts, listed):
     """A Pair with the reference for each student file holding the solution markers (a copy
     of the staff solution, whatever its similarity), unless already in `listed`."""
-    done = {(p.a, p.file) for p in listed if p.b == REFERENCE}
+    done = {(p.a, p.file) for p in listed if p.b == REFERENCE_KEY}
     pairs = []
     for key in sorted(k for k in texts if is_student(k)):
         for name, text in sorted(texts[key].items()):
             prints = all_prints.get(name, {})
             if BEGIN in text and (key, name) not in done and key in prints \
-                    and REFERENCE in prints:
-                pairs.append(compared(prints, name, key, REFERENCE, MARKER_NOTE))
+                    and REFERENCE_KEY in prints:
+                pairs.append(compared(prints, name, key, REFERENCE_KEY, MARKER_NOTE))
     for pair in listed:
-        if pair.b == REFERENCE and BEGIN in texts[pair.a].get(pair.file, ""):
+        if pair.b == REFERENCE_KEY and BEGIN in texts[pair.a].get(pair.file, ""):
             pair.note = MARKER_NOTE
     return pairs
 
@@ -178,7 +177,8 @@ def rank_pairs(texts, starter, threshold=THRESHOLD, min_overlap=MIN_OVERLAP, lim
     The pairs of every graded file, compared by copydetect.
 
     Inputs:
-    - texts: dict key -> dict graded name -> code text (students, REFERENCE, PREVIOUS...)
+    - texts: dict key -> dict graded name -> code text (students, REFERENCE_KEY, and
+      PREVIOUS_KEY + a name)
     - starter: dict graded name -> the starter kit's code text
 
     Returns a tuple of:
@@ -260,7 +260,7 @@ def read_code_folder(folder):
 
 def previous_texts(folder, scratch):
     """
-    dict PREVIOUS + name -> dict graded name -> code text of previous terms' submissions:
+    dict PREVIOUS_KEY + name -> dict graded name -> code text of previous terms' submissions:
     every zip below `folder` (its most complete candidate, read as grade_all reads an
     upload) and every code/*.json file of an earlier grade-all run.
 
@@ -272,7 +272,7 @@ def previous_texts(folder, scratch):
                    and (uploads.is_zip_name(p.name)
                         or (p.suffix == ".json" and p.parent.name == "code")))
     for index, path in enumerate(paths[:MAX_PREVIOUS]):
-        key = PREVIOUS + path.relative_to(folder).as_posix()
+        key = PREVIOUS_KEY + path.relative_to(folder).as_posix()
         if path.suffix == ".json":
             found = read_code_file(path)
         else:
@@ -306,7 +306,7 @@ def find_leads(folder, threshold=THRESHOLD, previous=None, max_reports=MAX_REPOR
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
     texts = read_code_folder(folder / "code")
     students = len(texts)
-    texts[REFERENCE] = uploads.code_texts(reference_texts())
+    texts[REFERENCE_KEY] = uploads.code_texts(reference_texts())
     problems, earlier = [], {}
     if previous is not None:
         scratch = Path(tempfile.mkdtemp(prefix="previous-", dir=folder))

@@ -36,8 +36,10 @@ from handin import check as checker
 
 MAX_NESTING = 2  # zips inside zips followed (upload > inner.zip > inner.zip)
 MAX_INNER_ZIPS = 8  # zips inside one container that are opened
-MAX_ENTRIES = 20_000  # of a whole-project zip (a .git folder included); only graded files
-MAX_DECLARED_BYTES = 2**40  # are extracted, so its size is what counts (checker's limits)
+MAX_ENTRIES = 100_000  # of a whole-project zip (.git, a virtualenv); only graded files are
+MAX_DECLARED_BYTES = 2**40  # extracted, so their size is what counts (checker's limits)
+TOOL_FOLDERS = {".git", ".venv", "venv", "site-packages", "node_modules", "__pycache__",
+                ".ipynb_checkpoints", ".Trash"}
 MAX_COPIES = 60  # graded-name files in one container: more is not a student's work
 MAX_FOLDER_FILES = 20_000  # files listed in an uploaded folder
 MAX_FILE_CHARS = 1_000_000  # of a graded file's code, compared by the similarity report
@@ -73,6 +75,7 @@ class Container:
     depth: int  # 0: an upload itself
     entries: list  # Entries of graded names
     others: list = field(default_factory=list)  # paths of the other files (hints)
+    warnings: list = field(default_factory=list)  # for a person, though the work is read
     archive: zipfile.ZipFile | None = None
     path: Path | None = None  # the uploaded zip or folder (None: loose files, inner zips)
 
@@ -134,25 +137,38 @@ def graded_names():
 
 def check_safety(infos, label):
     """
-    handin/check.py's checks, split: paths, links, encryption and the number of entries on
-    every entry (a whole project may be large); sizes and ratios on what is extracted.
-    Raises Unreadable.
+    handin/check.py's checks on what may be extracted (the graded files and inner zips):
+    paths, links, encryption, sizes, ratios; Unreadable if one fails. The rest of a whole
+    project is never extracted: too many entries make it Unreadable, and unsafe entries
+    there (a virtualenv's links, say) only make a warning, returned.
     """
-    problems = checker.safety_problems(infos, max_entries=MAX_ENTRIES,
-                                       max_total_bytes=MAX_DECLARED_BYTES,
-                                       max_ratio=float("inf"))
+    if len(infos) > MAX_ENTRIES:
+        raise Unreadable(f"{label} has {len(infos)} entries; at most {MAX_ENTRIES} are read")
     wanted = [i for i in infos if extracted(i)]
-    problems += checker.safety_problems(wanted, **checker.DEFAULT_LIMITS)
+    problems = checker.safety_problems(wanted, **checker.DEFAULT_LIMITS)
     if problems:
-        raise Unreadable(f"{label} is an unsafe zip: " + "; ".join(dict.fromkeys(problems)))
+        raise Unreadable(f"{label} is an unsafe zip: " + "; ".join(problems))
+    rest = [i for i in infos if not extracted(i)]
+    problems = checker.safety_problems(rest, max_entries=MAX_ENTRIES,
+                                       max_total_bytes=MAX_DECLARED_BYTES, max_ratio=float("inf"))
+    if problems:
+        return (f"{label} also holds unsafe entries, never extracted: "
+                + "; ".join(problems[:3]) + (f" and {len(problems) - 3} more"
+                                             if len(problems) > 3 else ""))
+    return ""
+
+
+def in_tool_folder(parts):
+    """True for files in folders tools make (a virtualenv, git, caches): never the work."""
+    return any(part in TOOL_FOLDERS for part in parts[:-1])
 
 
 def extracted(info):
     """True for the zip entries this module may extract: graded files and inner zips."""
     if info.is_dir() or checker.is_ignored(info.filename):
         return False
-    name = checker.entry_parts(info.filename)[-1]
-    return name in graded_names() or is_zip_name(name)
+    parts = checker.entry_parts(info.filename)
+    return not in_tool_folder(parts) and (parts[-1] in graded_names() or is_zip_name(parts[-1]))
 
 
 def open_zip(path, label, depth, stack):
@@ -167,12 +183,14 @@ def open_zip(path, label, depth, stack):
     except checker.RejectedArchive as err:
         raise Unreadable(f"{label}: {err}") from err
     stack.enter_context(archive)
-    check_safety(infos, label)
-    container = Container(label, depth, [], archive=archive)
+    warning = check_safety(infos, label)
+    container = Container(label, depth, [], archive=archive, warnings=[warning] if warning else [])
     for info in infos:
         if info.is_dir() or checker.is_ignored(info.filename):
             continue
         parts = tuple(checker.entry_parts(info.filename))
+        if in_tool_folder(parts):
+            continue
         if parts[-1] in graded_names():
             container.entries.append(Entry(parts, tuple(info.date_time), info))
         else:
@@ -185,7 +203,8 @@ def open_folder(path, label):
     container = Container(label, 0, [], path=path)
     count = 0
     for top, dirs, files in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if d not in checker.IGNORED_DIRS)
+        dirs[:] = sorted(d for d in dirs if d not in checker.IGNORED_DIRS
+                         and d not in TOOL_FOLDERS)
         for name in sorted(files):
             count += 1
             if count > MAX_FOLDER_FILES:
@@ -345,12 +364,14 @@ def grader_view(container):
 
 
 def strict_problem(container):
-    """Why handin/check.py (the grader's reading of a zip) would reject the upload ("" if not)."""
+    """Why handin/check.py, as the grader reads a zip, would reject the upload as it is (a
+    whole project over its limits, a damaged file next to the graded ones): "" if not."""
     if container.archive is None:
         return ""
-    infos = container.archive.infolist()
-    problems = checker.safety_problems(infos, **checker.DEFAULT_LIMITS)
-    return "; ".join(problems)
+    report, archive, _ = checker.inspect_archive(container.path)
+    if archive is not None:
+        archive.close()
+    return "; ".join(report.errors) if report.rejected else ""
 
 
 def missing_hints(chosen):
@@ -457,6 +478,7 @@ def describe_choice(work, chosen, containers, candidates, problems):
     if others or copies or sum(1 for c in containers if c.entries) > 1:
         work.flags.append(choice_flag(chosen, others, copies))
     work.flags += [f"also uploaded, could not be read: {p}" for p in problems]
+    work.flags += [warning for c in containers for warning in c.warnings]
     work.flags += missing_hints(chosen)
     missing = [name for name in checker.REQUIRED_FILES if name not in chosen.files]
     if missing:

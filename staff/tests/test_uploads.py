@@ -75,6 +75,20 @@ def test_a_whole_project_zip_is_found_by_name_and_repaired(tmp_path):
     assert not any("checkpoint" in flag or "chosen" in flag for flag in work.flags)
 
 
+def test_a_damaged_file_next_to_the_work_does_not_cost_the_work(tmp_path):
+    path = tmp_path / "jdoe.zip"
+    with zipfile.ZipFile(path, "w") as archive:  # stored: the bytes are in the file as is
+        for name, data in submission("jdoe", "final").items():
+            archive.writestr(name, data)
+        archive.writestr("jdoe/notes.txt", "hello world, these are my notes")
+    path.write_bytes(path.read_bytes().replace(b"hello world", b"jello world"))
+    assert checker.check_submission(path).rejected  # the grader would give 0 as it is
+    work = find(tmp_path, path)
+    assert work.as_is is None and graded_text(work, "layers.py") == text("layers.py", "final")
+    assert "the grader would reject the zip as it is" in work.flags[0]
+    assert "CRC" in work.flags[0]
+
+
 def test_two_complete_folders_grade_the_newest_and_flag_it(tmp_path):
     members = submission("hw4/draft", "draft")
     members.update(submission("hw4/final", "final"))
@@ -224,12 +238,26 @@ def bomb_inside(path):
     return write_zip(path, {"hw4/inner.zip": data})
 
 
-@pytest.mark.parametrize("make, why", [(zip_slip, "zip-slip"), (zip_with_link, "symbolic link"),
-                                       (bomb, "zip bomb")])
-def test_unsafe_zips_are_refused_with_the_checkers_reason(tmp_path, make, why):
+@pytest.mark.parametrize("make, why", [(zip_with_link, "symbolic link"), (bomb, "zip bomb")])
+def test_unsafe_graded_files_are_refused_with_the_checkers_reason(tmp_path, make, why):
     work = find(tmp_path, make(tmp_path / "hw4.zip"))
     assert work.folder is None and why in work.problem
+
+
+def test_unsafe_entries_beside_the_work_are_never_extracted_and_flagged(tmp_path):
+    work = find(tmp_path, zip_slip(tmp_path / "hw4.zip"))
+    assert graded_text(work, "layers.py") == "x = 1\n"
+    assert any("also holds unsafe entries, never extracted" in f and "zip-slip" in f
+               for f in work.flags)
     assert not (tmp_path / "evil.py").exists() and not (tmp_path.parent / "evil.py").exists()
+    assert not list(tmp_path.rglob("evil.py"))
+
+
+def test_a_virtualenv_in_a_project_is_not_the_work(tmp_path):
+    members = submission("proj", "mine")
+    members.update({f"proj/.venv/lib/site-packages/keras/{i}/layers.py": "x" for i in range(80)})
+    work = find(tmp_path, write_zip(tmp_path / "proj.zip", members))
+    assert graded_text(work, "layers.py") == text("layers.py", "mine") and not work.flags
 
 
 def test_a_bomb_inside_the_zip_is_never_unpacked(tmp_path):
