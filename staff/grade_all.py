@@ -23,7 +23,8 @@ changed uploads. --force regrades all.
 Never stops on a bad submission, and never loses one silently: every upload gets a row
 saying what was done and why, and every row a person should settle (unreadable, no graded
 file found, chosen among several, layout repaired, notebooks the grader flags, failed to
-grade, a name that is not a student's) is flagged and left out of canvas_import.csv
+grade, a name that is not a student's, a file holding the reference's solution markers) is
+flagged and left out of canvas_import.csv
 (--include-flagged puts the flagged rows that have a score back in); gradebook.csv keeps
 every row. Canvas matches the score column by "Name (id)": give --assignment "Homework 4
 (12345)" or --assignment-id 12345 (or a --roster export holding that column).
@@ -63,6 +64,7 @@ from tqdm import tqdm
 from handin import check as checker
 from staff import canvas_names, course_summary, uploads
 from staff.course_summary import Row
+from staff.starter.regions import BEGIN
 
 ROOT = Path(__file__).resolve().parents[1]
 STAFF_DIR = Path(__file__).resolve().parent
@@ -445,7 +447,11 @@ def grade_prepared(submission, row, ctx, scratch):
     work, sha = prepare(submission, row, ctx, scratch)
     if work is None:
         return
-    write_code(work, ctx.out / "similarity" / "code" / f"{row.student}.json", row)
+    texts = write_code(work, ctx.out / "similarity" / "code" / f"{row.student}.json", row)
+    marked = [name for name, text in texts.items() if BEGIN in text]
+    if marked:
+        row.flag(f"{', '.join(marked)}: the reference solution's '{BEGIN}' markers: a copy "
+                 "of the staff solution? (see the similarity leads)")
     cached = None if ctx.force else ctx.manifest.lookup(sha)
     if cached is not None:
         results, entry = cached
@@ -466,13 +472,15 @@ def grade_prepared(submission, row, ctx, scratch):
 
 
 def write_code(work, path, row):
-    """The code the similarity report compares (graded name -> code text), to `path`."""
+    """Write the code the similarity report compares (graded name -> code text) to `path`;
+    returns it ({} if it cannot be read: the grade still stands)."""
     try:
         texts = uploads.code_texts(uploads.read_texts(work.folder))
-    except (OSError, ValueError, RecursionError) as err:  # never costs the student the grade
+    except (OSError, ValueError, RecursionError) as err:
         row.notes.append(f"left out of the similarity report: {type(err).__name__}")
-        return
+        return {}
     path.write_text(json.dumps(texts), encoding="utf-8")
+    return texts
 
 
 def write_json(data, path):

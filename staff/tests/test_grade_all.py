@@ -356,8 +356,9 @@ def graded(tmp_path_factory):
             "leads": json.loads((out / "similarity" / "leads.json").read_text())}
 
 
-SETTLED = {"doejane", "roebob", "wuxi"}
-GRADED = SETTLED | {"leeann", "kimbo", "chenli", "tranvy"}
+SETTLED = {"wuxi"}
+COPIES = {"doejane", "roebob"}  # the reference's solution markers: flagged, graded
+GRADED = SETTLED | COPIES | {"leeann", "kimbo", "chenli", "tranvy"}
 UNREADABLE = {"parkjo", "hw4_final.zip", "lopezma", "patelra"}
 
 
@@ -427,8 +428,11 @@ def test_every_row_a_person_should_settle_says_why(graded):
     assert "not a readable zip" in book["hw4_final.zip"]["Failed to grade"]
     assert "is not a zip" in book["lopezma"]["Failed to grade"]
     assert "not a readable zip" in book["patelra"]["Failed to grade"]
-    for name in SETTLED:
+    for name in SETTLED | COPIES:
         assert book[name]["Layout mistake"] == ""
+    for name in COPIES | {"kimbo"}:
+        assert "functions.py, layers.py, train.py, two_layer_net.py: the reference solution's " \
+            "'# BEGIN SOLUTION' markers" in book[name]["Needs a person"]
     assert (graded["out"] / "results" / "leeann_125.json").is_file()
 
 
