@@ -230,6 +230,8 @@ class Writeup:
         self.answers = parts.read_answers(inputs.path("answers", ANSWERS_FILE),
                                           QUESTION_KEYS)
         self.pages = 0
+        self.name_gap = Gap("title", f"your name: the Name: line of {ANSWERS_FILE} is empty",
+                            self.fixes["answers"])
         stray_answers(self)
 
     def rel(self, path):
@@ -276,20 +278,21 @@ class Writeup:
             return []
         return [heading(f"Your answer ({ANSWERS_FILE})"), *markdown_blocks(text)]
 
-    def title_section(self, sections, pages):
+    @property
+    def name(self):
+        return self.inputs.name or self.answers.fields.get("name", "")
+
+    def title_section(self, sections, pages, shown):
+        """The title page: who, the page of every question, and the first `shown` gaps."""
         first_page = {}
         for page in pages:
             first_page.setdefault(page.section.key, page.number)
-        fields = self.answers.fields
-        name = self.inputs.name or fields.get("name", "")
-        lines = [Line(TITLE, 18, bold=True)]
-        blocks = [Text(lines, 0)]
-        if not name:
-            blocks.append(self.missing(None, f"your name: the Name: line of {ANSWERS_FILE} "
-                                       "is empty", "answers"))
-        who = [f"Name: {name}"] if name else []
-        if fields.get("uniqname"):
-            who.append(f"Uniqname: {fields['uniqname']}")
+        blocks = [Text([Line(TITLE, 18, bold=True)], 0)]
+        if not self.name:
+            blocks.append(missing(self.name_gap.what, self.name_gap.fix))
+        who = [f"Name: {self.name}"] if self.name else []
+        if self.answers.fields.get("uniqname"):
+            who.append(f"Uniqname: {self.answers.fields['uniqname']}")
         blocks.append(paragraph("\n".join(who), 12, space_before=10))
         blocks.append(paragraph(f"Built by python -m handin.writeup on {date.today()} from "
                                 "the student's own code, runs, notebooks and answers; nothing "
@@ -299,10 +302,10 @@ class Writeup:
         blocks.append(heading("Questions and their pages"))
         rows = [f"{s.key:<4} {s.title[:70]:<72} page {first_page[s.key]}" for s in sections]
         blocks.append(monospace("\n".join(rows), 8.5))
-        blocks += self.gap_summary()
+        blocks += self.gap_summary(shown)
         return Section("", "", blocks)
 
-    def gap_summary(self, shown=14):
+    def gap_summary(self, shown):
         if not self.gaps:
             return [paragraph("Nothing is missing.", 10, space_before=14)]
         lines = [f"{where(g)}: {g.what}" for g in unique(self.gaps)]
@@ -328,13 +331,16 @@ class Writeup:
 
     def build(self, output):
         """Write the PDF to `output`; returns the number of pages."""
+        if not self.name:
+            self.gaps.append(self.name_gap)
         sections = self.sections()
         pages = paginate(sections, first_number=2)
-        title = self.title_section(sections, pages)
-        all_pages = [*paginate([title]), *pages]
-        all_pages[0].number = 1
-        if len(all_pages) - len(pages) != 1:
-            raise RuntimeError("the title page does not fit on one page")
+        for shown in range(len(self.gaps), -1, -1):  # as many gaps as fit on the title page
+            title = paginate([self.title_section(sections, pages, shown)])
+            if len(title) == 1:
+                break
+        title[0].number = 1
+        all_pages = [title[0], *pages]
         write_pdf(all_pages, output, footer=TITLE, title=TITLE,
                   subject=f"built on {date.today()} by python -m handin.writeup")
         return len(all_pages)

@@ -317,9 +317,12 @@ def merge_inserts(pages, drawn):
 def pdf_page_count(path):
     """Pages of the PDF at `path`; raises ImportError without pypdf, ValueError if broken."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     try:
-        return len(PdfReader(path).pages)
-    except (PdfReadError, OSError, KeyError, TypeError) as err:
+        reader = PdfReader(path)
+        for page in reader.pages:  # what merging will need: each page and its size
+            float(page.mediabox.width)
+        return len(reader.pages)
+    except (PyPdfError, OSError, KeyError, TypeError, ValueError) as err:
         raise ValueError(f"{path} is not a readable PDF ({err})") from None

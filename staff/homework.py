@@ -355,7 +355,7 @@ def _train(config: str, with_pdf: bool):
         if settings.smoke:
             cmd += SMOKE_TRAIN_ARGS
         run_logged(cmd, log)
-        if with_pdf:  # the write-up wants the plot as PDF too: same function, same numbers
+        if with_pdf:  # the homework names the plot plot.pdf: same function, same numbers
             run_logged([settings.python, "-c", REPLOT_CODE, str(folder / "summary.json"),
                         str(folder / "plot.pdf")], log, cwd=ROOT / "neuralnet")
     return run

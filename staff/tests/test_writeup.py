@@ -253,6 +253,25 @@ def test_python_backup_terminal_output_stands_in_for_the_notebook(tmp_path):
     assert any("appendix C" in n for n in w.notes)
 
 
+def test_f4_drawing_as_pdf_image_or_broken_file(tmp_path):
+    (tmp_path / "backprop").mkdir()
+    (tmp_path / "backprop/functions.py").write_text("def f4(x):\n    return x, (1.0,)\n")
+    inputs = writeup.Inputs(kit=tmp_path)
+    gaps, _, blocks = gaps_of(inputs, "1.2")  # f4 written, no drawing, no text: asked for
+    assert gaps == ["your f4 is written but its graph is not: the homework asks for a "
+                    "drawing of it"]
+    with PdfPages(tmp_path / "backprop/f4_graph.pdf") as pdf:
+        for _ in range(2):
+            pdf.savefig(plt.figure())
+    plt.close("all")
+    gaps, _, blocks = gaps_of(inputs, "1.2")
+    assert gaps == [] and [b.pages for b in blocks if isinstance(b, PdfInsert)] == [2]
+    inputs.f4_picture = tmp_path / "backprop/f4_graph.jpg"
+    inputs.f4_picture.write_bytes(b"not a picture")
+    gaps, _, _ = gaps_of(inputs, "1.2")
+    assert len(gaps) == 1 and "f4_graph.jpg is not a readable image" in gaps[0]
+
+
 def test_cell_roles_find_the_same_cells_by_id_and_by_marker():
     for part, roles in (("part1", ("P1_SETTINGS", "P1_OPTIMIZER", "P1_ARCHITECTURE",
                                    "P1_CURVES", "P1_EVALUATION", "P1_ARCHITECTURE_ANSWER",
