@@ -463,9 +463,8 @@ def notebook_and_report_stages(settings: Settings) -> list[Stage]:
               [r / "part2" / n for n in ("predictions.json", "img1.png", "img2.png")],
               _notebook("part2"), set(), _part2_result),
         Stage("report", "write-up",
-              [*_rel(("staff/report.py", "staff/f4_graph.py", "handin/writeup.py",
-                      "handin/writeup_parts.py", "handin/writeup_pdf.py", "writeup.md",
-                      *code)),
+              [*_rel(("staff/report.py", "staff/f4_graph.py", "writeup.md", *code)),
+               *_glob(("handin/writeup*.py",)),
                *executed, *(r / p for p in REQUIRED_OUTPUTS)],
               [settings.report_file], _report, result=lambda s: _display(s.report_file)),
     ]

@@ -23,6 +23,7 @@ from pathlib import Path
 import matplotlib
 
 from handin import writeup
+from handin import writeup_questions as questions
 from staff.student_view import module_from_file
 
 matplotlib.use("Agg")
@@ -195,7 +196,7 @@ def report_inputs(results_dir, root=ROOT, note="", smoke=False, f4_picture=None)
         kit=Path(root), runs=Path(results_dir),
         part1=executed_notebook(results_dir, root, "part1"),
         part2=executed_notebook(results_dir, root, "part2"),
-        answers=Path(root) / writeup.ANSWERS_FILE, f4_picture=f4_picture, name=STAFF_NAME,
+        answers=Path(root) / questions.ANSWERS_FILE, f4_picture=f4_picture, name=STAFF_NAME,
         note=note, fixes=STAGE_FIXES, full_runs=not smoke)
 
 

@@ -3,10 +3,6 @@ and the pictures a page really draws."""
 
 import re
 
-from handin import writeup
-
-ALL_KEYS = [q.key for q in (*writeup.QUESTIONS, *writeup.APPENDIX, writeup.TERMINAL)]
-
 
 def footer_key(text):
     """The question or appendix key named in a page's footer ("question 4.2"), or None."""

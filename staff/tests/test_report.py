@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from handin import writeup
+from handin import writeup_questions as questions
 from staff import report
 from staff.tests.fake_results import (
     BEST_TEST_ACCURACY,
@@ -35,7 +36,7 @@ def test_cli_builds_every_page_from_the_outputs_and_names_the_missing_stage(tmp_
     assert "the training plot" in proc.stdout and "'overfit' stage" in proc.stdout
     reader = pypdf.PdfReader(out)  # written anyway
     pages = question_pages(reader)
-    assert set(pages) == {q.key for q in (*writeup.QUESTIONS, *writeup.APPENDIX)}
+    assert set(pages) == {q.key for q in (*questions.QUESTIONS, *questions.APPENDIX)}
     title = reader.pages[0].extract_text()
     assert "Missing (1)" in title
     text = {key: "\n".join(t for _, t in found) for key, found in pages.items()}

@@ -4,19 +4,17 @@ question on its own page and the runs' own numbers, code, pictures and answers; 
 starter gives a PDF that names every missing piece. Plus the readers behind it."""
 
 import json
-import os
-import subprocess
-import sys
 
 import matplotlib
 import pytest
 
 from handin import notebooks as nbread
-from handin import writeup
-from handin import writeup_parts as parts
+from handin import writeup, writeup_pages
+from handin import writeup_questions as questions
+from handin import writeup_read as read
 from handin.writeup_pdf import PdfInsert, Section, paginate, paragraph, wrap_code, write_pdf
 from staff.starter.build import ROOT, build
-from staff.student_view import student_module
+from staff.tests import filled_kit as filled
 from staff.tests.pdf_pages import drawn_images, question_pages
 
 matplotlib.use("Agg")
@@ -24,64 +22,23 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
 pypdf = pytest.importorskip("pypdf")
-ANSWER_42 = "I tried three learning rates and kept the one with the best validation accuracy."
-NAME = "Ada Lovelace"
-
-
-def kit_env():
-    """The kit's own modules first: nothing of this repository on PYTHONPATH."""
-    env = dict(os.environ, MPLBACKEND="Agg")
-    env.pop("PYTHONPATH", None)
-    return env
-
-
-def run_in(kit, *args, timeout=300):
-    return subprocess.run([sys.executable, *map(str, args)], cwd=kit, env=kit_env(),
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def fill_answers(kit):
-    """writeup.md with a name, an answer under 4.2 and the 1.2 drawing."""
-    text = (kit / "writeup.md").read_text()
-    text = text.replace("Name:\n", f"Name: {NAME}\n").replace("Uniqname:\n", "Uniqname: ada\n")
-    text = text.replace("## 4.2 The best two-layer net\n", f"## 4.2 The best two-layer net\n"
-                        f"{ANSWER_42}\n\n- a list item\n")
-    (kit / "writeup.md").write_text(text)
-    fig, ax = plt.subplots(figsize=(3, 2))
-    ax.plot([0, 1], [1, 0])
-    fig.savefig(kit / "backprop/f4_graph.png")
-    plt.close(fig)
 
 
 @pytest.fixture(scope="module")
 def filled_kit(tmp_path_factory):
-    """A kit laid out like the starter with the reference solution and its executed
-    notebooks, its train.py / test.py runs on generated CIFAR-10, answers and a drawing;
+    """A kit filled with the reference, its runs, answers and a drawing (filled_kit.py), and
     `make writeup` run in it. Returns (kit, the make CompletedProcess)."""
-    kit = tmp_path_factory.mktemp("filled") / "hw4-starter"
-    build(ROOT, kit, strip=False)
-    data = tmp_path_factory.mktemp("cifar")
-    student_module("fake_cifar10").write_fake_cifar10(data, num_train_per_batch=100,
-                                                      num_test=100)
-    tiny = ("--num-train", 300, "--num-val", 100, "--num-epochs", 2, "--no-progress",
-            "--data-dir", data)
-    for config in ("best", "overfit"):
-        run = run_in(kit, "neuralnet/train.py", "--config", config, *tiny)
-        assert run.returncode == 0, run.stderr
-    run = run_in(kit / "neuralnet", "test.py", "--data-dir", data)  # from its own folder
-    assert run.returncode == 0, run.stderr
-    fill_answers(kit)
-    make = subprocess.run(["make", "writeup", f"PYTHON={sys.executable}"], cwd=kit,
-                          env=kit_env(), capture_output=True, text=True, timeout=300)
-    return kit, make
+    kit = filled.filled_kit(tmp_path_factory.mktemp("filled") / "hw4-starter",
+                            tmp_path_factory.mktemp("cifar"))
+    return kit, filled.make_writeup(kit)
 
 
 def first_predictions(notebook):
     """The top predicted class of img1 and img2, as the notebook printed them."""
-    book = parts.read_notebook(notebook)
+    book = read.read_notebook(notebook)
     labels = []
-    for role in writeup.P2_DISPLAYS:
-        lines = parts.cell_text_outputs(book.find(role))
+    for role in questions.P2_DISPLAYS:
+        lines = read.cell_text_outputs(book.find(role))
         labels.append(next(found[0] for line in lines for found in [nbread.prediction(line)]
                            if found))
     return labels
@@ -95,8 +52,8 @@ def test_make_writeup_on_a_filled_kit_covers_every_question(filled_kit):
     reader = pypdf.PdfReader(kit / "writeup.pdf")
     pages = question_pages(reader)
     title = reader.pages[0].extract_text()
-    assert f"Name: {NAME}" in title and "Nothing is missing" in title
-    for question in (*writeup.QUESTIONS, *writeup.APPENDIX):
+    assert f"Name: {filled.NAME}" in title and "Nothing is missing" in title
+    for question in (*questions.QUESTIONS, *questions.APPENDIX):
         found = pages[question.key]
         first, text = found[0]
         assert question.title in text, question.key  # its heading, on its first page
@@ -113,10 +70,10 @@ def test_make_writeup_on_a_filled_kit_covers_every_question(filled_kit):
     assert f"{100 * overfit['final_train_accuracy']:.2f} %" in text["4.3"]
     assert "hidden_dim" in text["4.2"] and str(best["hyperparameters"]["hidden_dim"]) in \
         text["4.2"]
-    assert ANSWER_42 in text["4.2"].replace("\n", " ")
+    assert filled.ANSWER_42 in text["4.2"].replace("\n", " ")
     # the CNN from the executed notebook: its table, its test accuracy line
-    accuracy, _ = nbread.reported_accuracy(parts.read_notebook(kit / "part1.ipynb")
-                                           .find(writeup.P1_EVALUATION))
+    accuracy, _ = nbread.reported_accuracy(read.read_notebook(kit / "part1.ipynb")
+                                           .find(questions.P1_EVALUATION))
     assert f"Test accuracy: {100 * accuracy:.2f} %" in text["5.3"]
     assert "Total params" in text["5.2"] and "TEST ACCURACY" in text["5.1"]
     img1, img2 = first_predictions(kit / "part2.ipynb")
@@ -137,8 +94,8 @@ def test_make_writeup_on_a_filled_kit_covers_every_question(filled_kit):
 def test_writeup_on_the_bare_starter_names_every_gap(tmp_path):
     kit = tmp_path / "hw4-starter"
     build(ROOT, kit)
-    assert (kit / "writeup.md").read_text() == writeup.template()
-    run = run_in(kit, "-m", "handin.writeup", "--strict", "--no-appendix")
+    assert (kit / "writeup.md").read_text() == questions.template()
+    run = filled.run_in(kit, "-m", "handin.writeup", "--strict", "--no-appendix")
     assert run.returncode == 1, run.stdout + run.stderr
     out = run.stdout
     for needed in ("f3 in backprop/functions.py is not written yet",
@@ -170,8 +127,8 @@ def test_writeup_on_the_bare_starter_names_every_gap(tmp_path):
 # ---- the readers and the pages, without a kit -----------------------------------------
 
 def test_the_kit_ships_the_template_as_writeup_md():
-    assert (ROOT / "writeup.md").read_text() == writeup.template()
-    answers = parts.read_answers(ROOT / "writeup.md", writeup.QUESTION_KEYS)
+    assert (ROOT / "writeup.md").read_text() == questions.template()
+    answers = read.read_answers(ROOT / "writeup.md", questions.QUESTION_KEYS)
     assert answers.by_question == {} and answers.stray == []  # prompts only
     assert answers.fields == {"name": "", "uniqname": ""}
 
@@ -181,7 +138,7 @@ def test_answers_are_read_by_question_number(tmp_path):
     path.write_text("# W\nName: Grace\nUniqname: gh\n\n## 4.2 anything\n<!-- a prompt -->\n"
                     "My answer.\n\n## Q4.3\nSecond.\n<!-- unclosed prompt\n\n## 9.9 Bonus\n"
                     "lost text\n## Notes\n\n### 1.1 not a question heading\n")
-    answers = parts.read_answers(path, writeup.QUESTION_KEYS)
+    answers = read.read_answers(path, questions.QUESTION_KEYS)
     assert answers.fields == {"name": "Grace", "uniqname": "gh"}
     assert answers.by_question == {"4.2": "My answer.", "4.3": "Second.\n unclosed prompt"}
     assert answers.stray == ["9.9 Bonus", "Notes"]
@@ -194,7 +151,7 @@ def test_answers_are_read_by_question_number(tmp_path):
 
 
 def test_markdown_pieces():
-    pieces = parts.markdown_pieces("A **bold** line\njoined.\n\n- item one\n  continued\n"
+    pieces = read.markdown_pieces("A **bold** line\njoined.\n\n- item one\n  continued\n"
                                    "1. two\n\n### Head\n```\ncode  kept\n```\n<!-- x -->\n")
     assert pieces == [("p", "A bold line joined."), ("li", "- item one continued"),
                       ("li", "1. two"), ("h", "Head"), ("code", "code  kept")]
@@ -202,7 +159,7 @@ def test_markdown_pieces():
 
 def test_terminal_output_keeps_the_last_state_of_a_progress_bar():
     text = "a\n\x1b[32mepoch 1: 10%\repoch 1: 100%\x1b[0m\nTEST ACCURACY: 0.9\n"
-    assert parts.terminal_lines(text) == ["a", "epoch 1: 100%", "TEST ACCURACY: 0.9", ""]
+    assert read.terminal_lines(text) == ["a", "epoch 1: 100%", "TEST ACCURACY: 0.9", ""]
 
 
 def write_run(folder, config, smoke=False):
@@ -217,8 +174,8 @@ def gaps_of(inputs, question_key):
     """The gaps and notes of one question's page (not those of writeup.md)."""
     w = writeup.Writeup(inputs)
     before = len(w.gaps)
-    question = next(q for q in writeup.QUESTIONS if q.key == question_key)
-    blocks = writeup.SHOW[question.show[0]](w, question)
+    question = next(q for q in questions.QUESTIONS if q.key == question_key)
+    blocks = writeup_pages.SHOW[question.show[0]](w, question)
     return [g.what for g in w.gaps[before:]], w.notes, blocks
 
 
@@ -277,14 +234,14 @@ def test_cell_roles_find_the_same_cells_by_id_and_by_marker():
                                    "P1_CURVES", "P1_EVALUATION", "P1_ARCHITECTURE_ANSWER",
                                    "P1_OPTIMIZER_ANSWER")),
                         ("part2", ("P2_IMAGES", "P2_MODEL", "P2_ANSWER"))):
-        book = parts.read_notebook(ROOT / f"{part}.ipynb")
+        book = read.read_notebook(ROOT / f"{part}.ipynb")
         for name in roles:
-            role = getattr(writeup, name)
-            by_marker = parts.CellRole("no such id", role.marker, role.cell_type)
+            role = getattr(questions, name)
+            by_marker = read.CellRole("no such id", role.marker, role.cell_type)
             assert book.find(role) is book.find(by_marker) is not None, name
             assert book.find(role)["id"] == role.cell_id, name
-    book = parts.read_notebook(ROOT / "part2.ipynb")
-    cells = [book.find(role) for role in writeup.P2_DISPLAYS]
+    book = read.read_notebook(ROOT / "part2.ipynb")
+    cells = [book.find(role) for role in questions.P2_DISPLAYS]
     assert [c["id"] for c in cells] == list(nbread.PART2.key_cells)
 
 

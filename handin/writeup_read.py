@@ -102,23 +102,6 @@ def fraction(value):
     return float(value) if 0 <= value <= 1 else None
 
 
-def pct(value):
-    return f"{100 * value:.2f} %"
-
-
-def fmt(value):
-    """A hyperparameter's value as text (floats to 4 significant digits)."""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
-
-
-def table(rows):
-    """Rows [(name, value)] as aligned monospace text."""
-    width = max((len(str(name)) for name, _ in rows), default=0)
-    return "\n".join(f"{name:<{width}}   {value}" for name, value in rows)
-
-
 # ---- pictures -------------------------------------------------------------------------
 
 def picture_from_bytes(data):
