@@ -279,7 +279,7 @@ def parse_args(argv=None):
         prog="python -m handin.writeup", description="Build writeup.pdf, the homework's "
         "write-up, from your code, runs, notebooks and writeup.md (offline).")
     parser.add_argument("--kit", type=Path, default=KIT,
-                        help="the kit folder (default: the one this file is in)")
+                        help="the kit folder (default: the one holding this handin/)")
     parser.add_argument("--output", type=Path, help="the PDF to write (default: writeup.pdf "
                         "in the kit folder)")
     parser.add_argument("--part1", type=Path, help="your executed part1.ipynb (default: "

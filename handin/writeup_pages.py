@@ -97,7 +97,8 @@ def definition_blocks(w, question, spec, path, definition, name):
     required = name in spec.required
     if definition is None:
         what = f"{path} defines no {name}"
-        return [w.missing(question, what, "write it") if required
+        return [w.missing(question, what, f"write {name} in {path}, under that name (the "
+                                          "homework's)") if required
                 else w.remark(question, what + " (optional)")]
     if definition.is_stub and not required:
         return [w.remark(question, f"{name} not attempted (optional): {path} still raises "
@@ -164,7 +165,7 @@ def show_f4_graph(w, question):
 def show_run(config):
     def show(w, question):
         folder = w.runs / config
-        blocks = test_blocks(w, question, folder) if config == "best" else []
+        blocks = test_accuracy_blocks(w, question, folder) if config == "best" else []
         summary, problem = read.read_json(folder / "summary.json")
         if summary is None:
             return [*blocks, w.missing(question, f"the {config} run: "
@@ -181,8 +182,7 @@ def show_run(config):
         hyper = summary.get("hyperparameters")
         if isinstance(hyper, dict) and hyper:
             blocks += [heading("Hyperparameters (from the run's summary.json)", 10),
-                       monospace(table([(k, fmt(v)) for k, v in hyper.items()]),
-                                 8.5)]
+                       monospace(table([(k, fmt(v)) for k, v in hyper.items()]), 8.5)]
         else:
             blocks.append(w.missing(question, f"{w.rel(folder / 'summary.json')} lists no "
                                     "hyperparameters", config))
@@ -190,7 +190,7 @@ def show_run(config):
     return show
 
 
-def test_blocks(w, question, folder):
+def test_accuracy_blocks(w, question, folder):
     """The final test accuracy of the best run (test.py's JSON), checked against the
     checkpoint it was computed from."""
     path = folder / "test.json"
@@ -303,7 +303,7 @@ def show_terminal(w, question):
         path = w.terminal_output(part)
         if path is None:
             continue
-        lines = read.terminal_lines(path.read_text(encoding="utf-8", errors="replace"))
+        lines = read.terminal_lines(read.head_and_tail(path))
         blocks += [heading(f"python python_backup/{part}.py ({w.rel(path)})", 10),
                    monospace("\n".join(read.shortened(lines, MAX_TERMINAL_LINES)), 7)]
         for figure in SCRIPT_FIGURES[part]:

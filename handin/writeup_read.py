@@ -19,6 +19,7 @@ from handin import notebooks as nbread
 MAX_IMAGE_SIDE = 2000  # pixels: larger pictures are scaled down before they go in the PDF
 MAX_ANSWER_CHARS = 200_000
 MAX_OUTPUT_LINES = 14  # of a notebook cell's text output in the code listing (5.1)
+MAX_TERMINAL_BYTES = 4 * 2**20  # of a saved terminal session read
 
 
 # ---- Python files -------------------------------------------------------------------
@@ -32,14 +33,23 @@ class Definition:
     is_stub: bool  # still raises NotImplementedError (the starter's stub)
 
 
+def raises_not_implemented(statement):
+    """True for `raise NotImplementedError(...)` (or a `with` block that holds one)."""
+    if isinstance(statement, ast.With):
+        return any(raises_not_implemented(inner) for inner in statement.body)
+    if not isinstance(statement, ast.Raise) or statement.exc is None:
+        return False
+    exc = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+    return getattr(exc, "id", None) == "NotImplementedError"
+
+
 def is_stub(node):
-    """True when a def/class raises NotImplementedError anywhere in its body."""
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Raise) and sub.exc is not None:
-            exc = sub.exc.func if isinstance(sub.exc, ast.Call) else sub.exc
-            if getattr(exc, "id", None) == "NotImplementedError":
-                return True
-    return False
+    """True when a function always raises NotImplementedError (the starter's stub: a raise
+    in the body itself, not in a branch), or a class has such a method."""
+    if isinstance(node, ast.ClassDef):
+        return any(is_stub(item) for item in node.body
+                   if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    return any(raises_not_implemented(statement) for statement in node.body)
 
 
 def python_definitions(path):
@@ -59,11 +69,16 @@ def python_definitions(path):
         return {}, f"does not parse: {err.msg} (line {err.lineno})"
     lines = text.splitlines()
     found = {}
-    for node in tree.body:
+    for node in tree.body:  # a later binding of a name replaces an earlier one, as in Python
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             found[node.name] = Definition(node.name, first, lines[first - 1:node.end_lineno],
                                           is_stub(node))
+        elif isinstance(node, ast.Assign):  # fc_forward = my_fc_forward
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = Definition(target.id, node.lineno,
+                                                  lines[node.lineno - 1:node.end_lineno], False)
     return found, None
 
 
@@ -196,6 +211,19 @@ ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def strip_ansi(text):
     return ANSI_RE.sub("", text).replace("\r", "")
+
+
+def head_and_tail(path, limit=MAX_TERMINAL_BYTES):
+    """The text of a file of any size: all of it, or its first and last limit/2 bytes."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        if size <= limit:
+            data = f.read()
+        else:
+            data = f.read(limit // 2) + b"\n[...]\n"
+            f.seek(size - limit // 2)
+            data += f.read()
+    return data.decode("utf-8", errors="replace")
 
 
 def terminal_lines(text):

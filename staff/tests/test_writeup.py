@@ -150,6 +150,26 @@ def test_answers_are_read_by_question_number(tmp_path):
         "after it"]
 
 
+def test_definitions_and_stubs_of_a_python_file(tmp_path):
+    path = tmp_path / "layers.py"
+    path.write_text(
+        "import functools\n\n\n@functools.cache\ndef f3(s1, s2, y):\n"
+        "    raise NotImplementedError('f3: not implemented yet')\n\n\n"
+        "def fc_forward(x, w, b, mode='fast'):\n    if mode != 'fast':\n"
+        "        raise NotImplementedError(mode)\n    return x @ w + b, None\n\n\n"
+        "def _relu(x):\n    return abs(x), x\n\n\nrelu_forward = _relu\n\n\n"
+        "class TwoLayerNet:\n    def forward(self, X):\n        return X\n\n"
+        "    def backward(self, g, cache):\n        raise NotImplementedError\n")
+    found, problem = read.python_definitions(path)
+    assert problem is None
+    assert (found["f3"].first_line, found["f3"].is_stub) == (4, True)  # its decorator too
+    assert not found["fc_forward"].is_stub  # a raise in a branch is not the stub
+    assert found["relu_forward"].lines == ["relu_forward = _relu"]
+    assert found["TwoLayerNet"].is_stub  # one method still raises
+    path.write_text("def f(:\n")
+    assert read.python_definitions(path) == ({}, "does not parse: invalid syntax (line 1)")
+
+
 def test_markdown_pieces():
     pieces = read.markdown_pieces("A **bold** line\njoined.\n\n- item one\n  continued\n"
                                    "1. two\n\n### Head\n```\ncode  kept\n```\n<!-- x -->\n")
@@ -157,9 +177,13 @@ def test_markdown_pieces():
                       ("li", "1. two"), ("h", "Head"), ("code", "code  kept")]
 
 
-def test_terminal_output_keeps_the_last_state_of_a_progress_bar():
+def test_terminal_output_keeps_the_last_state_of_a_progress_bar(tmp_path):
     text = "a\n\x1b[32mepoch 1: 10%\repoch 1: 100%\x1b[0m\nTEST ACCURACY: 0.9\n"
     assert read.terminal_lines(text) == ["a", "epoch 1: 100%", "TEST ACCURACY: 0.9", ""]
+    log = tmp_path / "out.txt"
+    log.write_text("first\n" + "x" * 100 + "\nlast\n")
+    assert read.head_and_tail(log, limit=20) == "first\nxxxx\n[...]\nxxxx\nlast\n"
+    assert read.head_and_tail(log) == log.read_text()
 
 
 def write_run(folder, config, smoke=False):
