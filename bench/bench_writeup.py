@@ -7,7 +7,8 @@ test.py run in it on a small generated CIFAR-10 (the write-up's cost does not de
 data: it draws the plots the runs saved); writeup.md gets a name and an answer, backprop/ a
 drawing of f4's graph (staff/tests/filled_kit.py). Then `make writeup` runs --repeats
 times with the network blocked (`unshare -rn` when the machine allows it: the build must
-not need one) and the median wall time is reported.
+not need one); it reports the median wall time, the CPU seconds of each run (less
+sensitive to other jobs on the machine) and the load average.
 
     flock /tmp/hw4-cpu.lock .venv/bin/python bench/bench_writeup.py [--repeats 3] [--json-file F]
 """
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -38,17 +40,23 @@ def offline_prefix():
     return []
 
 
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def time_writeup(kit, prefix):
-    """Seconds of one `make writeup` in `kit` (raises if it fails or finds a gap)."""
-    start = time.perf_counter()
+    """(wall seconds, CPU seconds, its "wrote" line) of one `make writeup` in `kit`; raises
+    if it fails or finds anything missing."""
+    start, cpu = time.perf_counter(), children_cpu_seconds()
     run = subprocess.run([*prefix, "make", "writeup", f"PYTHON={sys.executable}", "STRICT=1"],
                          cwd=kit, env=filled.kit_env(), capture_output=True, text=True,
                          timeout=600)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, children_cpu_seconds() - cpu
     if run.returncode != 0:
         raise RuntimeError(f"make writeup failed:\n{run.stdout}\n{run.stderr}")
-    return seconds, next(line for line in run.stdout.splitlines()
-                         if line.startswith("writeup: wrote"))
+    return seconds, cpu, next(line for line in run.stdout.splitlines()
+                              if line.startswith("writeup: wrote"))
 
 
 def parse_args():
@@ -64,9 +72,11 @@ def main():
         kit = filled.filled_kit(Path(tmp) / "hw4-starter", Path(tmp) / "cifar")
         prefix = offline_prefix()
         runs = [time_writeup(kit, prefix) for _ in range(args.repeats)]
-    seconds = [s for s, _ in runs]
+    seconds = [round(wall, 2) for wall, _, _ in runs]
     report = {"median_seconds": statistics.median(seconds), "seconds": seconds,
-              "offline": bool(prefix), "output": runs[0][1], "cpus": os.cpu_count(),
+              "cpu_seconds": [round(cpu, 2) for _, cpu, _ in runs], "offline": bool(prefix),
+              "output": runs[0][2], "cpus": os.cpu_count(),
+              "load_average_1min": os.getloadavg()[0],
               "python": platform.python_version(), "target_seconds": TARGET_SECONDS}
     print(json.dumps(report, indent=1))
     if args.json_file:
