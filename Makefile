@@ -36,6 +36,7 @@ bench: $(STAMP)  ## the benchmarks on the real data in HW4_DATA (numbers for BEN
 	$(PY) bench/bench_cifar.py
 	$(PY) bench/part1_vs_peer.py --peer-epochs 2 --setting light
 	$(PY) bench/bench_part2.py
+	$(PY) bench/bench_writeup.py
 
 lint: $(STAMP)  ## ruff on the whole tree
 	$(VENV)/bin/ruff check .

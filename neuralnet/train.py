@@ -8,7 +8,11 @@
 Per epoch it shows a progress bar with the running loss, then prints the training and
 validation accuracy. At the end it writes the two-panel plot (--plot-file), the model
 (--checkpoint-file, plus its preprocessing statistics next to it, for test.py) and a JSON
-summary (--summary-file). Runs from the repository root and from this folder.
+summary (--summary-file). `--config best` and `--config overfit` write them to
+runs/best/ and runs/overfit/ next to this file (plot.png, checkpoint.npz, summary.json),
+where test.py and the write-up (python -m handin.writeup) find them; the default config
+writes plot.pdf, checkpoint.npz and checkpoint.json in the current folder. Runs from the
+repository root and from this folder.
 """
 
 import argparse
@@ -210,12 +214,18 @@ def parse_args(argv=None):
                              "best model / for memorizing a small training set")
     parser.add_argument("--data-dir", help="folder holding cifar-10-batches-py/ or "
                                            "cifar-10-python.tar.gz (else $HW4_DATA, else here)")
-    parser.add_argument("--plot-file", default="plot.pdf",
-                        help="training plot; the suffix picks the format (.pdf, .png)")
-    parser.add_argument("--checkpoint-file", default="checkpoint.npz",
-                        help="where to save the trained model (.npz)")
+    parser.add_argument("--plot-file",
+                        help="training plot; the suffix picks the format (.pdf, .png). "
+                             "Default: runs/<config>/plot.png for --config best / overfit, "
+                             "else plot.pdf")
+    parser.add_argument("--checkpoint-file",
+                        help="where to save the trained model (.npz). Default: "
+                             "runs/<config>/checkpoint.npz for --config best / overfit, "
+                             "else checkpoint.npz")
     parser.add_argument("--summary-file",
-                        help="JSON summary of the run (default: checkpoint path with .json)")
+                        help="JSON summary of the run. Default: runs/<config>/summary.json "
+                             "for --config best / overfit, else the checkpoint path with "
+                             ".json")
     parser.add_argument("--print-every", type=int, default=0,
                         help="also print the loss every N iterations (0: never)")
     parser.add_argument("--overwrite", action="store_true",
@@ -263,11 +273,10 @@ def main(argv=None):
         num_train=num_train, hidden_dim=hidden_dim, batch_size=batch_size,
         num_epochs=num_epochs, learning_rate=learning_rate, reg=reg))
 
-    checkpoint = Path(args.checkpoint_file)
+    checkpoint, plot_file, summary_file = output_files(args)
     if checkpoint.exists() and not args.overwrite:
         raise SystemExit(f"error: {checkpoint} already exists; pass --overwrite to replace "
                          "it, or choose another --checkpoint-file")
-    summary_file = Path(args.summary_file or checkpoint.with_suffix(".json"))
 
     print(f"config {args.config}: " + ", ".join(f"{k}={v}" for k, v in hp.items()))
     try:
@@ -281,19 +290,42 @@ def main(argv=None):
     except TrainingDiverged as err:
         raise SystemExit(f"error: {err}") from None
 
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(model, checkpoint, data["mean"], data["std"])
-    write_plot_and_summary(history, hp, args, summary_file)
-    print(f"wrote {checkpoint}, {args.plot_file}, {summary_file}")
+    write_plot_and_summary(history, hp, args, (checkpoint, plot_file, summary_file))
+    print(f"wrote {checkpoint}, {plot_file}, {summary_file}")
 
 
-def write_plot_and_summary(history, hp, args, summary_file):
-    """The training plot (--plot-file) and the run's JSON summary (hyperparameters, history)."""
+RUNS_DIR = Path(__file__).resolve().parent / "runs"  # where --config best / overfit write
+
+
+def output_files(args):
+    """(checkpoint, plot, summary) paths: the flags, else the config's defaults."""
+    if args.config in ("best", "overfit"):
+        folder = RUNS_DIR / args.config
+        defaults = (folder / "checkpoint.npz", folder / "plot.png", folder / "summary.json")
+    else:
+        defaults = (Path("checkpoint.npz"), Path("plot.pdf"), None)
+    checkpoint = Path(args.checkpoint_file) if args.checkpoint_file else defaults[0]
+    plot_file = Path(args.plot_file) if args.plot_file else defaults[1]
+    summary_file = Path(args.summary_file) if args.summary_file else (
+        defaults[2] if defaults[2] and not args.checkpoint_file
+        else checkpoint.with_suffix(".json"))
+    return checkpoint, plot_file, summary_file
+
+
+def write_plot_and_summary(history, hp, args, files):
+    """The training plot and the run's JSON summary (hyperparameters, history, where the
+    plot and the checkpoint are); files: (checkpoint, plot, summary) paths."""
+    checkpoint, plot_file, summary_file = files
     plot_training(history["loss_history"], history["train_accuracy"],
-                  history["val_accuracy"], args.plot_file,
+                  history["val_accuracy"], plot_file,
                   title=f"two-layer net, config {args.config}")
-    summary = {"config": args.config, "hyperparameters": hp, **history,
+    summary = {"config": args.config, "smoke": args.smoke, "hyperparameters": hp, **history,
                "final_train_accuracy": history["train_accuracy"][-1],
-               "final_val_accuracy": history["val_accuracy"][-1]}
+               "final_val_accuracy": history["val_accuracy"][-1],
+               "plot_file": str(Path(plot_file).resolve()),
+               "checkpoint_file": str(checkpoint.resolve())}
     summary_file.parent.mkdir(parents=True, exist_ok=True)
     summary_file.write_text(json.dumps(summary, indent=1) + "\n")
     print(f"trained in {history['train_seconds']:.1f} s: final train acc "

@@ -13,7 +13,7 @@ Stages, in order (each writes its outputs under the results folder; docs/STAFF.m
     test      test.py once on the best net        -> best/test.json
     part1     part1.ipynb (Fashion-MNIST CNN)     -> part1/{summary.json, curves.png, ...}
     part2     part2.ipynb (pretrained ImageNet)   -> part2/{predictions.json, img1.png, img2.png}
-    report    staff/report.py                     -> report.pdf
+    report    staff/report.py (handin/writeup.py) -> report.pdf
 
 One line per stage with its result and elapsed time. As in make, a stage is skipped when
 all its outputs exist and none of its inputs (source files, notebooks, upstream outputs) is
@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from handin.manifest import GRADED_FILES
 from staff import get_data
 from staff.layout import DRIVER_SCRIPTS
 from staff.student_view import student_module
@@ -354,7 +355,7 @@ def _train(config: str, with_pdf: bool):
         if settings.smoke:
             cmd += SMOKE_TRAIN_ARGS
         run_logged(cmd, log)
-        if with_pdf:  # the write-up wants the plot as PDF too: same function, same numbers
+        if with_pdf:  # the homework names the plot plot.pdf: same function, same numbers
             run_logged([settings.python, "-c", REPLOT_CODE, str(folder / "summary.json"),
                         str(folder / "plot.pdf")], log, cwd=ROOT / "neuralnet")
     return run
@@ -404,7 +405,7 @@ def _report(settings: Settings, log) -> None:
     cmd = [settings.python, "-m", "staff.report", "--results-dir",
            str(settings.results), "--output", str(settings.report_file)]
     if settings.smoke:
-        cmd += ["--note", "SMOKE run: tiny generated data and a few iterations; "
+        cmd += ["--smoke", "--note", "SMOKE run: tiny generated data and a few iterations; "
                 "the numbers mean nothing"]
     run_logged(cmd, log)
 
@@ -446,9 +447,12 @@ def net_stages(r: Path) -> list[Stage]:
 
 def notebook_and_report_stages(settings: Settings) -> list[Stage]:
     """part1, part2 (the notebooks) and the write-up, which shows every graded file."""
-    from staff.report import CODE_FILES, NOTEBOOKS, REQUIRED_OUTPUTS
+    from staff.report import REQUIRED_OUTPUTS
 
     r = settings.results
+    executed = [ROOT / f"{part}.ipynb" if settings.in_place_notebooks
+                else r / "notebooks" / f"{part}.ipynb" for part in ("part1", "part2")]
+    code = [p for name, p in GRADED_FILES.items() if name.endswith(".py")]
     return [
         Stage("part1", "part1.ipynb, Fashion-MNIST CNN", _rel(("part1.ipynb",)),
               [r / "part1" / n for n in ("summary.json", "curves.png", "confusion.png",
@@ -459,8 +463,9 @@ def notebook_and_report_stages(settings: Settings) -> list[Stage]:
               [r / "part2" / n for n in ("predictions.json", "img1.png", "img2.png")],
               _notebook("part2"), set(), _part2_result),
         Stage("report", "write-up",
-              [*_rel(("staff/report.py", *CODE_FILES, *NOTEBOOKS)),
-               *(r / p for p in REQUIRED_OUTPUTS)],
+              [*_rel(("staff/report.py", "staff/f4_graph.py", "writeup.md", *code)),
+               *_glob(("handin/writeup*.py",)),
+               *executed, *(r / p for p in REQUIRED_OUTPUTS)],
               [settings.report_file], _report, result=lambda s: _display(s.report_file)),
     ]
 

@@ -23,7 +23,7 @@ STARTER_FILES_DIR = ROOT / "staff" / "starter_files"
 STAMP = ".hw4-starter"  # marks a folder this tool wrote (so --out may replace it)
 
 SHIPPED = (  # paths relative to the root; folders are copied recursively (minus SKIPPED)
-    "backprop", "neuralnet", "tests", "handin", "part1.ipynb", "part2.ipynb",
+    "backprop", "neuralnet", "tests", "handin", "part1.ipynb", "part2.ipynb", "writeup.md",
     "requirements.txt", "requirements-dev.txt", ".gitignore",
 )
 STARTER_FILES = ("README.md", "Makefile", "pyproject.toml")  # from staff/starter_files/

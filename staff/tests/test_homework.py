@@ -257,7 +257,7 @@ def test_inject_parameters_goes_right_after_the_parameters_cell():
 @pytest.mark.timeout(600)
 def test_smoke_run_end_to_end(tmp_path):
     pypdf = pytest.importorskip("pypdf")
-    from staff import report
+    from handin import writeup_questions as questions
 
     results = tmp_path / "smoke"
     cmd = [sys.executable, "-m", "staff.homework", "--smoke", "--results-dir", str(results)]
@@ -267,9 +267,9 @@ def test_smoke_run_end_to_end(tmp_path):
     assert len(lines) == 7 and all(" PASS " in line for line in lines), proc.stdout
     pdf = results / "report.pdf"
     text = "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
-    for title in report.SECTION_TITLES:
-        assert title in text
-    assert "SMOKE run" in text
+    for question in questions.QUESTIONS:  # every page of the students' write-up, nothing missing
+        assert question.title in text, question.key
+    assert "SMOKE run" in text and "Nothing is missing" in text
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf),
                         str(tmp_path / "page")], check=True, timeout=60)
