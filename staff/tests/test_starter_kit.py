@@ -107,9 +107,12 @@ def test_real_starter_student_tools(real_starter):
     assert run.returncode == 0 and "make submission" in run.stdout
     run = subprocess.run([sys.executable, "-m", "handin.pack", "jdoe"], cwd=out,
                          capture_output=True, text=True, timeout=60)
-    assert run.returncode == 1
-    assert "has no outputs" in run.stderr  # the starter notebooks have not been run
-    assert not (out / "jdoe.zip").exists()
+    assert run.returncode == 0, run.stderr  # the code can be zipped and checked early
+    assert "has no outputs: its 25 points will be 0" in run.stderr  # the notebooks: not run
+    check = subprocess.run([sys.executable, "-m", "handin.check", "jdoe.zip"], cwd=out,
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0 and "WARNING: jdoe/part2.ipynb has no outputs" in check.stdout
+    (out / "jdoe.zip").unlink()
 
 
 def test_real_starter_tools_and_tests_mention_nothing_of_the_staff_side(real_starter):
