@@ -1,9 +1,10 @@
 """neuralnet/optim.py, utils.py, train.py and test.py on generated CIFAR-10 data;
 training_step against neuralnet-data.pkl.
 
-From train.py these tests import only training_step, the one function the homework defines
-there. The script itself runs only when it takes the kit's flags (SCRIPT_FLAGS): a train.py
-written for the original starter keeps its own flags and is not run here.
+From train.py these tests need only training_step, the one function the homework defines
+there; config_settings is checked when train.py has it (the kit's). The script itself runs
+only when it takes the kit's flags (SCRIPT_FLAGS): a train.py written for the original
+starter keeps its own flags and settings in main(), and is not run here.
 """
 
 import json
@@ -28,13 +29,19 @@ NAMES = ("W1", "b1", "W2", "b2")
 
 
 @pytest.fixture(scope="module")
-def training_step():
-    """train.training_step; the test fails saying why when train.py cannot be imported."""
+def train_module():
+    """train.py as a module; the test fails saying why when it cannot be imported."""
     try:
-        from train import training_step
+        import train
     except Exception as err:  # a missing package, a SyntaxError, ...: the test says which
         pytest.fail(f"cannot import train.py: {type(err).__name__}: {err}", pytrace=False)
-    return training_step
+    return train
+
+
+@pytest.fixture(scope="module")
+def training_step(train_module):
+    """train.training_step, the function the homework asks for."""
+    return train_module.training_step
 
 
 def step_model():
@@ -197,6 +204,19 @@ def test_runs_from_its_own_folder_with_smoke_and_pdf(fake_data, tmp_path):
     assert (tmp_path / "p.pdf").read_bytes()[:5] == b"%PDF-"
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["config"] == "default" and summary["hyperparameters"]["num_train"] == 400
+
+
+@pytest.mark.parametrize("name", ["best", "overfit"])
+def test_tuned_configs_set_known_hyperparameters(train_module, name):
+    config_settings = getattr(train_module, "config_settings", None)
+    if config_settings is None:  # the original starter keeps its settings in main()
+        pytest.skip("train.py has no config_settings(): the hyperparameters in main() are "
+                    "the settings")
+    settings = config_settings(name)
+    known = {"num_train", "hidden_dim", "batch_size", "num_epochs", "learning_rate", "reg",
+             *getattr(train_module, "EXTRA_DEFAULTS", {})}
+    assert settings and set(settings) <= known
+    assert settings.get("learning_rate", 1e-4) > 0 and settings.get("reg", 1.0) >= 0
 
 
 def test_test_script_errors_are_clear(trained, fake_data, tmp_path):

@@ -5,18 +5,21 @@ reference, fail on the starter only with NotImplementedError, and every stubbed 
 of a tested module makes one fail."""
 
 import re
+import shutil
 import subprocess
 import sys
 
 import nbformat
 import pytest
 
+from handin.manifest import GRADED_FILES
 from staff.layout import DRIVER_SCRIPTS
 from staff.starter import checks
 from staff.starter.build import ROOT, build
 from staff.starter.notebooks import compiles
 from staff.starter.regions import find_regions
 from staff.tests import starter_runs
+from staff.tests.corpus import original_solution
 
 HP_BEGIN, HP_END = "# BEGIN HYPERPARAMETERS", "# END HYPERPARAMETERS"
 
@@ -113,6 +116,23 @@ def test_real_starter_student_tools(real_starter):
                            capture_output=True, text=True, timeout=60)
     assert check.returncode == 0 and "WARNING: jdoe/part2.ipynb has no outputs" in check.stdout
     (out / "jdoe.zip").unlink()
+
+
+@pytest.mark.slow
+def test_make_test_in_the_kit_passes_a_solution_written_for_the_original_starter(
+        real_starter, tmp_path):
+    """The four files of a whole original-style solution (weights as attributes, (1, H)
+    biases, the original train.py) dropped into the kit: `make test` passes. The mistakes
+    corpus runs every such solution through the drivers, the tests and the grader."""
+    kit = tmp_path / "kit"
+    shutil.copytree(real_starter[0], kit)
+    for name, text in original_solution("attrs_W1_bias_rows").items():
+        (kit / GRADED_FILES[name]).write_text(text)
+    env = {k: v for k, v in starter_runs.script_env().items() if k != "PYTHONPATH"}
+    run = subprocess.run(["make", "test", f"PYTHON={sys.executable}"], cwd=kit, env=env,
+                         capture_output=True, text=True, timeout=starter_runs.PYTEST_TIMEOUT)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-1000:]
+    assert " passed" in run.stdout and "failed" not in run.stdout
 
 
 def test_real_starter_tools_and_tests_mention_nothing_of_the_staff_side(real_starter):
