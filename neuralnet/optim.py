@@ -7,6 +7,7 @@ training loop sets ``optimizer.learning_rate`` before each step.
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -23,7 +24,8 @@ class Optimizer:
         if not isinstance(params, dict) or not params:
             raise ValueError("params must be a non-empty dict name -> array "
                              "(pass model.parameters())")
-        if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+        if isinstance(learning_rate, bool) or not (
+                isinstance(learning_rate, numbers.Real) and learning_rate > 0):
             raise ValueError(f"learning_rate must be a number > 0, got {learning_rate!r}")
         self.params = params
         self.learning_rate = float(learning_rate)

@@ -441,6 +441,9 @@ def f4(a, b, c):
     return L, (grad_a, grad_b, grad_c)
 '''
 
+# The graph of f3 as drawn with math.exp, the homework's softmax with -log(p), a net from
+# np.random.randn under its own keys and a training_step naming W1, W2: in the whole
+# original-style SOLUTIONS below, each in several styles.
 VARIANTS = [
     variant("f1_closed_form", F, [Region("f1", """
         d = x1 * w1 + x2 * w2 + b - y
@@ -453,28 +456,6 @@ VARIANTS = [
     variant("f2_quotient_rule", F,
             [Replace("grad_b = -grad_y * t / b / b", "grad_b = -grad_y * t / b**2")], "f2",
             why="the textbook quotient rule (b**2 overflows for x > 177)"),
-    variant("f3_as_drawn_math_exp", F, [
-        Replace("import numpy as np\n", "import math\n\nimport numpy as np\n", inside=False),
-        Region("f3", """
-        e1 = math.exp(s1)
-        e2 = math.exp(s2)
-        d = e1 + e2
-        p1 = e1 / d
-        p2 = e2 / d
-        p = p1 if y == 1 else p2
-        L = -math.log(p)
-
-        grad_L = 1.0
-        grad_p = -grad_L / p
-        grad_p1 = grad_p if y == 1 else 0.0
-        grad_p2 = grad_p if y == 2 else 0.0
-        grad_d = -grad_p1 * e1 / d**2 - grad_p2 * e2 / d**2
-        grad_e1 = grad_p1 / d + grad_d
-        grad_e2 = grad_p2 / d + grad_d
-        grad_s1 = grad_e1 * e1
-        grad_s2 = grad_e2 * e2
-        """)], "f3", grader="f3",
-        why="the graph exactly as the homework draws it: math.exp, no max node"),
     variant("f4_own_graph_other_args", F, [Definition("f4", F4_OWN)], "f4",
             why="the student's own f4(a, b, c) with 7 operators"),
     variant("optional_f1_f2_f4_stubs", F, [
@@ -509,17 +490,6 @@ VARIANTS = [
             if x[idx] > 0:
                 grad_x[idx] = grad_out[idx]
         """)], "relu_forward", grader="relu", why="elementwise loops"),
-    variant("softmax_homework_formula", L, [Region("softmax_loss", """
-        N = x.shape[0]
-        shifted = x - np.max(x, axis=1, keepdims=True)
-        exp_scores = np.exp(shifted)
-        probs = exp_scores / np.sum(exp_scores, axis=1, keepdims=True)
-        loss = -np.sum(np.log(probs[range(N), y])) / N
-        grad_x = probs.copy()
-        grad_x[range(N), y] -= 1
-        grad_x /= N
-        """)], "softmax_loss", grader="softmax_loss",
-        why="the homework's max-subtraction and -log(probs[range(N), y])"),
     variant("softmax_log_softmax", L, [Region("softmax_loss", """
         num = x.shape[0]
         z = x - x.max(axis=1, keepdims=True)
@@ -550,14 +520,6 @@ VARIANTS = [
         loss = 0.5 * reg * np.sum(w * w)
         grad_w = reg * w
         """)], "l2_regularization", grader="l2_regularization", why="0.5 * reg * np.sum(w * w)"),
-    variant("net_float64_randn", N, [Region("TwoLayerNet.__init__", """
-        self.params = {}
-        self.params["W1"] = weight_scale * np.random.randn(input_dim, hidden_dim)
-        self.params["b1"] = np.zeros(hidden_dim)
-        self.params["W2"] = weight_scale * np.random.randn(hidden_dim, num_classes)
-        self.params["b2"] = np.zeros(num_classes)
-        """)], "TwoLayerNet.__init__", grader="TwoLayerNet",
-        why="float64 weights from np.random.randn, as the original starter does"),
     variant("net_float32", N, [Region("TwoLayerNet.__init__", """
         w1 = weight_scale * rng.standard_normal((input_dim, hidden_dim))
         w2 = weight_scale * rng.standard_normal((hidden_dim, num_classes))
