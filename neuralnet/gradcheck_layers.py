@@ -1,4 +1,5 @@
-"""Task 2 check: every function of layers.py against expected values and numeric gradients.
+"""Task 2 check: the functions of layers.py you write against expected values and numeric
+gradients (l2_loss is given).
 
     python neuralnet/gradcheck_layers.py          (or: cd neuralnet && python gradcheck_layers.py)
 
@@ -7,8 +8,9 @@ values in neuralnet-data.pkl (written from a correct solution), and each gradien
 fourth-order centred differences of your own forward pass. A failure names the first
 differing entry (expected vs got) and, where the numbers show it, the likely mistake; an
 exception names the line of your code that raised it. Exits with status 1 unless
-everything passed. gradcheck_classifier.py and check_training_step.py run CHECKS first
-on the layers their models use.
+everything passed. When a model fails, gradcheck_classifier.py and check_training_step.py
+run CHECKS on the layers it uses and name a failing one as the likely cause. ReLU has no
+derivative at exactly 0: there relu_backward may give 0 (mask x > 0) or grad_out (x >= 0).
 """
 
 import sys
