@@ -226,6 +226,18 @@ def test_original_style_mistakes_lose_points_only_at_their_test(tmp_path, mistak
         assert words in outputs(results)[test_id], (test_id, outputs(results)[test_id])
 
 
+def test_training_step_reading_attributes_keeps_its_points_with_our_net(tmp_path):
+    """A net with a mistake in backward: train.py runs with our TwoLayerNet, whose
+    parameters read as attributes too, so `l2_regularization(model.W1, reg)` still works."""
+    files = original_solution("attrs_W1_bias_rows")
+    old = "grad_out1 = relu_backward(grad_out2, cache2)"
+    assert files["two_layer_net.py"].count(old) == 1 and "model.W1" in files["train.py"]
+    files["two_layer_net.py"] = files["two_layer_net.py"].replace(old, "grad_out1 = grad_out2")
+    results = grade.grade(make_submission_zip(tmp_path, overrides=files),
+                          limits=SLOW_IMPORT_LIMITS)
+    assert_lost_exactly(results, {"net_backward"})
+
+
 FAILURES = {  # name: (file, old, new, lost test ids, words in the explanation)
     "infinite loop in one function": (
         "layers.py", "    out = np.maximum(x, 0)\n", "    while True:\n        pass\n",

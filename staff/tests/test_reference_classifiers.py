@@ -78,6 +78,16 @@ def test_reference_keys_dtype_and_seed():
         TwoLayerNet(D, C, H, 1e-3, np.float32)  # dtype and seed are keywords only
 
 
+def test_reference_parameters_read_as_attributes_too():
+    """A training_step written for a net with attributes (model.W1) works with ours."""
+    model = TwoLayerNet(D, C, H)
+    assert all(getattr(model, name) is array for name, array in model.parameters().items())
+    linear = LinearClassifier(D, C)
+    assert linear.W is linear.parameters()["W"]
+    with pytest.raises(AttributeError, match="fc1_W"):
+        _ = model.fc1_W
+
+
 def test_reference_matches_numpy_formulas(rng):
     model = TwoLayerNet(D, C, H, weight_scale=1.0, seed=0)
     p = model.parameters()
