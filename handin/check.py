@@ -9,8 +9,8 @@ only ever extracted into a fresh temporary folder.
 Exit codes:
     0  the submission is fine (warnings, e.g. extra files, may still be printed)
     1  the submission is incomplete or broken: missing files, a .py file that does not
-       parse, a notebook that is not valid UTF-8 JSON, has no outputs, is not the starter
-       notebook (its cells are matched by id) or was run out of order, files not in one folder
+       parse, a notebook that is not valid UTF-8 JSON, is not the starter notebook (its
+       cells are matched by id) or was run out of order, files not in one folder
     2  usage error: bad arguments, or the zip file does not exist
     3  the archive was rejected: not a readable zip, or unsafe (absolute or `..` paths,
        symlinks, encrypted entries, too many entries, paths too deep or long, zip bomb), or
@@ -18,7 +18,9 @@ Exit codes:
        notebook nested too deeply)
 
 Notebooks are checked as the grader reads them (handin/notebooks.py): what would cost
-points is a warning, what would make the grader give 0 and call a person is an error.
+points is a warning, what would make the grader give 0 and call a person is an error. A
+notebook without outputs is a warning (its points will be 0), so that the code can be
+checked before the notebooks are run.
 """
 
 import argparse
@@ -33,6 +35,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from handin import manifest
 from handin.manifest import GRADED_FILES
 from handin.notebooks import code_cells, malformed_notebook, notebook_findings, read_notebook
 
@@ -329,6 +332,15 @@ def notebook_run_stats(nb):
     return len(cells), executed, with_outputs
 
 
+def unrun_notebook_warning(name):
+    """What a notebook without outputs costs: the code is still graded, the notebook not."""
+    base = PurePosixPath(name).name
+    points = sum(t.points for t in manifest.NOTEBOOK_TESTS if t.file == base)
+    return (f"{name} has no outputs: its {points:g} points will be 0 until you run all its "
+            "cells (Runtime > Run all in Colab), save it with its outputs and submit again "
+            "(the code files are graded as they are)")
+
+
 def check_notebook(text, name, report, findings=True):
     """
     Add errors/warnings about one notebook's validity and outputs; with `findings`, also what
@@ -344,10 +356,7 @@ def check_notebook(text, name, report, findings=True):
         report.errors.append(problem)
         return
     if notebook_run_stats(nb)[2] == 0:
-        report.errors.append(
-            f"{name} has no outputs: run all cells (Runtime > Run all in Colab), save, and "
-            "submit the notebook with its outputs"
-        )
+        report.warnings.append(unrun_notebook_warning(name))
         return
     if not findings:
         return

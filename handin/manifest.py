@@ -9,14 +9,38 @@ library: the autograder's sandbox imports it too.
 
 from dataclasses import dataclass
 
-GRADED_FILES = {  # name in the zip -> path in the kit
-    "functions.py": "backprop/functions.py",
-    "layers.py": "neuralnet/layers.py",
-    "two_layer_net.py": "neuralnet/two_layer_net.py",
-    "train.py": "neuralnet/train.py",
-    "part1.ipynb": "part1.ipynb",
-    "part2.ipynb": "part2.ipynb",
-}
+
+@dataclass(frozen=True)
+class GradedFile:
+    """
+    One file the student hands in.
+
+    imports: the homework's modules (next to it in the kit) that the file may import: what
+    the original starter's version of it imports, and what ours adds (checkpoint). The
+    autograder runs the file with exactly these beside it.
+    """
+
+    name: str  # in the zip
+    path: str  # in the kit
+    imports: tuple = ()
+
+    @property
+    def folder(self):
+        """The kit folder the file sits in ("" for the notebooks at the top)."""
+        return self.path.rpartition("/")[0]
+
+
+FILES = (
+    GradedFile("functions.py", "backprop/functions.py"),
+    GradedFile("layers.py", "neuralnet/layers.py"),
+    GradedFile("two_layer_net.py", "neuralnet/two_layer_net.py", ("classifier", "layers")),
+    GradedFile("train.py", "neuralnet/train.py",
+               ("data", "linear_classifier", "two_layer_net", "optim", "layers", "utils",
+                "classifier", "checkpoint")),
+    GradedFile("part1.ipynb", "part1.ipynb"),
+    GradedFile("part2.ipynb", "part2.ipynb"),
+)
+GRADED_FILES = {f.name: f.path for f in FILES}  # name in the zip -> path in the kit
 CODE_FILES = tuple(name for name in GRADED_FILES if name.endswith(".py"))
 NOTEBOOKS = tuple(name for name in GRADED_FILES if name.endswith(".ipynb"))
 
@@ -89,6 +113,12 @@ NOTEBOOK_TESTS = (
 TESTS = CODE_TESTS + NOTEBOOK_TESTS  # in report order
 TOTAL_POINTS = sum(t.points for t in TESTS)
 _BY_ID = {t.id: t for t in TESTS}
+_FILE_BY_NAME = {f.name: f for f in FILES}
+
+
+def graded_file(name):
+    """The GradedFile named `name` in the zip (KeyError if there is none)."""
+    return _FILE_BY_NAME[name]
 
 
 def test(test_id):

@@ -4,9 +4,11 @@
 
 Writes UNIQNAME.zip holding one folder UNIQNAME/ with exactly the six graded files:
 backprop/functions.py, neuralnet/{layers,train,two_layer_net}.py, part1.ipynb and
-part2.ipynb. Refuses, saying why, when a file is missing or a notebook has no outputs
-(run all cells and save first), and never replaces an existing zip unless --force is given.
-The finished zip is checked with handin.check.
+part2.ipynb. Refuses, saying why, when a file is missing, a .py file does not parse or a
+notebook is not valid, and never replaces an existing zip unless --force is given. A
+notebook without outputs (not run yet) goes in with a loud warning: its points will be 0
+until it is run and saved, but the zip can be checked (make check) for the code. The
+finished zip is checked with handin.check.
 
 Exit codes: 0 written, 1 refused (missing file, notebook without outputs, zip exists,
 the check failed), 2 usage error (bad uniqname).
@@ -78,11 +80,29 @@ def notebook_problems(path, name):
         return [problem]
     cells, executed, with_outputs = checker.notebook_run_stats(nb)
     if with_outputs == 0:
-        return [f"{name} has no outputs: open it, run all cells, save it, then run this again"]
+        return []  # zipped anyway: main() warns loudly (unrun_notebooks)
     if executed < cells:
         print(f"WARNING: {name}: {cells - executed} of {cells} code cells were not run",
               file=sys.stderr)
     return []
+
+
+def unrun_notebooks(root):
+    """The graded notebooks under `root` that have no outputs (not run, or not saved)."""
+    unrun = []
+    for name, relative in GRADED_FILES.items():
+        if name.endswith(".ipynb"):
+            nb, problem = checker.read_notebook((root / relative).read_text(encoding="utf-8"),
+                                                name)
+            if problem is None and checker.notebook_run_stats(nb)[2] == 0:
+                unrun.append(name)
+    return unrun
+
+
+def loud_warning(lines):
+    """`lines` framed so that they stand out at the end of the output."""
+    bar = "!" * 78
+    return "\n".join([bar, *lines, bar])
 
 
 def write_zip(files, uniqname, zip_path):
@@ -139,7 +159,15 @@ def main(argv=None):
         print(f"ERROR: {err}", file=sys.stderr)
         return 1
     print(f"wrote {zip_path}: {args.uniqname}/ with {', '.join(sorted(GRADED_FILES))}")
-    print("upload this zip to Gradescope")
+    unrun = unrun_notebooks(Path(args.root))
+    if unrun:
+        print(loud_warning([f"WARNING: {checker.unrun_notebook_warning(name)}."
+                            for name in unrun] + [
+            f"Check the code now with: make check ZIP={zip_path.name}; run the notebooks "
+            "and make the zip again (FORCE=1) before you upload it for the notebook points."]),
+            file=sys.stderr)
+    else:
+        print("upload this zip to Gradescope")
     return 0
 
 

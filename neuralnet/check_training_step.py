@@ -7,19 +7,22 @@ Builds your TwoLayerNet(D, C, H), gives it the weights of neuralnet-data.pkl thr
 parameters() (nonzero biases, matched to W1, b1, W2, b2 by shape and order), and calls
 training_step(model, X, y, reg) with reg > 0. The loss and every gradient must equal the
 expected values (softmax loss + reg / 2 * sum(W**2) over the weight matrices, never the
-biases), and the gradients must equal numeric ones of your own loss. softmax_loss,
-l2_regularization and TwoLayerNet are checked first. Exits with status 1 unless it passed.
+biases), and the gradients must equal numeric ones of your own loss. When it fails and
+softmax_loss, l2_regularization or your TwoLayerNet fails its own check, that part is named
+as the likely cause. Exits with status 1 unless it passed.
 """
 
 import sys
 
 from checks import call, load_data, run_checks, student_line, summarize, unpack
-from gradcheck_classifier import build_with_weights, label, model_check, require_passing
+from gradcheck_classifier import build_with_weights, cause_notes, label
 from gradient_check import CheckFailed, compare, gradient_problem, matches
+from net_contract import PARAM_NAMES, as_shape
 from two_layer_net import TwoLayerNet
 
-NAMES = ("W1", "b1", "W2", "b2")
+NAMES = PARAM_NAMES
 WEIGHTS, BIASES = ("W1", "W2"), ("b1", "b2")
+PARTS = ("softmax_loss", "l2_regularization", "TwoLayerNet")  # what training_step relies on
 
 
 def variants(case):
@@ -70,14 +73,14 @@ def name_mistake(case, loss, grads):
     return None
 
 
-def step_grads(model, mapping, grads):
-    """training_step's grads as a dict our name -> gradient."""
+def step_grads(model, mapping, grads, shapes):
+    """training_step's grads as a dict our name -> gradient, in our shapes (`shapes`)."""
     keys = sorted(model.parameters())
     if not isinstance(grads, dict) or sorted(grads) != keys:
         got = sorted(grads) if isinstance(grads, dict) else type(grads).__name__
         raise CheckFailed(f"training_step must return grads as a dict with the keys of "
                           f"model.parameters() {keys}, got {got}")
-    return {name: grads[key] for name, key in mapping.items()}
+    return {name: as_shape(grads[key], shapes[name]) for name, key in mapping.items()}
 
 
 def check_training_step(case, training_step):
@@ -89,7 +92,7 @@ def check_training_step(case, training_step):
     X, y, reg = inputs["X"].copy(), inputs["y"].copy(), inputs["reg"]
     loss, grads = unpack("training_step", call("training_step", training_step, model, X, y,
                                                reg), ("loss", "grads"))
-    grads = step_grads(model, mapping, grads)
+    grads = step_grads(model, mapping, grads, {n: inputs[n].shape for n in NAMES})
     problems = [compare("loss", case["outputs"]["loss"], loss, kind=kind)]
     problems += [compare(f"gradient of {label(n, mapping)}", case["outputs"][n], grads[n],
                          kind=kind) for n in NAMES]
@@ -98,7 +101,7 @@ def check_training_step(case, training_step):
         return [p for p in problems if p] + ([f"likely mistake: {mistake}"] if mistake else []), \
             None
     params = model.parameters()
-    errors = [gradient_problem(f"training_step {name}", grads[name],
+    errors = [gradient_problem(f"training_step {name}", grads[name].reshape(params[key].shape),
                                lambda: call("training_step", training_step, model, X, y,
                                             reg)[0], params[key],
                                kind=kind) for name, key in mapping.items()]
@@ -117,22 +120,16 @@ def import_training_step():
 
 
 def step_check(data):
-    """The check of one training_step case: its parts (softmax_loss, l2_regularization,
-    TwoLayerNet) first, so that a failure names its cause."""
+    """The check of one training_step case; a failure also names the parts it relies on
+    (softmax_loss, l2_regularization, TwoLayerNet) that fail their own checks."""
     def check(case):
-        training_step = import_training_step()
-        require_passing("training_step", ("softmax_loss", "l2_regularization"), data,
-                        "gradcheck_layers.py")
-        net_check = model_check("TwoLayerNet", data)
-        for net_case in data["TwoLayerNet"]:
-            try:
-                problems = [p for p in net_check(net_case)[0] if p]
-            except CheckFailed as failure:
-                problems = [str(failure)]
-            if problems:
-                raise CheckFailed("training_step: cannot be checked until TwoLayerNet passes "
-                                  f"(run gradcheck_classifier.py): {problems[0]}")
-        return check_training_step(case, training_step)
+        try:
+            problems, error = check_training_step(case, import_training_step())
+        except CheckFailed as failure:
+            problems, error = [str(failure)], None
+        if any(problems):
+            problems = [*problems, *cause_notes("training_step", PARTS, data)]
+        return problems, error
     return check
 
 

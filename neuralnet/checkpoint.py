@@ -38,9 +38,9 @@ def new_two_layer_net(cls, input_dim, num_classes, hidden_dim, weight_scale=1e-3
 
 def model_from_checkpoint(path):
     """
-    Rebuild a TwoLayerNet from a file written by Classifier.save: the two 2-D arrays, in
-    the order of parameters(), are the weight matrices W1: (D, H) and W2: (H, C), whatever
-    their names.
+    Rebuild a TwoLayerNet from a file written by Classifier.save: the two 2-D arrays of more
+    than one row, in the order of parameters(), are the weight matrices W1: (D, H) and
+    W2: (H, C), whatever their names.
 
     Returns a tuple of:
     - model: the TwoLayerNet, with the saved parameters loaded
@@ -49,7 +49,9 @@ def model_from_checkpoint(path):
     from classifier import load_arrays
     from two_layer_net import TwoLayerNet
 
-    matrices = [array for array in load_arrays(path).values() if array.ndim == 2]
+    # a bias kept as a (1, H) row is 2-D too, but not a weight matrix
+    matrices = [array for array in load_arrays(path).values()
+                if array.ndim == 2 and array.shape[0] > 1]
     if len(matrices) != 2 or matrices[0].shape[1] != matrices[1].shape[0]:
         raise ValueError(f"{path} does not hold the two weight matrices of a TwoLayerNet "
                          "(2-D arrays of shapes (D, H) and (H, C))")

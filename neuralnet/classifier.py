@@ -13,7 +13,12 @@ import numpy as np
 
 
 class Classifier(ABC):
-    """Base class. Subclasses set `self.params` (name -> array) and write forward/backward."""
+    """
+    Base class. Subclasses keep their parameters as they like, in `self.params` (name ->
+    array) or as attributes (`self.W1`), write parameters() returning them by name, and write
+    forward/backward. When they live in `self.params`, `model.W1` reads `self.params["W1"]`
+    too, so code written either way works with either model.
+    """
 
     params: dict
 
@@ -23,6 +28,14 @@ class Classifier(ABC):
         place, or assigning new arrays to its keys, updates the model.
         """
         return self.params
+
+    def __getattr__(self, name):
+        """`model.W1` for a parameter kept in self.params (called only for a name that is not
+        an attribute)."""
+        params = self.__dict__.get("params")
+        if isinstance(params, dict) and name in params:
+            return params[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @abstractmethod
     def forward(self, X):

@@ -67,7 +67,7 @@ def fc_forward(x, w, b):
     Inputs:
     - x: (N, Din) input batch
     - w: (Din, Dout) weights
-    - b: (Dout,) biases
+    - b: (Dout,) biases (a (1, Dout) row works too: it broadcasts over the batch)
 
     Returns a tuple of:
     - out: (N, Dout) output, same dtype as the inputs
@@ -75,11 +75,11 @@ def fc_forward(x, w, b):
     """
     _check_ndim("fc_forward", "x", x, 2, "(N, Din)")
     _check_ndim("fc_forward", "w", w, 2, "(Din, Dout)")
-    _check_ndim("fc_forward", "b", b, 1, "(Dout,)")
-    if x.shape[1] != w.shape[0] or b.shape[0] != w.shape[1]:
+    _check_array("fc_forward", "b", b)
+    if x.shape[1] != w.shape[0] or b.shape not in ((w.shape[1],), (1, w.shape[1])):
         raise ValueError(
             f"fc_forward: shapes do not fit: x {x.shape}, w {w.shape}, b {b.shape}; "
-            "need x (N, Din), w (Din, Dout), b (Dout,)"
+            "need x (N, Din), w (Din, Dout), b (Dout,) or (1, Dout)"
         )
     # BEGIN SOLUTION
     out = x @ w
@@ -101,7 +101,7 @@ def fc_backward(grad_out, cache, *, compute_grad_x=True):
     Returns a tuple of:
     - grad_x: (N, Din) gradient with respect to x (None if compute_grad_x is False)
     - grad_w: (Din, Dout) gradient with respect to w
-    - grad_b: (Dout,) gradient with respect to b
+    - grad_b: gradient with respect to b, shaped like b ((Dout,) or (1, Dout))
     """
     x, w, b = cache
     _check_ndim("fc_backward", "grad_out", grad_out, 2, "(N, Dout)")
@@ -114,7 +114,7 @@ def fc_backward(grad_out, cache, *, compute_grad_x=True):
     # BEGIN SOLUTION
     grad_x = grad_out @ w.T if compute_grad_x else None
     grad_w = x.T @ grad_out
-    grad_b = grad_out.sum(axis=0)
+    grad_b = grad_out.sum(axis=0).reshape(b.shape)
     # END SOLUTION
     return grad_x, grad_w, grad_b
 
@@ -146,7 +146,9 @@ def relu_backward(grad_out, cache):
     - cache: the forward input x
 
     Returns:
-    - grad_x: gradient with respect to x, same shape as x (0 where x <= 0)
+    - grad_x: gradient with respect to x, same shape as x: grad_out where x > 0, 0 where
+      x < 0. ReLU has no derivative at x == 0; any value in [0, 1] there is right (the
+      checks accept 0 and grad_out), and this returns 0.
     """
     x = cache
     _check_array("relu_backward", "grad_out", grad_out)
@@ -159,8 +161,9 @@ def relu_backward(grad_out, cache):
 
 def l2_loss(x, y):
     """
-    Squared-error loss, summed over features and averaged over the batch:
-    loss = 1/N * sum((x - y)**2).
+    Squared-error loss of a regression (given code, as in the homework's linear-regression
+    example): loss = 0.5 * sum((x - y)**2) / N, summed over features and averaged over the
+    N examples; its gradient is (x - y) / N.
 
     Inputs:
     - x: (N, D) predictions
@@ -174,13 +177,10 @@ def l2_loss(x, y):
     _check_array("l2_loss", "y", y)
     _check_same_shape("l2_loss", "x", x, "y", y)
     _check_nonempty("l2_loss", "x", x)
-    # BEGIN SOLUTION
     n = x.shape[0]
     diff = x - y
-    loss = np.sum(diff * diff) / n
-    grad_x = diff
-    grad_x *= 2 / n
-    # END SOLUTION
+    loss = 0.5 * np.sum(diff * diff) / n
+    grad_x = diff / n
     return loss, grad_x
 
 

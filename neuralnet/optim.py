@@ -7,6 +7,7 @@ training loop sets ``optimizer.learning_rate`` before each step.
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -23,24 +24,42 @@ class Optimizer:
         if not isinstance(params, dict) or not params:
             raise ValueError("params must be a non-empty dict name -> array "
                              "(pass model.parameters())")
-        if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+        if isinstance(learning_rate, bool) or not (
+                isinstance(learning_rate, numbers.Real) and learning_rate > 0):
             raise ValueError(f"learning_rate must be a number > 0, got {learning_rate!r}")
         self.params = params
         self.learning_rate = float(learning_rate)
 
-    def _check_grads(self, grads):
-        """Raise ValueError unless grads has exactly the parameters' keys and shapes."""
+    def _aligned(self, grads):
+        """
+        grads checked against the parameters: exactly their keys, each gradient of its
+        parameter's shape, or of a shape that differs only by axes of length 1 (a (1, H)
+        bias with an (H,) gradient, or the reverse). Raises ValueError otherwise.
+
+        Returns:
+        - grads: dict name -> gradient in its parameter's shape
+        """
         if set(grads) != set(self.params):
             raise ValueError(f"grads have keys {sorted(grads)} but the parameters are "
                              f"{sorted(self.params)}")
+        aligned = {}
         for name, grad in grads.items():
-            if grad.shape != self.params[name].shape:
+            shape = self.params[name].shape
+            grad = np.asarray(grad)
+            if grad.shape != shape and squeezed(grad.shape) != squeezed(shape):
                 raise ValueError(f"grad of {name} has shape {grad.shape}, the parameter "
-                                 f"{self.params[name].shape}")
+                                 f"{shape}")
+            aligned[name] = grad.reshape(shape)
+        return aligned
 
     def step(self, grads):
         """Update every parameter in place from grads: dict name -> array of its shape."""
         raise NotImplementedError
+
+
+def squeezed(shape):
+    """`shape` without its axes of length 1: (1, 5) -> (5,)."""
+    return tuple(n for n in shape if n != 1)
 
 
 class SGD(Optimizer):
@@ -48,11 +67,8 @@ class SGD(Optimizer):
 
     def step(self, grads):
         """Update every parameter in place from grads: dict name -> array of its shape."""
-        self._check_grads(grads)
-        # BEGIN SOLUTION
-        for name, param in self.params.items():
-            param -= self.learning_rate * grads[name]
-        # END SOLUTION
+        for name, grad in self._aligned(grads).items():
+            self.params[name] -= self.learning_rate * grad
 
 
 class SGDMomentum(Optimizer):
@@ -75,7 +91,7 @@ class SGDMomentum(Optimizer):
 
     def step(self, grads):
         """Update every parameter in place from grads: dict name -> array of its shape."""
-        self._check_grads(grads)
+        grads = self._aligned(grads)
         for name, param in self.params.items():
             v, grad, update = self.velocity[name], grads[name], self._scratch[name]
             v *= self.momentum

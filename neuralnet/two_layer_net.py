@@ -47,6 +47,15 @@ class TwoLayerNet(Classifier):
         }
         # END SOLUTION
 
+    def parameters(self):
+        """
+        Returns the model's own dict name -> array (W1, b1, W2, b2; not copies): the
+        gradient check and the optimizer change the model through it.
+        """
+        # BEGIN SOLUTION
+        return self.params
+        # END SOLUTION
+
     def forward(self, X):
         """
         Inputs:

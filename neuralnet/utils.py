@@ -15,12 +15,10 @@ def check_accuracy(model, sampler):
     Returns:
     - accuracy: float in [0, 1] over all examples the sampler yields
     """
-    # BEGIN SOLUTION
     num_correct, num_samples = 0, 0
     for X_batch, y_batch in sampler:
         num_correct += int((model.predict(X_batch) == y_batch).sum())
         num_samples += len(y_batch)
-    # END SOLUTION
     if num_samples == 0:
         raise ValueError("check_accuracy: the sampler yielded no examples")
     return num_correct / num_samples

@@ -29,6 +29,7 @@ import base64
 import builtins
 import functools
 import hashlib
+import importlib.util
 import json
 import os
 import py_compile
@@ -52,21 +53,20 @@ from staff import grading_worker as worker
 
 ROOT = Path(__file__).resolve().parents[1]
 STAFF_DIR = Path(__file__).resolve().parent
-FILE_FOLDERS = {  # student file -> folder of the reference files it runs with
-    "functions.py": "backprop",
-    "layers.py": "neuralnet",
-    "two_layer_net.py": "neuralnet",
-    "train.py": "neuralnet",
-}
-# Modules each student file may import, put next to it in its sandbox as bytecode compiled
-# from the reference (never a source file holding a solution region).
-HELPERS = {
-    "functions.py": (),
-    "layers.py": (),
-    "two_layer_net.py": ("classifier.py", "layers.py"),
-    "train.py": ("checkpoint.py", "classifier.py", "data.py", "layers.py", "optim.py",
-                 "utils.py", "two_layer_net.py"),
-}
+
+
+def reference_folder(reference_root, file_name):
+    """The folder of the reference files that the student file `file_name` runs with."""
+    return Path(reference_root) / manifest.graded_file(file_name).folder
+
+
+def helper_names(file_name):
+    """The module files put next to the student file `file_name` in its sandbox: the
+    homework's modules that its record in handin/manifest.py lists, as bytecode compiled
+    from the reference (never a source file holding a solution region)."""
+    return tuple(f"{module}.py" for module in manifest.graded_file(file_name).imports)
+
+
 # A helper that is itself a graded student file is the student's own source when it passed
 # these tests (train.py runs with the student's TwoLayerNet when it works), else ours.
 STUDENT_HELPER_TESTS = {"two_layer_net.py": ("net_init", "net_forward", "net_backward")}
@@ -74,6 +74,7 @@ HARNESS_FILES = {  # the worker's flat folder: name there -> our file
     "grading_worker.py": STAFF_DIR / "grading_worker.py",
     "grading_tests.py": STAFF_DIR / "grading_tests.py",
     "manifest.py": ROOT / "handin" / "manifest.py",  # grading_tests takes the test files there
+    "net_contract.py": ROOT / "neuralnet" / "net_contract.py",  # TwoLayerNet's rules, no answer
 }
 TEST_TIMEOUT = 10.0  # seconds per code test
 MEMORY_MB = 1536  # address-space limit of each worker process
@@ -287,11 +288,49 @@ def error_message(error, file_name, student_source, timeout):
     }.get(kind, f"raised {kind_type}")
     text += student_line_text(student_source, file_name, error["line"])
     if error["type"] == "ModuleNotFoundError":
-        text += ("; besides numpy and the homework's own modules, the grader provides "
-                 + ", ".join(grading_tests.GRADER_PACKAGES))
+        text += missing_module_text(file_name, student_source, error["line"])
     if error["phase"] == "import":
         text = f"could not import {file_name}: {text}"
     return text
+
+
+IMPORTED = re.compile(r"^\s*(?:from\s+([A-Za-z_][\w.]*)\s+import\b|import\s+([\w.\s,]+))")
+
+
+def imported_modules(line):
+    """The top-level modules an import statement imports (`import a.b, c` -> a, c)."""
+    match = IMPORTED.match(line)
+    if not match:
+        return []
+    names = [match.group(1)] if match.group(1) else match.group(2).split(",")
+    return [name.strip().split(".")[0].split()[0] for name in names if name.strip()]
+
+
+def homework_modules():
+    """dict module name -> its path in the kit, of every module the homework ships."""
+    return {path.stem: path.relative_to(ROOT).as_posix() for folder in ("backprop", "neuralnet")
+            for path in sorted((ROOT / folder).glob("*.py"))}
+
+
+def missing_module_text(file_name, student_source, line):
+    """The end of the message for a ModuleNotFoundError: which module (read from the
+    student's import line), whether the homework ships it, and what the grader provides."""
+    given = manifest.graded_file(file_name).imports
+    provided = ("with the homework's modules " + ", ".join(given)) if given else \
+        "with no other module of the homework"
+    packages = "numpy, " + ", ".join(grading_tests.GRADER_PACKAGES)
+    lines = student_source.splitlines()
+    names = imported_modules(lines[line - 1]) if line and 1 <= line <= len(lines) else []
+    shipped = homework_modules()
+    missing = [name for name in names if name not in given and name != file_name[:-3]
+               and (name in shipped or importlib.util.find_spec(name) is None)]
+    if missing and missing[0] in shipped:
+        return (f"; {missing[0]} is a module of the homework ({shipped[missing[0]]}), but the "
+                f"original starter's {file_name} does not import it, so the grader runs "
+                f"{file_name} {provided} only")
+    what = f"{missing[0]} is not a module of the homework and not installed in the grader" \
+        if missing else "a module is missing"
+    return f"; {what}: it runs {file_name} {provided}, and the packages {packages}"
 
 
 def compile_helper(source, target):
@@ -339,9 +378,9 @@ def stage_harness(stage):
 
 def helper_paths(file_name, files, reference_root, passed):
     """dict helper name -> (the file it is made from, the student's own?) for a sandbox."""
-    folder = reference_root / FILE_FOLDERS[file_name]
+    folder = reference_folder(reference_root, file_name)
     helpers = {}
-    for name in HELPERS[file_name]:
+    for name in helper_names(file_name):
         needs = STUDENT_HELPER_TESTS.get(name)
         own = bool(needs) and name in files and all(test_id in passed for test_id in needs)
         helpers[name] = (files[name], True) if own else (folder / name, False)
@@ -356,8 +395,8 @@ def reference_key(reference_root):
     """A hash of everything the reference outputs depend on (for the cache file)."""
     digest = hashlib.sha256(np.__version__.encode())
     paths = list(HARNESS_FILES.values())
-    for folder in sorted(set(FILE_FOLDERS.values())):
-        paths += sorted((reference_root / folder).glob("*.py"))
+    for folder in sorted({reference_folder(reference_root, f) for f in manifest.CODE_FILES}):
+        paths += sorted(folder.glob("*.py"))
     for path in paths:
         digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()
@@ -402,7 +441,7 @@ def reference_outputs(reference_root, by_file, limits, cache_file=None):
     trusted = Limits(max(limits.test_timeout, 60.0), MEMORY_MB * 2)
     with tempfile.TemporaryDirectory(prefix="hw4-reference-") as stage:
         harness = stage_harness(stage)
-        jobs = [worker_job(reference_root / FILE_FOLDERS[f], harness, by_file[f], trusted,
+        jobs = [worker_job(reference_folder(reference_root, f), harness, by_file[f], trusted,
                            file_wall(by_file[f], trusted)) for f in todo]
         outcomes = sandbox.Runner(TRUSTED).run_all(jobs)
     for file_name, outcome in zip(todo, outcomes, strict=True):
@@ -433,7 +472,7 @@ def tests_by_file():
 def phases(by_file):
     """The files in the order they can run: one whose helper may be the student's own
     (train.py) waits for the tests of that helper."""
-    late = [f for f in by_file if any(h in STUDENT_HELPER_TESTS for h in HELPERS[f])]
+    late = [f for f in by_file if any(h in STUDENT_HELPER_TESTS for h in helper_names(f))]
     return [[f for f in by_file if f not in late], late]
 
 

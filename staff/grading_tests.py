@@ -11,9 +11,10 @@ returns a problem (a sentence naming the mistake when the numbers show it) or No
 Student code is called only through the original starter's API: `fc_backward(grad_out,
 cache)` and `relu_backward(grad_out, cache)` with the cache of the student's own forward,
 `TwoLayerNet(input_dim, num_classes, hidden_dim, weight_scale)`, and weights read and set
-only through `parameters()` (live arrays under any keys, matched to W1, b1, W2, b2 by shape,
-then by order). Float32 models pass: their inputs are exact in float32, and the tolerance
-allows float32 rounding.
+only through `parameters()` (live arrays under any keys, matched to W1, b1, W2, b2 and
+checked at initialization by neuralnet/net_contract.py, the rule the student's checks use
+too). Float32 models pass: their inputs are exact in float32, and the tolerance allows
+float32 rounding.
 """
 
 import functools
@@ -26,12 +27,18 @@ import numpy as np
 
 if __package__:  # imported by grade.py
     from handin import manifest
-else:  # in the sandbox's flat harness folder, where grade.py puts a copy of the manifest
-    import manifest
+    from staff.student_view import ROOT, module_from_file
 
-# What the grader's environment has besides numpy (staff/autograder/requirements-grader.txt):
-# a submission may import these. Anything else fails at import, with the reason.
-GRADER_PACKAGES = ("scipy", "scikit-learn", "pandas", "matplotlib", "tqdm")
+    net_contract = module_from_file(ROOT / "neuralnet" / "net_contract.py")
+else:  # in the sandbox's flat harness folder, where grade.py puts copies of these two
+    import manifest
+    import net_contract
+
+# What the grader's environment has besides numpy (requirements.txt, and
+# staff/autograder/requirements-grader.txt): a submission may import these. Anything else
+# fails at import, with the reason.
+GRADER_PACKAGES = ("scipy", "scikit-learn (sklearn)", "pandas", "matplotlib", "tqdm",
+                   "OpenCV (cv2)")
 
 
 class WrongOutput(Exception):
@@ -182,14 +189,18 @@ def run_fc_backward(module, rng):
                            forward is not None)
     grads = unpack(result, 3, "fc_backward's (grad_x, grad_w, grad_b)")
     names = ("grad_x", "grad_w", "grad_b")
-    return {name: to_array(g, f"{name} from fc_backward")
-            for name, g in zip(names, grads, strict=True)}
+    out = {name: to_array(g, f"{name} from fc_backward")
+           for name, g in zip(names, grads, strict=True)}
+    out["grad_b"] = net_contract.as_shape(out["grad_b"], b.shape)  # a (1, Dout) row is fine
+    return out
 
 
 def relu_input(rng):
-    """(6, 5) scores with exact zeros: relu's gradient there is 0 (x > 0, not x >= 0)."""
+    """(6, 5) scores with exact zeros (where relu' may be 0 or 1) and entries in (-1, 0)
+    (where a wrong mask such as x > -1 shows)."""
     x = rng.normal(size=(6, 5))
     x[0, :3] = 0.0
+    x[1, :3] = (-0.5, -0.2, 0.3)
     return x
 
 
@@ -207,20 +218,15 @@ def run_relu_backward(module, rng):
                            (grad_out, forward[1] if forward else x), "relu_forward",
                            forward is not None)
     return {"grad_x": to_array(grad_x, "grad_x from relu_backward"),
-            "x_is_zero": (x == 0).astype(np.float64)}
+            "x_is_zero": (x == 0).astype(np.float64), "grad_out": grad_out}
 
 
 def compare_relu_backward(student, expected):
-    """grad_x; says so when it is wrong only where x == 0 (x >= 0 instead of x > 0)."""
-    problem = compare_arrays({"grad_x": student["grad_x"]}, {"grad_x": expected["grad_x"]})
-    got, want = student["grad_x"], expected["grad_x"]
-    if problem and got.shape == want.shape:
-        zero = expected["x_is_zero"] == 1
-        wrong = mismatch(got, want)
-        if wrong.any() and np.all(zero[wrong]):
-            return ("grad_x is wrong only where x == 0: relu's gradient is 0 there "
-                    "(x > 0, not x >= 0)")
-    return problem
+    """grad_x; where x == 0 both 0 and grad_out are right (ReLU has no derivative there:
+    the masks x > 0 and x >= 0 both pass), everywhere else it must match."""
+    want = gradient_check().allow_relu_kink(expected["grad_x"], student["grad_x"],
+                                            expected["x_is_zero"] == 1, expected["grad_out"])
+    return compare_arrays({"grad_x": student["grad_x"]}, {"grad_x": want})
 
 
 def run_softmax(module, x, y, suffix=""):
@@ -260,14 +266,13 @@ def run_l2_regularization(module, rng):
 NET_SIZES = (12, 4, 10)  # input_dim, num_classes, hidden_dim: all four shapes differ
 INIT_SIZES = (50, 30, 40)  # >= 1200 weights in each matrix
 WEIGHT_SCALE = 0.01
-PARAM_NAMES = ("W1", "b1", "W2", "b2")
+PARAM_NAMES = net_contract.PARAM_NAMES
 TRAIN_REG = 0.3
 
 
 def param_shapes(sizes):
     """dict W1, b1, W2, b2 -> shape for TwoLayerNet(input_dim, num_classes, hidden_dim)."""
-    d, c, h = sizes
-    return {"W1": (d, h), "b1": (h,), "W2": (h, c), "b2": (c,)}
+    return net_contract.param_shapes(*sizes)
 
 
 def net_class(module):
@@ -278,18 +283,13 @@ def net_class(module):
     return cls
 
 
-def new_net(module, sizes):
+def new_net(module, sizes, weight_scale=WEIGHT_SCALE):
     """TwoLayerNet(input_dim, num_classes, hidden_dim, weight_scale), positionally."""
-    return net_class(module)(*sizes, WEIGHT_SCALE)
-
-
-def fits(shape, wanted):
-    """A parameter of `shape` can hold one of `wanted` (a bias may also be (1, n))."""
-    return tuple(shape) == wanted or (len(wanted) == 1 and tuple(shape) == (1, wanted[0]))
+    return net_class(module)(*sizes, weight_scale)
 
 
 def describe_params(params):
-    return ", ".join(f"{key!r} {np.shape(value)}" for key, value in params.items()) or "nothing"
+    return net_contract.describe(params)
 
 
 def model_params(model):
@@ -305,24 +305,19 @@ def model_params(model):
 
 def match_params(params, sizes):
     """
-    Match the student's parameter keys to W1, b1, W2, b2: a key of that name if its shape
-    fits, else the first unused key (in dict order) whose array has the shape.
+    Match the student's parameter keys to W1, b1, W2, b2 (net_contract.match_parameters: a
+    key of that name if its shape fits, else the first unused key, in dict order, whose
+    array fits; a bias may be (n,) or (1, n)).
 
     Returns:
     - keys: dict W1, b1, W2, b2 -> the student's key
     """
-    arrays = [key for key, value in params.items() if isinstance(value, np.ndarray)]
-    keys = {}
-    for name, shape in param_shapes(sizes).items():
-        same_name = [k for k in arrays if str(k) == name and fits(params[k].shape, shape)]
-        found = same_name or [k for k in arrays if fits(params[k].shape, shape)]
-        if not found:
-            raise WrongOutput(
-                f"TwoLayerNet{sizes + (WEIGHT_SCALE,)}.parameters() holds no array of shape "
-                f"{shape} for {name}; it holds {describe_params(params)}")
-        keys[name] = found[0]
-        arrays.remove(found[0])
-    return keys
+    try:
+        return net_contract.match_parameters(params, param_shapes(sizes))
+    except net_contract.ParameterMismatch as err:
+        raise WrongOutput(
+            f"TwoLayerNet{sizes}.parameters() holds no array of shape {err.shape} for "
+            f"{err.name}; it holds {describe_params(params)}") from None
 
 
 def set_params(model, values, sizes):
@@ -366,37 +361,28 @@ def grads_by_name(grads, keys, sizes, what):
     return out
 
 
-def run_net_init(module, rng):
-    model = new_net(module, INIT_SIZES)
-    params = model_params(model)
-    keys = match_params(params, INIT_SIZES)
-    out = {}
-    for name, shape in param_shapes(INIT_SIZES).items():
-        array = to_array(params[keys[name]], f"parameters()[{keys[name]!r}]")
-        out[f"{name}_shape"] = np.array(shape, dtype=np.float64)
-        out[f"{name}_std"] = np.array(array.std())
-        out[f"{name}_abs_mean"] = np.array(np.abs(array).mean())
+def run_net_init(module, rng, sizes=INIT_SIZES, weight_scale=WEIGHT_SCALE):
+    """The numbers net_contract's initialization rule reads, of a fresh TwoLayerNet."""
+    params = model_params(new_net(module, sizes, weight_scale))
+    out = {"weight_scale": np.array(float(weight_scale))}
+    for name, key in match_params(params, sizes).items():
+        summary = net_contract.init_summary(to_array(params[key], f"parameters()[{key!r}]"))
+        out.update({f"{name}_{field}": np.array(float(value))
+                    for field, value in summary.items()})
     return out
 
 
 def compare_net_init(student, expected):
     """
-    Biases must be 0, weights must have a standard deviation within 20% of weight_scale
-    (any random generator passes: with >= 1200 samples the estimate is within 20% by more
-    than 8 standard errors). The shapes were checked when the parameters were matched.
+    net_contract's initialization rule (biases 0, weights with a standard deviation within
+    20% of weight_scale), for the weight_scale of the reference's run. The shapes were
+    checked when the parameters were matched.
     """
-    for name in PARAM_NAMES:
-        if not np.array_equal(student[f"{name}_shape"], expected[f"{name}_shape"]):
-            return f"{name} has the wrong shape"
-    for name in ("b1", "b2"):
-        if student[f"{name}_abs_mean"] != 0:
-            return f"{name} must start at zero"
-    for name in ("W1", "W2"):
-        std = float(student[f"{name}_std"])
-        if not 0.8 < std / WEIGHT_SCALE < 1.2:
-            return (f"{name} has standard deviation {std:.3g}; expected about weight_scale = "
-                    f"{WEIGHT_SCALE} (normal samples * weight_scale)")
-    return None
+    summaries = {name: {field: float(student[f"{name}_{field}"])
+                        for field in ("std", "nonzero", "size")}
+                 for name in PARAM_NAMES}
+    problems = net_contract.init_problems(summaries, float(expected["weight_scale"]))
+    return "; ".join(problems) or None
 
 
 def net_inputs(rng, count):

@@ -13,10 +13,16 @@ File format: a dict function name -> {"args": names of the arguments in call ord
 correct solution must match them. "stability_cases" are large inputs where the graphs as the
 homework draws them overflow: the driver only prints a note when they do not match. Plain
 Python floats and ints only.
+
+Next to ours, the layout of the original course's data file, which its own backprop.py
+reads: "f1", "f2", "f3 (y=1)" and "f3 (y=2)" each hold "inputs" (a list of argument tuples,
+random.random() values in [0, 1), for f1(...), f2(...), f3_y1(s1, s2), f3_y2(s1, s2)) and
+"outputs" (the list of the functions' outputs, floats).
 """
 
 import math
 import pickle
+import random
 from pathlib import Path
 
 DATA_FILE = Path(__file__).resolve().parents[1] / "backprop" / "backprop-data.pkl"
@@ -81,6 +87,27 @@ def make_cases(closed_form, args, samples):
     return cases
 
 
+# The original layout: name -> (the function's output for an argument tuple, its arity)
+ORIGINAL = {
+    "f1": (lambda *args: f1_case(*args)[0], 6),
+    "f2": (lambda x: f2_case(x)[0], 1),
+    "f3 (y=1)": (lambda s1, s2: f3_case(s1, s2, 1)[0], 2),
+    "f3 (y=2)": (lambda s1, s2: f3_case(s1, s2, 2)[0], 2),
+}
+ORIGINAL_SAMPLES, ORIGINAL_SEED = 10, 4
+
+
+def original_layout():
+    """dict name -> {"inputs": [argument tuples], "outputs": [floats]}, the original course's
+    layout (see the module docstring)."""
+    draw = random.Random(ORIGINAL_SEED).random
+    layout = {}
+    for name, (output, arity) in ORIGINAL.items():
+        inputs = [tuple(draw() for _ in range(arity)) for _ in range(ORIGINAL_SAMPLES)]
+        layout[name] = {"inputs": inputs, "outputs": [output(*args) for args in inputs]}
+    return layout
+
+
 def build_data():
     """Returns the dict stored in backprop-data.pkl (see the module docstring)."""
     data = {}
@@ -88,6 +115,8 @@ def build_data():
         data[name] = {"args": args, "grad_args": grad_args,
                       "cases": make_cases(closed_form, args, samples),
                       "stability_cases": make_cases(closed_form, args, large)}
+    for name, entry in original_layout().items():
+        data.setdefault(name, {}).update(entry)
     return data
 
 

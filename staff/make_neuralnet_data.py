@@ -14,7 +14,6 @@ a dict function name -> list of cases, each {"case": description, "inputs": {nam
 - fc_backward: inputs x, w, b, grad_out; outputs grad_x, grad_w, grad_b.
 - relu_forward: inputs x (with exact zeros); outputs out.
 - relu_backward: inputs x (with exact zeros), grad_out; outputs grad_x.
-- l2_loss: inputs x, y; outputs loss, grad_x.
 - softmax_loss: inputs x, y; outputs loss, grad_x (ordinary scores).
 - softmax_stability: as softmax_loss, one row each, plus "dtype" ("float64" or "float32":
   the dtype to call softmax_loss in; the outputs are exact, computed in float64)
@@ -96,15 +95,6 @@ def relu_cases(rng):
     return ([case(description, {"x": x}, {"out": out})],
             [case(description, {"x": x, "grad_out": grad_out},
                   {"grad_x": layers.relu_backward(grad_out, cache)})])
-
-
-def l2_loss_cases(rng):
-    cases = []
-    for shape in ((4, 3), (6, 2)):
-        x, y = normal(rng, shape), normal(rng, shape)
-        loss, grad_x = layers.l2_loss(x, y)
-        cases.append(case(f"x, y {shape}", {"x": x, "y": y}, {"loss": loss, "grad_x": grad_x}))
-    return cases
 
 
 def softmax_cases(rng):
@@ -210,7 +200,6 @@ def build_data():
     return {
         "fc_forward": fc_fwd, "fc_backward": fc_bwd,
         "relu_forward": relu_fwd, "relu_backward": relu_bwd,
-        "l2_loss": l2_loss_cases(rng),
         "softmax_loss": softmax_cases(rng),
         "softmax_stability": stability_cases(),
         "l2_regularization": l2_regularization_cases(rng),

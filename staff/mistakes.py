@@ -4,13 +4,17 @@ through the drivers, the shipped student tests and the autograder.
     python -m staff.mistakes [--only NAME[,NAME...]] [--jobs N] [--rev REV] [--list]
 
 --rev HEAD checks what has been committed (a `git archive` of that revision) instead of the
-working tree. About 150 s of CPU for the whole corpus: 1.5 min on 2 idle cores with --jobs 2.
+working tree. About 110 s of CPU for the whole corpus (111 s measured with --jobs 2).
 
 Every case is a small edit of the reference solution: a text replacement that must apply
 exactly once inside a `# BEGIN SOLUTION` ... `# END SOLUTION` region (Replace), a new body for
 the region of one function (Region), or, for correct variants only, a rewritten top-level
-definition or import (Definition, Replace(inside=False)) such as a TwoLayerNet written against
-the original starter API.
+definition or import (Definition, Replace(inside=False)). The SOLUTIONS are whole solutions
+instead, the four graded .py files of staff/original_solutions/<name>/, written the way
+students write them for the original starter (weights as attributes or in a dict under their
+own keys, f3 with math.exp as drawn, softmax with -log(p), relu with >=, (1, H) biases, an
+original train.py importing LinearClassifier and matplotlib, the optional f1/f2/f4 left as
+stubs): each must pass every driver and every shipped test and get every code point.
 
 Each case runs on a temporary copy of the student-facing tree (what `make starter` ships,
 with the solutions kept: backprop/, neuralnet/, the shipped tests and their helpers), never in
@@ -23,6 +27,7 @@ the repository:
   * grader: `staff/grade.py` on the four graded .py files of the copy (the edited one, the
     reference others) must give less than full points at the graded test named for the
     function and every point to the unedited files (mistake), or every code point (variant).
+A solution runs every driver, every shipped test file and the grader on its four files.
 The rows `reference:<file>` (the unedited reference, checked like a variant) show that the
 tools accept the reference itself.
 
@@ -47,6 +52,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from staff.layout import DRIVER_SCRIPTS
 from staff.starter.regions import StarterError, find_regions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,6 +68,7 @@ TESTS = {  # edited file -> the shipped test files that run it (train.py uses th
     "neuralnet/two_layer_net.py": ("tests/test_classifiers.py", "tests/test_train.py"),
     "neuralnet/train.py": ("tests/test_train.py",),
 }
+TESTS_BY_NAME = {Path(path).name: path for path in TESTS}  # graded .py file -> kit path
 TREE_PARTS = ("backprop", "neuralnet", "tests", "pyproject.toml")  # copied for each case
 DRIVER_TIMEOUT, TESTS_TIMEOUT, GRADE_TIMEOUT = 120, 600, 300
 
@@ -108,6 +115,25 @@ class Case:
     @property
     def tests(self):
         return TESTS[self.file]
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A whole solution: the four graded .py files (named as in the zip) in the folder
+    ORIGINAL_SOLUTIONS/<name> of the repository."""
+    name: str
+    why: str = ""
+    function: str = "all four files"
+    correct: bool = True
+    file: str = None  # no single edited file: every graded file is the solution's
+    grader: str = None
+
+    @property
+    def tests(self):
+        return SHIPPED_TESTS
+
+
+SHIPPED_TESTS = ("tests/",)  # a whole solution runs every shipped test
 
 
 def solution_regions(text):
@@ -255,7 +281,8 @@ MISTAKES = [
             "fc_backward", LAYERS_DRIVER, grader="fc_backward",
             why="grad_w divided by the batch size (the loss already averages)"),
     mistake("fc_backward_grad_b_no_sum", L,
-            [Replace("grad_b = grad_out.sum(axis=0)", "grad_b = grad_out")], "fc_backward",
+            [Replace("grad_b = grad_out.sum(axis=0).reshape(b.shape)", "grad_b = grad_out")],
+            "fc_backward",
             LAYERS_DRIVER, grader="fc_backward", why="grad_b not summed over the batch"),
     mistake("fc_backward_grad_b_mean", L,
             [Replace("grad_b = grad_out.sum(axis=0)", "grad_b = grad_out.mean(axis=0)")],
@@ -264,24 +291,14 @@ MISTAKES = [
     mistake("relu_forward_np_max", L, [Replace("out = np.maximum(x, 0)", "out = np.max(x, 0)")],
             "relu_forward", LAYERS_DRIVER, grader="relu_forward",
             why="np.max(x, 0) is the maximum along axis 0, not elementwise"),
-    mistake("relu_backward_ge", L,
-            [Replace("grad_x = grad_out * (x > 0)", "grad_x = grad_out * (x >= 0)")],
+    mistake("relu_backward_mask_minus_one", L,
+            [Replace("grad_x = grad_out * (x > 0)", "grad_x = grad_out * (x > -1)")],
             "relu_backward", LAYERS_DRIVER, grader="relu_backward",
-            why="gradient 1 at x == 0 (the docstring says 0 where x <= 0)"),
+            why="the mask lets the gradient through for x in (-1, 0] too"),
     mistake("relu_backward_mask_of_grad_out", L,
             [Replace("grad_x = grad_out * (x > 0)", "grad_x = grad_out * (grad_out > 0)")],
             "relu_backward", LAYERS_DRIVER, grader="relu_backward",
             why="the mask is taken from the upstream gradient instead of the input"),
-    mistake("l2_loss_sum_not_mean", L,
-            [Replace("loss = np.sum(diff * diff) / n", "loss = np.sum(diff * diff)"),
-             Replace("grad_x *= 2 / n", "grad_x *= 2")], "l2_loss", LAYERS_DRIVER,
-            why="summed over the batch, loss and gradient consistently"),
-    mistake("l2_loss_mean_over_all_entries", L,
-            [Replace("loss = np.sum(diff * diff) / n", "loss = np.mean(diff * diff)"),
-             Replace("grad_x *= 2 / n", "grad_x *= 2 / diff.size")], "l2_loss", LAYERS_DRIVER,
-            why="np.mean over N * D entries instead of the sum over D averaged over N"),
-    mistake("l2_loss_grad_missing_2", L, [Replace("grad_x *= 2 / n", "grad_x *= 1 / n")],
-            "l2_loss", LAYERS_DRIVER, why="the 2 of d(diff**2) forgotten"),
     mistake("softmax_sum_not_mean", L,
             [Replace("loss = np.mean(np.log(sums[:, 0]) - correct)",
                      "loss = np.sum(np.log(sums[:, 0]) - correct)"),
@@ -340,6 +357,12 @@ MISTAKES = [
                      "(hidden_dim, input_dim), weight_scale, dtype)")],
             "TwoLayerNet.__init__", CLASSIFIER_DRIVER, NET, grader="TwoLayerNet.__init__",
             why="W1 created with shape (hidden_dim, input_dim)"),
+    mistake("net_parameters_copies", N,
+            [Region("TwoLayerNet.parameters",
+                    "return {name: value.copy() for name, value in self.params.items()}")],
+            "TwoLayerNet.parameters", CLASSIFIER_DRIVER, NET, grader="TwoLayerNet",
+            why="parameters() returns copies: the gradient check and SGD cannot change the "
+                "model"),
     mistake("net_forward_missing_relu", N,
             [Replace("hidden, relu_cache = relu_forward(hidden)",
                      "_, relu_cache = relu_forward(hidden)")],
@@ -418,36 +441,9 @@ def f4(a, b, c):
     return L, (grad_a, grad_b, grad_c)
 '''
 
-NET_ORIGINAL_API = '''
-class TwoLayerNet(Classifier):
-    """fc -> relu -> fc, written against the original starter's API."""
-
-    def __init__(self, input_dim=3072, num_classes=10, hidden_dim=512, weight_scale=1e-3):
-        self.fc1_W = weight_scale * np.random.randn(input_dim, hidden_dim)
-        self.fc1_b = np.zeros(hidden_dim)
-        self.fc2_W = weight_scale * np.random.randn(hidden_dim, num_classes)
-        self.fc2_b = np.zeros(num_classes)
-
-    def parameters(self):
-        return {"fc1_W": self.fc1_W, "fc1_b": self.fc1_b,
-                "fc2_W": self.fc2_W, "fc2_b": self.fc2_b}
-
-    def forward(self, X):
-        X = X.reshape(X.shape[0], -1)
-        hidden, fc1_cache = fc_forward(X, self.fc1_W, self.fc1_b)
-        hidden, relu_cache = relu_forward(hidden)
-        scores, fc2_cache = fc_forward(hidden, self.fc2_W, self.fc2_b)
-        return scores, (fc1_cache, relu_cache, fc2_cache)
-
-    def backward(self, grad_scores, cache):
-        fc1_cache, relu_cache, fc2_cache = cache
-        grad_hidden, grad_fc2_W, grad_fc2_b = fc_backward(grad_scores, fc2_cache)
-        grad_hidden = relu_backward(grad_hidden, relu_cache)
-        _, grad_fc1_W, grad_fc1_b = fc_backward(grad_hidden, fc1_cache)
-        return {"fc1_W": grad_fc1_W, "fc1_b": grad_fc1_b,
-                "fc2_W": grad_fc2_W, "fc2_b": grad_fc2_b}
-'''
-
+# The graph of f3 as drawn with math.exp, the homework's softmax with -log(p), a net from
+# np.random.randn under its own keys and a training_step naming W1, W2: in the whole
+# original-style SOLUTIONS below, each in several styles.
 VARIANTS = [
     variant("f1_closed_form", F, [Region("f1", """
         d = x1 * w1 + x2 * w2 + b - y
@@ -460,28 +456,6 @@ VARIANTS = [
     variant("f2_quotient_rule", F,
             [Replace("grad_b = -grad_y * t / b / b", "grad_b = -grad_y * t / b**2")], "f2",
             why="the textbook quotient rule (b**2 overflows for x > 177)"),
-    variant("f3_as_drawn_math_exp", F, [
-        Replace("import numpy as np\n", "import math\n\nimport numpy as np\n", inside=False),
-        Region("f3", """
-        e1 = math.exp(s1)
-        e2 = math.exp(s2)
-        d = e1 + e2
-        p1 = e1 / d
-        p2 = e2 / d
-        p = p1 if y == 1 else p2
-        L = -math.log(p)
-
-        grad_L = 1.0
-        grad_p = -grad_L / p
-        grad_p1 = grad_p if y == 1 else 0.0
-        grad_p2 = grad_p if y == 2 else 0.0
-        grad_d = -grad_p1 * e1 / d**2 - grad_p2 * e2 / d**2
-        grad_e1 = grad_p1 / d + grad_d
-        grad_e2 = grad_p2 / d + grad_d
-        grad_s1 = grad_e1 * e1
-        grad_s2 = grad_e2 * e2
-        """)], "f3", grader="f3",
-        why="the graph exactly as the homework draws it: math.exp, no max node"),
     variant("f4_own_graph_other_args", F, [Definition("f4", F4_OWN)], "f4",
             why="the student's own f4(a, b, c) with 7 operators"),
     variant("optional_f1_f2_f4_stubs", F, [
@@ -516,21 +490,6 @@ VARIANTS = [
             if x[idx] > 0:
                 grad_x[idx] = grad_out[idx]
         """)], "relu_forward", grader="relu", why="elementwise loops"),
-    variant("l2_loss_other_form", L, [Region("l2_loss", """
-        loss = np.mean(np.sum((x - y) ** 2, axis=1))
-        grad_x = 2 * (x - y) / x.shape[0]
-        """)], "l2_loss", why="mean of the row sums; gradient in one line"),
-    variant("softmax_homework_formula", L, [Region("softmax_loss", """
-        N = x.shape[0]
-        shifted = x - np.max(x, axis=1, keepdims=True)
-        exp_scores = np.exp(shifted)
-        probs = exp_scores / np.sum(exp_scores, axis=1, keepdims=True)
-        loss = -np.sum(np.log(probs[range(N), y])) / N
-        grad_x = probs.copy()
-        grad_x[range(N), y] -= 1
-        grad_x /= N
-        """)], "softmax_loss", grader="softmax_loss",
-        why="the homework's max-subtraction and -log(probs[range(N), y])"),
     variant("softmax_log_softmax", L, [Region("softmax_loss", """
         num = x.shape[0]
         z = x - x.max(axis=1, keepdims=True)
@@ -553,18 +512,14 @@ VARIANTS = [
         loss /= num
         grad_x /= num
         """)], "softmax_loss", grader="softmax_loss", why="a loop over the examples"),
+    variant("relu_backward_ge_at_zero", L,
+            [Replace("grad_x = grad_out * (x > 0)", "grad_x = grad_out * (x >= 0)")],
+            "relu_backward", grader="relu_backward",
+            why="gradient 1 at x == 0: relu has no derivative there, 0 and 1 are both right"),
     variant("l2_reg_other_form", L, [Region("l2_regularization", """
         loss = 0.5 * reg * np.sum(w * w)
         grad_w = reg * w
         """)], "l2_regularization", grader="l2_regularization", why="0.5 * reg * np.sum(w * w)"),
-    variant("net_float64_randn", N, [Region("TwoLayerNet.__init__", """
-        self.params = {}
-        self.params["W1"] = weight_scale * np.random.randn(input_dim, hidden_dim)
-        self.params["b1"] = np.zeros(hidden_dim)
-        self.params["W2"] = weight_scale * np.random.randn(hidden_dim, num_classes)
-        self.params["b2"] = np.zeros(num_classes)
-        """)], "TwoLayerNet.__init__", grader="TwoLayerNet",
-        why="float64 weights from np.random.randn, as the original starter does"),
     variant("net_float32", N, [Region("TwoLayerNet.__init__", """
         w1 = weight_scale * rng.standard_normal((input_dim, hidden_dim))
         w2 = weight_scale * rng.standard_normal((hidden_dim, num_classes))
@@ -573,10 +528,6 @@ VARIANTS = [
             "W2": w2.astype(np.float32), "b2": np.zeros(num_classes, dtype=np.float32),
         }
         """)], "TwoLayerNet.__init__", grader="TwoLayerNet", why="float32 parameters always"),
-    variant("net_original_api", N, [Definition("TwoLayerNet", NET_ORIGINAL_API)], "TwoLayerNet",
-            grader="TwoLayerNet",
-            why="original API: weights as attributes fc1_W..., parameters() returns the live "
-                "arrays, no dtype/seed arguments"),
     variant("training_step_named_weights", T, [Region("training_step", """
         scores, cache = model.forward(X_batch)
         loss, dscores = softmax_loss(scores, y_batch)
@@ -601,6 +552,25 @@ VARIANTS = [
         """)], "training_step", grader="training_step",
         why="L2 written inline, a new grads entry instead of +=, other names"),
 ]
+
+ORIGINAL_SOLUTIONS = "staff/original_solutions"  # in the repository
+SOLUTIONS = [Solution(name, why) for name, why in (
+    ("dict_W1", "self.params['W1'] = np.random.randn(...) * weight_scale, parameters() returns "
+                "self.params, backward fills grads['W1'] from fc_backward; dx[x <= 0] = 0; f4 a "
+                "`pass` stub"),
+    ("attrs_fc1_W", "attributes fc1_W..., np.random.normal(scale=...), parameters() builds the "
+                    "dict; training_step reads model.fc1_W; relu mask x >= 0; f1, f2 the "
+                    "starter's None stubs; f4(a, b, c) its own graph"),
+    ("attrs_W1_bias_rows", "attributes W1, b1 with biases (1, H) and fc_backward keepdims; "
+                           "training_step reads model.W1; f2, f4 raise NotImplementedError"),
+    ("attrs_weight1", "attributes weight1, bias1, ...; loops in fc_forward, fc_backward and "
+                      "softmax_loss; np.greater_equal mask; f4 returns None"),
+    ("dict_w1_numpy", "self.params with keys w1, b1, w2, b2; f3 with np.exp; f4(x, y) its own "
+                      "graph; `import cv2` in train.py"),
+    ("float32_layer_keys", "float32 parameters layer1_W, layer2_W, layer1_b, layer2_b (weights "
+                           "first); einsum layers, log-softmax; the L2 term written inline"),
+)]
+
 
 CASES = MISTAKES + VARIANTS
 # The unedited reference, one row per graded file: must pass like a variant. A failure here
@@ -682,7 +652,11 @@ def case_tree(base, work, case, root):
         elif source.is_file():
             tree.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, tree / part)
-    (tree / case.file).write_text(edited_source(case, root))
+    if isinstance(case, Solution):
+        for name, path in TESTS_BY_NAME.items():
+            shutil.copyfile(root / ORIGINAL_SOLUTIONS / case.name / name, tree / path)
+    else:
+        (tree / case.file).write_text(edited_source(case, root))
     return tree
 
 
@@ -724,7 +698,8 @@ def check_drivers(case, tree):
         why = "exit code 0" if code == 0 else f"does not name {case.driver_name}"
         return Check(False, "no", f"{case.driver}: {why}; last line: {line or last_line(err)}")
     failed = []
-    for script in folder_drivers(tree, case.file):
+    scripts = DRIVER_SCRIPTS if case.file is None else folder_drivers(tree, case.file)
+    for script in scripts:
         code, out, err = run([python, script], tree, DRIVER_TIMEOUT)
         if code != 0:
             failed.append(f"{script} (exit {code}): {last_line(out)} {last_line(err)}".strip())
@@ -788,8 +763,9 @@ def check_grader(case, tree, work, root):
         entries = grade_folder(root, submission, Path(work) / f"{case.name}.json")
     except RuntimeError as err:
         return Check(False, "error", str(err))
-    own = file_entries(entries, case.file)
-    others = [e for file in TESTS if file != case.file for e in file_entries(entries, file)
+    edited = list(TESTS) if case.file is None else [case.file]  # a Solution: all four
+    own = [e for file in edited for e in file_entries(entries, file)]
+    others = [e for file in TESTS if file not in edited for e in file_entries(entries, file)
               if e["score"] < e["max_score"]]
     lost = [e for e in own if e["score"] < e["max_score"]]
     if case.correct:
@@ -842,14 +818,14 @@ def run_corpus(cases, jobs=2, rev=None):
 
 def table(outcomes):
     """The table as text: one row per case."""
-    header = f"{'case':<38}{'kind':<10}{'function':<22}{'drivers':<9}{'tests':<9}" \
+    header = f"{'case':<38}{'kind':<10}{'function':<24}{'drivers':<9}{'tests':<9}" \
              f"{'grader':<9}{'s':>4}  driver says"
     rows = [header, "-" * len(header)]
     for o in outcomes:
         kind = kind_of(o.case)
         said = "" if o.case.correct else o.drivers.detail if o.drivers.ok else \
             o.drivers.detail.split("last line: ")[-1]
-        rows.append(f"{o.case.name:<38}{kind:<10}{o.case.function:<22}{o.drivers.text:<9}"
+        rows.append(f"{o.case.name:<38}{kind:<10}{o.case.function:<24}{o.drivers.text:<9}"
                     f"{o.tests.text:<9}{o.grader.text:<9}{o.seconds:>4.0f}  {said}")
     return "\n".join(rows)
 
@@ -861,7 +837,8 @@ def problems(outcomes):
         if o.ok:
             continue
         what = {"mistake": "not caught", "variant": "rejected variant",
-                "reference": "reference rejected"}[kind_of(o.case)]
+                "reference": "reference rejected",
+                "solution": "rejected solution"}[kind_of(o.case)]
         if o.drivers.text == "EDIT?":
             lines.append(f"{what}: {o.case.name} [edit] {o.drivers.detail}")
             continue
@@ -872,6 +849,8 @@ def problems(outcomes):
 
 
 def kind_of(case):
+    if isinstance(case, Solution):
+        return "solution"
     return "reference" if case in REFERENCE else "variant" if case.correct else "mistake"
 
 
@@ -882,14 +861,15 @@ def summary(outcomes):
         counts[kind_of(o.case)] = (ok + o.ok, total + 1)
     texts = {"mistake": "{} of {} mistakes caught by drivers, tests and grader",
              "variant": "{} of {} correct variants accepted by all three",
-             "reference": "the reference accepted for {} of {} files"}
+             "reference": "the reference accepted for {} of {} files",
+             "solution": "{} of {} whole original-style solutions accepted by all three"}
     return "; ".join(text.format(*counts[kind]) for kind, text in texts.items()
                      if kind in counts)
 
 
 def select(names):
     """The cases named in `names` (all, references first, if empty); SystemExit(2) if unknown."""
-    everything = REFERENCE + CASES
+    everything = REFERENCE + CASES + SOLUTIONS
     if not names:
         return everything
     wanted = {n for name in names for n in name.split(",") if n}
@@ -916,8 +896,9 @@ def main(argv=None):
     cases = select(args.only)
     if args.list:
         for c in cases:
-            kind = "variant" if c.correct else f"mistake -> {c.driver} names {c.driver_name}"
-            print(f"{c.name:<38}{c.file:<28}{kind}; grader: {c.grader}; {c.why}")
+            kind = kind_of(c) if c.correct else f"mistake -> {c.driver} names {c.driver_name}"
+            where = c.file or f"{ORIGINAL_SOLUTIONS}/{c.name}/"
+            print(f"{c.name:<38}{where:<28}{kind}; grader: {c.grader}; {c.why}")
         return 0
     start = time.time()
     try:

@@ -34,7 +34,8 @@ def model_with_weights(cls, case, names):
     """
     cls(*sizes) built through the original API (TwoLayerNet(D, C, H), LinearClassifier(D, C)),
     its parameters set in place to the case's inputs `names` through parameters(), matched
-    by shape and order (any keys), as gradcheck_classifier.py does (build_with_weights).
+    by name, else by shape and order (any keys; net_contract.py), as gradcheck_classifier.py
+    does (build_with_weights).
 
     Returns a tuple of:
     - model

@@ -1,16 +1,17 @@
 """Task 3: Classifier base, LinearClassifier, TwoLayerNet: values against neuralnet-data.pkl,
 numeric gradients, save/load. Models are used only through the original API
-(TwoLayerNet(D, C, H), parameters() under any keys)."""
+(TwoLayerNet(D, C, H), parameters() under any keys, matched and checked at initialization
+by net_contract.py, as the check scripts and the autograder do)."""
 
 import numpy as np
 import pytest
 from checkpoint import model_from_checkpoint
 from checks import load_data
 from classifier import Classifier
-from gradcheck_classifier import match_parameters
 from gradient_check import compare, dtype_name, gradient_problem
 from kit import model_with_weights
 from linear_classifier import LinearClassifier
+from net_contract import as_shape, init_problems, init_summary, match_parameters, param_shapes
 from two_layer_net import TwoLayerNet
 
 DATA = load_data()
@@ -33,14 +34,12 @@ def assert_value(name, expected, got, kind, n=None):
 
 def test_two_layer_net_parameters():
     np.random.seed(0)  # for an initialization drawn with np.random
-    model = TwoLayerNet(300, 10, 50, weight_scale=0.01)
+    model = TwoLayerNet(300, 10, 50, 0.01)
     params = model.parameters()
-    mapping = match_parameters("TwoLayerNet", params, {"W1": (300, 50), "b1": (50,),
-                                                       "W2": (50, 10), "b2": (10,)})
+    mapping = match_parameters(params, param_shapes(300, 10, 50))
     assert len(params) == 4
-    assert np.all(params[mapping["b1"]] == 0) and np.all(params[mapping["b2"]] == 0)
-    for name in ("W1", "W2"):
-        assert params[mapping[name]].std() == pytest.approx(0.01, rel=0.1), name
+    summaries = {name: init_summary(params[key]) for name, key in mapping.items()}
+    assert init_problems(summaries, 0.01) == []
     assert all(model.parameters()[key] is params[key] for key in params)  # live arrays
 
 
@@ -71,8 +70,8 @@ def test_backward_values(cls, case, names):
     grads = model.backward(case["inputs"]["grad_scores"].copy(), cache)
     assert set(grads) == set(model.parameters())
     for name, key in mapping.items():
-        assert_value(f"gradient of {name} ({key})", case["outputs"][name], grads[key],
-                     kind_of(model), N)
+        assert_value(f"gradient of {name} ({key})", case["outputs"][name],
+                     as_shape(grads[key], case["inputs"][name].shape), kind_of(model), N)
 
 
 @pytest.mark.parametrize("cls, case, names", [
@@ -88,7 +87,8 @@ def test_gradients_match_numeric_differences(cls, case, names):
         return np.sum(model.forward(X)[0] * upstream)
 
     for name, key in mapping.items():
-        _, problem = gradient_problem(name, grads[key], f, model.parameters()[key], 1e-2,
+        param = model.parameters()[key]
+        _, problem = gradient_problem(name, np.reshape(grads[key], param.shape), f, param, 1e-2,
                                       kind=kind_of(model))
         assert problem is None, problem
 
@@ -115,7 +115,7 @@ def test_save_load_round_trip(tmp_path, rng):
 
     rebuilt, sizes = model_from_checkpoint(path)
     assert sizes == (D, H, C)
-    assert_value("b2", NET["inputs"]["b2"], rebuilt.parameters()[mapping["b2"]],
+    assert_value("b2", NET["inputs"]["b2"], as_shape(rebuilt.parameters()[mapping["b2"]], (C,)),
                  kind_of(rebuilt))
 
 

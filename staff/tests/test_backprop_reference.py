@@ -61,6 +61,17 @@ def test_reference_f3_is_exact_for_large_scores(s1, s2, y, loss, grads):
     np.testing.assert_allclose(g, grads, atol=1e-300)
 
 
+# Our own input validation (the homework asks for none): staff-side tests.
+@pytest.mark.parametrize("bad_y", [0, 3, -1, 1.0, True, "1", None])
+def test_f3_rejects_bad_label(bad_y):
+    with pytest.raises(ValueError, match="1 or 2"):
+        functions.f3(0.0, 1.0, bad_y)
+
+
+def test_f3_accepts_numpy_integer_label():
+    assert functions.f3(0.0, 1.0, np.int64(2)) == functions.f3(0.0, 1.0, 2)
+
+
 def f4_closed_form(x, w, b, y):
     """Binary cross-entropy of sigmoid(w*x + b), straight from its definition."""
     p = 1 / (1 + math.exp(-(w * x + b)))
@@ -144,9 +155,10 @@ def test_data_file_is_what_the_generator_writes():
 
 def test_data_file_layout():
     data = make_backprop_data.build_data()
-    assert set(data) == {"f1", "f2", "f3"}  # f4 is the student's own: no expected values
-    for spec in data.values():
-        assert set(spec) == {"args", "grad_args", "cases", "stability_cases"}
+    # f4 is the student's own: no expected values
+    assert set(data) == {"f1", "f2", "f3", "f3 (y=1)", "f3 (y=2)"}
+    for name in ("f1", "f2", "f3"):
+        assert set(data[name]) >= {"args", "grad_args", "cases", "stability_cases"}
     # the checked cases stay where the homework's graphs work; large inputs only give notes
     assert max(abs(c["inputs"]["x"]) for c in data["f2"]["cases"]) <= 20
     assert max(abs(c["inputs"][s]) for c in data["f3"]["cases"] for s in ("s1", "s2")) <= 20
@@ -157,10 +169,29 @@ def test_data_file_layout():
 
 def test_data_matches_the_reference_everywhere():
     for name, spec in make_backprop_data.build_data().items():
-        for case in spec["cases"] + spec["stability_cases"]:
+        for case in spec.get("cases", []) + spec.get("stability_cases", []):
             output, grads = getattr(functions, name)(**case["inputs"])
             assert output == pytest.approx(case["output"], rel=1e-10, abs=1e-12), (name, case)
             np.testing.assert_allclose(grads, case["grads"], rtol=1e-8, atol=1e-12)
+
+
+ORIGINAL_FUNCTIONS = {"f1": "f1", "f2": "f2", "f3 (y=1)": "f3_y1", "f3 (y=2)": "f3_y2"}
+
+
+def test_data_file_keeps_the_original_layout():
+    """What the original course's backprop.py reads: data[name]['inputs'] (argument
+    tuples, values in [0, 1)) and data[name]['outputs'] (floats), compared with tolerance
+    1e-10 for f1 and 1e-8 for the others."""
+    with open(BACKPROP_DIR / "backprop-data.pkl", "rb") as f:
+        data = pickle.load(f)
+    for name, function in ORIGINAL_FUNCTIONS.items():
+        inputs, outputs = data[name]["inputs"], data[name]["outputs"]
+        assert len(inputs) == len(outputs) >= 5
+        assert all(0 <= value < 1 for args in inputs for value in args)
+        tol = 1e-10 if name == "f1" else 1e-8
+        for args, y in zip(inputs, outputs, strict=True):
+            y_pred = getattr(functions, function)(*args)[0]
+            assert isinstance(y, float) and not abs(y - y_pred) > tol, (name, args)
 
 
 def test_shipped_test_holds_no_closed_forms():

@@ -16,15 +16,14 @@ from staff import grade, grading_tests
 from staff.starter.notebooks import strip_notebook
 from staff.starter.regions import strip_python
 from staff.tests.corpus import (
-    ORIGINAL_API,
     ORIGINAL_STUBS,
     PY_FILES,
     ROOT,
     add_entry,
     make_submission_zip,
+    original_solution,
     part1_text,
     part2_text,
-    renamed_net,
     symlink_attr,
     unrun_notebook_text,
     write_submission_dir,
@@ -163,37 +162,7 @@ def test_correct_alternatives_get_full_marks(tmp_path):
     assert grade_zip(tmp_path, overrides)["score"] == FULL
 
 
-SLOW_IMPORT_LIMITS = grade.Limits(test_timeout=10.0)  # `import sklearn` takes ~1 s alone
-ORIGINAL_NETS = {  # name: two_layer_net.py, written against the original starter's API
-    "weights as attributes W1, b1, W2, b2": ORIGINAL_API["two_layer_net.py"],
-    "keys fc1_W, fc1_b, fc2_W, fc2_b": renamed_net(("fc1_W", "fc1_b", "fc2_W", "fc2_b")),
-    "keys w1, b1, w2, b2": renamed_net(("w1", "b1", "w2", "b2")),
-    "float32 net, keys weight1 ...": renamed_net(("weight1", "bias1", "weight2", "bias2"),
-                                                 "np.float32"),
-}
-
-
-@pytest.mark.parametrize("net", sorted(ORIGINAL_NETS))
-def test_original_api_solutions_get_every_code_point(tmp_path, net):
-    """f3 with math.exp, softmax with -log(prob), fc_backward(grad_out, cache), f4 stub,
-    `import sklearn` in train.py, and a TwoLayerNet whose weights are attributes."""
-    overrides = {**ORIGINAL_API, "two_layer_net.py": ORIGINAL_NETS[net]}
-    results = grade.grade(make_submission_zip(tmp_path, overrides=overrides),
-                          limits=SLOW_IMPORT_LIMITS)
-    assert_gradescope_format(results)
-    assert_lost_exactly(results, set())
-
-
-def test_training_step_runs_with_the_students_own_working_net(tmp_path):
-    """A training_step written for its own net's keys (fc1_W, fc2_W) gets its points: it
-    is graded with the student's TwoLayerNet, which passes its tests."""
-    net = renamed_net(("fc1_W", "fc1_b", "fc2_W", "fc2_b"), "np.float32")
-    train = ORIGINAL_API["train.py"].replace("if param.ndim == 2:",
-                                             'if name in ("fc1_W", "fc2_W"):')
-    overrides = {**ORIGINAL_API, "two_layer_net.py": net, "train.py": train}
-    results = grade.grade(make_submission_zip(tmp_path, overrides=overrides),
-                          limits=SLOW_IMPORT_LIMITS)
-    assert_lost_exactly(results, set())
+SLOW_IMPORT_LIMITS = grade.Limits(test_timeout=10.0)  # `import cv2, sklearn` take ~1 s
 
 
 def test_original_starter_stubs_score_zero_as_not_implemented(tmp_path):
@@ -203,19 +172,22 @@ def test_original_starter_stubs_score_zero_as_not_implemented(tmp_path):
         assert "not implemented" in outputs(results)[test_id], outputs(results)[test_id]
 
 
+ORIGINAL = original_solution("dict_W1")  # whole solutions: test_mistakes.py runs them all
+
+
 def original(file_name, old, new):
-    """The original-API solution's file with `old` replaced by `new` (once)."""
-    text = ORIGINAL_API[file_name]
+    """The original-style solution's file with `old` replaced by `new` (once)."""
+    text = ORIGINAL[file_name]
     assert text.count(old) == 1, f"{old!r} not found once in the original {file_name}"
     return text.replace(old, new)
 
 
 ORIGINAL_MISTAKES = {  # name: (file, old, new, lost test ids, words in the feedback)
     "training_step regularizes biases": (
-        "train.py", "if param.ndim == 2:", "if True:",
+        "train.py", "for name in ['W1', 'W2']:", "for name in ['W1', 'b1', 'W2', 'b2']:",
         {"training_step_loss", "training_step_grads"}, "regularized"),
     "training_step without the regularization gradient": (
-        "train.py", "            grads[name] += reg_grad\n", "",
+        "train.py", "        grads[name] += dW\n", "",
         {"training_step_grads"}, "missing the regularization gradient"),
     "fc_backward transposed grad_w": (
         "layers.py", "grad_w = x.T.dot(grad_out)", "grad_w = grad_out.T.dot(x)",
@@ -225,8 +197,8 @@ ORIGINAL_MISTAKES = {  # name: (file, old, new, lost test ids, words in the feed
     "l2_regularization gradient 2 * reg * w": (
         "layers.py", "grad_w = reg * w", "grad_w = 2 * reg * w", {"l2_regularization"},
         "factor of 2"),
-    "relu_backward with >=": (
-        "layers.py", "grad_x[x <= 0] = 0", "grad_x[x < 0] = 0", {"relu_backward"}, "x == 0"),
+    "relu_backward with the mask x > -1": (
+        "layers.py", "dx[x <= 0] = 0", "dx[x <= -1] = 0", {"relu_backward"}, "grad_x["),
     "softmax without max-subtraction": (
         "layers.py", "shifted = x - np.max(x, axis=1, keepdims=True)", "shifted = x",
         {"softmax_large"}, "nan"),
@@ -234,23 +206,36 @@ ORIGINAL_MISTAKES = {  # name: (file, old, new, lost test ids, words in the feed
         "layers.py", "grad_b = np.sum(grad_out, axis=0)", "grad_b = -np.sum(grad_out, axis=0)",
         {"fc_backward"}, "wrong sign"),
     "parameters() returns copies": (
-        "two_layer_net.py", '{"W1": self.W1,', '{"W1": self.W1.copy(),',
+        "two_layer_net.py", "params = self.params\n",
+        "params = {k: v.copy() for k, v in self.params.items()}\n",
         {"net_forward", "net_backward"}, "not copies"),
     "f3 stub returning None": (
-        "functions.py", "def f3(s1, s2, y):\n", "def f3(s1, s2, y):\n    return None\n",
+        "functions.py", "    assert y == 1 or y == 2\n", "    return None\n",
         {"f3_y1", "f3_y2"}, "not implemented"),
 }
 
 
 @pytest.mark.parametrize("mistake", sorted(ORIGINAL_MISTAKES))
-def test_original_api_mistakes_lose_points_at_their_test(tmp_path, mistake):
+def test_original_style_mistakes_lose_points_only_at_their_test(tmp_path, mistake):
     file_name, old, new, lost, words = ORIGINAL_MISTAKES[mistake]
-    overrides = {**ORIGINAL_API, file_name: original(file_name, old, new)}
+    overrides = {**ORIGINAL, file_name: original(file_name, old, new)}
     results = grade.grade(make_submission_zip(tmp_path, overrides=overrides),
                           limits=SLOW_IMPORT_LIMITS)
     assert_lost_exactly(results, lost)
     for test_id in lost:
         assert words in outputs(results)[test_id], (test_id, outputs(results)[test_id])
+
+
+def test_training_step_reading_attributes_keeps_its_points_with_our_net(tmp_path):
+    """A net with a mistake in backward: train.py runs with our TwoLayerNet, whose
+    parameters read as attributes too, so `l2_regularization(model.W1, reg)` still works."""
+    files = original_solution("attrs_W1_bias_rows")
+    old = "grad_out1 = relu_backward(grad_out2, cache2)"
+    assert files["two_layer_net.py"].count(old) == 1 and "model.W1" in files["train.py"]
+    files["two_layer_net.py"] = files["two_layer_net.py"].replace(old, "grad_out1 = grad_out2")
+    results = grade.grade(make_submission_zip(tmp_path, overrides=files),
+                          limits=SLOW_IMPORT_LIMITS)
+    assert_lost_exactly(results, {"net_backward"})
 
 
 FAILURES = {  # name: (file, old, new, lost test ids, words in the explanation)
@@ -266,7 +251,14 @@ FAILURES = {  # name: (file, old, new, lost test ids, words in the explanation)
         {"f3_y1", "f3_y2"}, "raised RuntimeError"),
     "import of a package the grader lacks": (
         "train.py", "\nimport numpy as np\n", "\nimport numpy as np\nimport xgboost\n",
-        {"training_step_loss", "training_step_grads"}, "the grader provides scipy, scikit-learn"),
+        {"training_step_loss", "training_step_grads"},
+        "xgboost is not a module of the homework and not installed in the grader: it runs "
+        "train.py with the homework's modules data, linear_classifier, two_layer_net"),
+    "import of a homework module the file is not run with": (
+        "two_layer_net.py", "\nimport numpy as np\n", "\nimport numpy as np\nimport optim\n",
+        {"net_init", "net_forward", "net_backward"},
+        "optim is a module of the homework (neuralnet/optim.py), but the original starter's "
+        "two_layer_net.py does not import it"),
     "process exits at import": (
         "train.py", "\nimport numpy as np\n", "\nimport os\nimport numpy as np\nos._exit(3)\n",
         {"training_step_loss", "training_step_grads"}, "did not finish"),

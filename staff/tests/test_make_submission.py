@@ -59,11 +59,16 @@ def test_refuses_missing_file(tmp_path):
     assert not (tmp_path / "jdoe.zip").exists()
 
 
-def test_refuses_notebook_without_outputs(tmp_path):
+def test_zips_unrun_notebooks_with_a_loud_warning(tmp_path):
+    """Before the notebooks are run the code can be zipped and checked; the notebook's
+    points will be 0, and the output says so last."""
     root = fake_repo(tmp_path / "repo", part1=unrun_notebook_text())
-    with pytest.raises(make_submission.Refused, match="part1.ipynb has no outputs"):
-        make_submission.build_submission("jdoe", root, tmp_path)
-    assert not (tmp_path / "jdoe.zip").exists()
+    run = run_cli("jdoe", "--root", root, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert checker.check_submission(tmp_path / "jdoe.zip").exit_code == checker.EXIT_OK
+    assert "part1.ipynb has no outputs: its 25 points will be 0" in run.stderr
+    assert run.stderr.rstrip().endswith("!" * 78) and "make check ZIP=jdoe.zip" in run.stderr
+    assert "upload this zip" not in run.stdout
 
 
 def test_cli_messages_and_exit_codes(tmp_path):

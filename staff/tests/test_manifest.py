@@ -23,6 +23,25 @@ def test_points_md_is_the_generators_output():
         "docs/POINTS.md is out of date: python -m handin.manifest > docs/POINTS.md"
 
 
+ORIGINAL_IMPORTS = {  # the homework's modules the original starter's version imports
+    "two_layer_net.py": {"classifier", "layers"},
+    "train.py": {"data", "linear_classifier", "two_layer_net", "optim", "layers", "utils",
+                 "classifier"},
+}
+
+
+def test_each_graded_file_runs_with_the_modules_its_original_imports():
+    """The records the grader stages each file's sandbox from: every module the original
+    starter's version imports is listed, and each one is a module of the file's folder."""
+    assert manifest.GRADED_FILES == {f.name: f.path for f in manifest.FILES}
+    for record in manifest.FILES:
+        assert manifest.graded_file(record.name) is record
+        assert set(record.imports) >= ORIGINAL_IMPORTS.get(record.name, set())
+        for module in record.imports:
+            assert (ROOT / record.folder / f"{module}.py").is_file(), (record.name, module)
+        assert grade.helper_names(record.name) == tuple(f"{m}.py" for m in record.imports)
+
+
 def test_table_has_one_row_per_test_and_the_total():
     rows = manifest.points_table().splitlines()[2:]
     assert len(rows) == len(manifest.TESTS) + 1

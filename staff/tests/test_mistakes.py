@@ -1,9 +1,11 @@
-"""staff/mistakes.py: the corpus of typical mistakes and correct variants, and the full run.
+"""staff/mistakes.py: the corpus of typical mistakes, correct variants and whole
+original-style solutions, and the full run.
 
 The fast tests check the corpus itself (every edit applies exactly once inside a solution
 region, the coverage the course asks for) and the helpers. The slow test runs every case
 through the drivers, the shipped tests and the grader: each mistake must be caught by all
-three, each variant and the unedited reference accepted by all three.
+three; each variant, each whole solution written for the original starter and the unedited
+reference accepted by all three (every driver, every shipped test, every code point).
 """
 
 import pytest
@@ -13,16 +15,17 @@ from staff import mistakes
 
 REQUIRED_FUNCTIONS = {
     "f1", "f2", "f3", "f4", "fc_forward", "fc_backward", "relu_forward", "relu_backward",
-    "l2_loss", "softmax_loss", "l2_regularization", "TwoLayerNet.__init__",
+    "softmax_loss", "l2_regularization", "TwoLayerNet.__init__", "TwoLayerNet.parameters",
     "TwoLayerNet.forward", "TwoLayerNet.backward", "training_step",
 }
 MISTAKE_NAMES = [c.name for c in mistakes.MISTAKES]
 VARIANT_NAMES = [c.name for c in mistakes.VARIANTS]
-ALL_NAMES = [c.name for c in mistakes.REFERENCE + mistakes.CASES]
+ALL_NAMES = [c.name for c in mistakes.REFERENCE + mistakes.CASES + mistakes.SOLUTIONS]
 
 
 def case(name):
-    return next(c for c in mistakes.REFERENCE + mistakes.CASES if c.name == name)
+    return next(c for c in mistakes.REFERENCE + mistakes.CASES + mistakes.SOLUTIONS
+                if c.name == name)
 
 
 def outside_regions(text):
@@ -40,6 +43,27 @@ def test_corpus_size_and_coverage():
     assert len(set(ALL_NAMES)) == len(ALL_NAMES), "case names must be unique"
     assert REQUIRED_FUNCTIONS <= {c.function for c in mistakes.MISTAKES}
     assert {c.file for c in mistakes.REFERENCE} == set(mistakes.TESTS)
+
+
+def test_whole_original_style_solutions():
+    """At least 6, each the four graded files, in the styles the issue names: weights as
+    attributes with parameters() building the dict under W1, fc1_W, w1, weight1, ...; f3
+    with math.exp; the original train.py's imports; no input validation."""
+    assert len(mistakes.SOLUTIONS) >= 6
+    texts = {}
+    for solution in mistakes.SOLUTIONS:
+        folder = ROOT / mistakes.ORIGINAL_SOLUTIONS / solution.name
+        assert sorted(p.name for p in folder.glob("*.py")) == sorted(mistakes.TESTS_BY_NAME)
+        texts[solution.name] = {p.name: p.read_text() for p in folder.glob("*.py")}
+    nets = " ".join(t["two_layer_net.py"] for t in texts.values())
+    for key in ("W1", "fc1_W", "w1", "weight1"):
+        assert f"'{key}'" in nets, key
+    assert "self.fc1_W = " in nets and "self.params = {" in nets
+    for files in texts.values():
+        assert "from linear_classifier import LinearClassifier" in files["train.py"]
+        assert "import matplotlib.pyplot as plt" in files["train.py"]
+        assert "ValueError" not in files["layers.py"] + files["two_layer_net.py"]
+    assert sum("math.exp(s1)" in t["functions.py"] for t in texts.values()) >= 5
 
 
 @pytest.mark.parametrize("name", MISTAKE_NAMES)
@@ -120,7 +144,7 @@ def outcomes(request):
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(900)  # the first one runs the whole corpus (about 1.5 min on 2 idle cores)
+@pytest.mark.timeout(900)  # the first one runs the whole corpus (about 110 s of CPU)
 @pytest.mark.parametrize("name", ALL_NAMES)
 def test_case_is_handled_by_every_tool(name, outcomes):
     """Mistake: the driver names it, a shipped test fails, the grader takes points at its

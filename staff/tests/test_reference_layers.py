@@ -1,6 +1,7 @@
 """Staff only: the reference layers.py against closed forms and PyTorch, its dtypes and
-stability, neuralnet-data.pkl against its generator, and the check scripts naming typical
-mistakes. Not shipped (these tests hold the answers)."""
+stability, its input validation (ours: the homework asks for none), neuralnet-data.pkl
+against its generator, and the check scripts naming typical mistakes. Not shipped (these
+tests hold the answers)."""
 
 import pickle
 
@@ -65,9 +66,11 @@ def test_data_file_holds_plain_python_only():
 def test_data_covers_every_graded_function_and_the_traps():
     data = checks.load_data()
     assert set(data) == {"fc_forward", "fc_backward", "relu_forward", "relu_backward",
-                         "l2_loss", "softmax_loss", "softmax_stability", "l2_regularization",
+                         "softmax_loss", "softmax_stability", "l2_regularization",
                          "LinearClassifier", "TwoLayerNet", "training_step"}
-    assert np.any(data["relu_backward"][0]["inputs"]["x"] == 0)  # catches x >= 0
+    assert np.any(data["relu_backward"][0]["inputs"]["x"] == 0)  # the kink, where 0 or 1
+    assert np.any((data["relu_backward"][0]["inputs"]["x"] < 0)
+                  & (data["relu_backward"][0]["inputs"]["x"] > -1))  # catches x > -1
     kinds = {case["kind"] for case in data["softmax_stability"]}
     assert kinds == {"max", "extreme"}
     step = data["training_step"][0]["inputs"]
@@ -99,6 +102,15 @@ def test_closed_form_values(rng):
     np.testing.assert_allclose(grad, 0.1 * w)
     loss, grad = softmax_loss(np.zeros((3, 4)), np.array([0, 1, 3]))
     assert loss == pytest.approx(np.log(4))
+
+
+def test_l2_loss_is_the_homeworks_given_definition(rng):
+    """The original's l2_loss, which the homework's linear-regression example uses:
+    0.5 * sum((x - y)**2) / N and its gradient (x - y) / N."""
+    x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    loss, grad = l2_loss(x, y)
+    assert loss == pytest.approx(0.5 * np.sum((x - y) ** 2) / 4, rel=1e-14)
+    np.testing.assert_allclose(grad, (x - y) / 4, rtol=1e-14)
 
 
 def test_relu_any_shape_and_cache(rng):
@@ -134,7 +146,7 @@ def test_gradients_match_pytorch_autograd(rng):
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     tout = torch.relu(tx @ tw + tb)
     tloss = (torch.nn.functional.cross_entropy(tout, torch.tensor(y))
-             + ((tout - torch.tensor(target)) ** 2).sum() / 4 + reg / 2 * (tw ** 2).sum())
+             + 0.5 * ((tout - torch.tensor(target)) ** 2).sum() / 4 + reg / 2 * (tw ** 2).sum())
     tloss.backward()
     assert soft + sq + reg_loss == pytest.approx(tloss.item(), rel=1e-12)
     for mine, theirs in ((grad_x, tx), (grad_w, tw), (grad_b, tb)):
@@ -177,7 +189,7 @@ def test_reference_softmax_is_exact_for_any_spread(dtype):
 
 ORIGINAL = {"softmax_loss": softmax_loss, "l2_regularization": l2_regularization,
             "relu_backward": relu_backward, "fc_backward": fc_backward,
-            "fc_forward": fc_forward, "l2_loss": l2_loss}
+            "fc_forward": fc_forward}
 
 
 def softmax_summed(x, y):
@@ -214,11 +226,6 @@ def fc_backward_mean_bias(grad_out, cache):
     return grad_x, grad_w, grad_b / len(grad_out)
 
 
-def l2_loss_half_gradient(x, y):
-    loss, grad = ORIGINAL["l2_loss"](x, y)
-    return loss, grad / 2
-
-
 def crashing_fc_forward(x, w, b):
     return x @ w.T + b, (x, w, b)
 
@@ -229,11 +236,10 @@ MISTAKES = [
      "the loss is reg / 2 * sum(w**2), not reg * sum(w**2)"),
     ("l2_regularization", lambda w, reg: (reg * np.sum(w * w), 2 * reg * w),
      "the gradient of reg / 2 * sum(w**2) is reg * w"),
-    ("relu_backward", lambda grad_out, x: grad_out * (x >= 0), "use x > 0, not x >= 0"),
+    ("relu_backward", lambda grad_out, x: grad_out * (x > -1), "grad_x at ["),
     ("fc_backward", fc_backward_transposed, "grad_w: shape (5, 3), expected (3, 5): transposed"),
     ("fc_backward", fc_backward_mean_bias, "grad_b sums grad_out over the batch"),
     ("fc_forward", lambda x, w, b: (x @ w, (x, w, b)), "the bias b is not added"),
-    ("l2_loss", l2_loss_half_gradient, "the derivative of (x - y)**2 is 2 (x - y)"),
     ("fc_forward", lambda x, w, b: None, "fc_forward: not implemented (it returned None)"),
     ("fc_forward", crashing_fc_forward, "at test_reference_layers.py:"),
 ]
@@ -246,6 +252,12 @@ def test_gradcheck_layers_names_the_mistake(monkeypatch, capsys, name, mistake, 
     out = capsys.readouterr().out
     assert message in out
     assert out.splitlines()[-1].startswith(f"gradcheck_layers: FAIL ({name}")
+
+
+@pytest.mark.parametrize("mask", [lambda x: x >= 0, lambda x: x > 0], ids=[">=", ">"])
+def test_gradcheck_layers_accepts_either_gradient_at_zero(monkeypatch, capsys, mask):
+    monkeypatch.setattr(gradcheck_layers, "relu_backward", lambda grad_out, x: grad_out * mask(x))
+    assert gradcheck_layers.main() == 0, capsys.readouterr().out
 
 
 def test_gradcheck_layers_passes_the_homework_softmax(monkeypatch, capsys):
@@ -268,3 +280,79 @@ def test_stability_check_fails_an_overflowing_softmax(monkeypatch, capsys):
     row = next(line for line in out.splitlines() if line.startswith("[1000, 999, 998]"))
     assert row.endswith("FAIL") and "nan" in row
     assert "Subtract each row's maximum score before exp" in out
+
+
+def bad(call, *fragments):
+    """Assert that call() raises ValueError whose message contains every fragment."""
+    with pytest.raises(ValueError) as info:
+        call()
+    for fragment in fragments:
+        assert fragment in str(info.value), (fragment, str(info.value))
+
+
+def test_fc_forward_bad_input():
+    x, w, b = np.ones((4, 3)), np.ones((3, 2)), np.ones(2)
+    bad(lambda: fc_forward(np.ones((4, 5)), w, b), "(4, 5)", "(3, 2)")
+    bad(lambda: fc_forward(x, w, np.ones(3)), "(3,)", "(3, 2)")
+    bad(lambda: fc_forward(np.ones(3), w, b), "2-D", "(3,)")
+    bad(lambda: fc_forward(x, np.ones(3), b), "w", "(3,)")
+    bad(lambda: fc_forward(x, w, np.ones((2, 2))), "b", "(2, 2)")
+    bad(lambda: fc_forward([[1.0, 2.0, 3.0]], w, b), "numpy array", "list")
+
+
+def test_a_bias_row_works_as_in_the_original(rng):
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 2)), rng.standard_normal(2)
+    out, cache = fc_forward(x, w, b[None, :])  # b kept as a (1, Dout) row (keepdims)
+    np.testing.assert_allclose(out, fc_forward(x, w, b)[0])
+    grad_b = fc_backward(np.ones((4, 2)), cache)[2]
+    assert grad_b.shape == (1, 2)  # shaped like b, so that an update keeps b's shape
+
+
+def test_fc_backward_bad_input():
+    cache = (np.ones((4, 3)), np.ones((3, 2)), np.ones(2))
+    bad(lambda: fc_backward(np.ones((4, 3)), cache), "(4, 3)", "(4, 2)")
+    bad(lambda: fc_backward(np.ones(2), cache), "grad_out", "(2,)")
+
+
+def test_relu_bad_input():
+    cache = np.ones((2, 3))
+    bad(lambda: relu_backward(np.ones((3, 2)), cache), "(3, 2)", "(2, 3)")
+    bad(lambda: relu_forward([1.0, -1.0]), "numpy array")
+    bad(lambda: relu_backward([1.0], cache), "numpy array")
+
+
+def test_l2_loss_bad_input():
+    bad(lambda: l2_loss(np.ones((3, 2)), np.ones((2, 3))), "(3, 2)", "(2, 3)")
+    bad(lambda: l2_loss(np.ones(3), np.ones(3)), "2-D", "(3,)")
+    bad(lambda: l2_loss(np.ones((0, 2)), np.ones((0, 2))), "(0, 2)", "empty")
+    bad(lambda: l2_loss(np.ones((3, 2)), 1.0), "numpy array")
+
+
+@pytest.mark.parametrize("y, fragments", [
+    (np.array([0, 1]), ["(2,)", "3 rows"]),
+    (np.array([[0, 1, 2]]), ["(1, 3)", "1-D"]),
+    (np.array([0.0, 1.0, 2.0]), ["integer", "float64"]),
+    (np.array([True, False, True]), ["integer", "bool"]),
+    (np.array([0, 4, 1]), ["[0, 4)", "[0, 4]", "(3, 4)"]),
+    (np.array([0, -1, 1]), ["[0, 4)", "[-1, 1]"]),
+    ([0, 1, 2], ["numpy array", "list"]),
+])
+def test_softmax_loss_bad_labels(y, fragments):
+    bad(lambda: softmax_loss(np.zeros((3, 4)), y), *fragments)
+
+
+def test_softmax_loss_bad_scores():
+    bad(lambda: softmax_loss(np.zeros(4), np.array([0])), "2-D", "(4,)")
+    bad(lambda: softmax_loss(np.zeros((0, 4)), np.array([], dtype=int)), "(0, 4)", "empty")
+
+
+@pytest.mark.parametrize("reg", [-0.1, float("nan"), float("inf"), "0.1", None, True])
+def test_l2_regularization_bad_reg(reg):
+    bad(lambda: l2_regularization(np.ones((2, 2)), reg), "reg")
+
+
+def test_validation_happens_before_arithmetic():
+    # an out-of-range label must not be silently used as an index into the scores
+    x = np.zeros((2, 3))
+    bad(lambda: softmax_loss(x, np.array([0, 3])), "[0, 3)")
+    np.testing.assert_array_equal(x, 0)

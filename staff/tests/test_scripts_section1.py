@@ -12,7 +12,7 @@ from staff.starter.regions import strip_python
 
 SCRIPTS = [
     (BACKPROP_DIR / "backprop.py", "backprop: PASS", 4),
-    (NEURALNET_DIR / "gradcheck_layers.py", "gradcheck_layers: PASS", 12),
+    (NEURALNET_DIR / "gradcheck_layers.py", "gradcheck_layers: PASS", 10),
     (NEURALNET_DIR / "check_softmax_stability.py", "check_softmax_stability: PASS", 8),
     (NEURALNET_DIR / "gradcheck_classifier.py", "gradcheck_classifier: PASS", 3),
     (NEURALNET_DIR / "check_training_step.py", "check_training_step: PASS", 1),

@@ -5,20 +5,28 @@ reference, fail on the starter only with NotImplementedError, and every stubbed 
 of a tested module makes one fail."""
 
 import re
+import shutil
 import subprocess
 import sys
 
 import nbformat
 import pytest
 
+from handin.manifest import GRADED_FILES
 from staff.layout import DRIVER_SCRIPTS
 from staff.starter import checks
 from staff.starter.build import ROOT, build
 from staff.starter.notebooks import compiles
 from staff.starter.regions import find_regions
 from staff.tests import starter_runs
+from staff.tests.corpus import original_solution
 
 HP_BEGIN, HP_END = "# BEGIN HYPERPARAMETERS", "# END HYPERPARAMETERS"
+HOMEWORK_TASKS = {  # what the homework asks students to write (the settings: config_settings)
+    "f1", "f2", "f3", "f4", "fc_forward", "fc_backward", "relu_forward", "relu_backward",
+    "softmax_loss", "l2_regularization", "TwoLayerNet.__init__", "TwoLayerNet.parameters",
+    "TwoLayerNet.forward", "TwoLayerNet.backward", "training_step", "config_settings",
+}
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +57,7 @@ def test_real_starter_passes_the_static_checks(real_starter):
     out, regions = real_starter
     assert checks.verify(ROOT, out, regions) == []
     owners = {r.owner for r in regions if r.path.endswith(".py")}
-    assert {"f3", "fc_forward", "softmax_loss", "TwoLayerNet.forward", "training_step"} <= owners
+    assert owners == HOMEWORK_TASKS  # exactly the homework's code tasks: the rest is given
     assert not (out / "staff").exists() and not (out / "bench").exists()
     for folder in ("backprop", "neuralnet", "tests", "handin"):  # each ships whole
         sources = {p.relative_to(ROOT) for p in (ROOT / folder).rglob("*.py")
@@ -107,9 +115,29 @@ def test_real_starter_student_tools(real_starter):
     assert run.returncode == 0 and "make submission" in run.stdout
     run = subprocess.run([sys.executable, "-m", "handin.pack", "jdoe"], cwd=out,
                          capture_output=True, text=True, timeout=60)
-    assert run.returncode == 1
-    assert "has no outputs" in run.stderr  # the starter notebooks have not been run
-    assert not (out / "jdoe.zip").exists()
+    assert run.returncode == 0, run.stderr  # the code can be zipped and checked early
+    assert "has no outputs: its 25 points will be 0" in run.stderr  # the notebooks: not run
+    check = subprocess.run([sys.executable, "-m", "handin.check", "jdoe.zip"], cwd=out,
+                           capture_output=True, text=True, timeout=60)
+    assert check.returncode == 0 and "WARNING: jdoe/part2.ipynb has no outputs" in check.stdout
+    (out / "jdoe.zip").unlink()
+
+
+@pytest.mark.slow
+def test_make_test_in_the_kit_passes_a_solution_written_for_the_original_starter(
+        real_starter, tmp_path):
+    """The four files of a whole original-style solution (weights as attributes, (1, H)
+    biases, the original train.py) dropped into the kit: `make test` passes. The mistakes
+    corpus runs every such solution through the drivers, the tests and the grader."""
+    kit = tmp_path / "kit"
+    shutil.copytree(real_starter[0], kit)
+    for name, text in original_solution("attrs_W1_bias_rows").items():
+        (kit / GRADED_FILES[name]).write_text(text)
+    env = {k: v for k, v in starter_runs.script_env().items() if k != "PYTHONPATH"}
+    run = subprocess.run(["make", "test", f"PYTHON={sys.executable}"], cwd=kit, env=env,
+                         capture_output=True, text=True, timeout=starter_runs.PYTEST_TIMEOUT)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-1000:]
+    assert " passed" in run.stdout and "failed" not in run.stdout
 
 
 def test_real_starter_tools_and_tests_mention_nothing_of_the_staff_side(real_starter):
