@@ -195,11 +195,11 @@ def error_message(error, file_name, student_source, timeout):
     if kind == "bad_output":
         return f"the process running {file_name} sent outputs the grader could not read"
     kind_type = error["type"] if error["type"] in ALLOWED_TYPES else "an exception"
-    if kind == "wrong_output":
+    if kind == "wrong_output":  # raised by the test's own checks: no line of the student's
         text = f"wrong return value: {wrong_output_text(error['text'])}"
     else:
         text = ERROR_TEXTS.get(kind, f"raised {kind_type}").format(timeout=timeout)
-    text += student_line_text(student_source, file_name, error["line"])
+        text += student_line_text(student_source, file_name, error["line"])
     if error["type"] == "ModuleNotFoundError":
         text += ("; besides numpy and the homework's own modules, the grader provides "
                  + ", ".join(grading_tests.GRADER_PACKAGES))
@@ -227,9 +227,9 @@ def structural_messages():
 def error_messages():
     """How many different messages an error record (or an unfinished run) can get."""
     lines = MAX_QUOTED_LINE + 1
-    kinds = structural_messages() + len(ERROR_TEXTS) + len(ALLOWED_TYPES) + 1
+    quoted = (len(ERROR_TEXTS) + len(ALLOWED_TYPES) + 1) * lines
     unfinished = 300  # how the process ended: timeout, signals, exit codes, ...
-    return 2 * lines * kinds + unfinished + 2  # import or test phase; bad output; tampering
+    return 2 * (structural_messages() + quoted) + unfinished + 2  # import or test phase
 
 
 def value_messages(outputs):

@@ -90,7 +90,7 @@ HARNESS_FILES = {  # the worker's flat folder: name there -> our file
     "manifest.py": ROOT / "handin" / "manifest.py",  # grading_tests takes the test files there
 }
 BUDGET = 90.0  # wall-clock seconds for one submission, start to results (docs/STAFF.md)
-FINISH_RESERVE = 3 / 90  # of the budget: kept for the results after the code tests (3 s)
+FINISH_RESERVE = 3.0  # seconds of the budget kept for the results after the code tests
 PHASE_RESERVE = 15 / 90  # of the budget: what a phase keeps for each phase after it (15 s)
 MIN_PHASE = 5 / 90  # of the budget: a phase left with less means the grader used the time
 TEST_TIMEOUT = 5.0  # seconds per code test
@@ -491,7 +491,7 @@ def grade_in_budget(submission, reference_root, limits, mode, seed):
             notes.append(f"missing files: {', '.join(missing)}")
         notebook_entries, spot_checks = grade_notebooks(files)
         code, code_flags = grade_code(files, reference_root, limits, mode, seed,
-                                      start + limits.budget * (1 - FINISH_RESERVE))
+                                      start + limits.budget - FINISH_RESERVE)
     return Graded(code + notebook_entries, notes, flags + code_flags, spot_checks)
 
 
