@@ -169,23 +169,17 @@ for _dir in ("/tmp", ".", _o.path.expanduser("~"), "/dev/shm", "/var/tmp"):
     except OSError:
         pass
 """
-REPLAYED_RECORDS = """
-import os as _o
-for _fd in range(3, 12):
-    try:
-        _o.write(_fd, {records!r})
-    except OSError:
-        pass
-_o._exit(0)
-"""
-DUPLICATE_RECORD = """
-import os as _o
-for _fd in range(3, 12):
-    try:
-        _o.write(_fd, {record!r})
-    except OSError:
-        pass
-"""
+
+
+def channel_writer(key, then=""):
+    """Attack code writing the bytes of format field `key` on every fd that may be the
+    worker's channel, then `then`."""
+    return ("\nimport os as _o\nfor _fd in range(3, 12):\n    try:\n"
+            f"        _o.write(_fd, {{{key}!r}})\n    except OSError:\n        pass\n{then}")
+
+
+REPLAYED_RECORDS = channel_writer("records", "_o._exit(0)\n")  # in order, then exit
+DUPLICATE_RECORD = channel_writer("record")  # a record the worker will write again
 REPLAYED_VALUES = """
 import numpy as _np
 _OLD = {old!r}
