@@ -49,12 +49,35 @@ ERROR_TEXTS = {
 class Template:
     """A message of grading_tests.py: constant parts and the fields between them."""
 
-    parts: tuple  # str (constant) or None (a field), in order
-    pattern: re.Pattern
+    parts: tuple  # str (constant) or None (a field), in order; no two fields side by side
 
     @property
     def fields(self):
         return sum(part is None for part in self.parts)
+
+    def match(self, text):
+        """The fields' values if `text` is this message (each field ends where the next
+        constant first occurs, the last constant ends the text), else None. Linear time."""
+        values, position, pending = [], 0, False
+        for index, part in enumerate(self.parts):
+            if part is None:
+                pending = True
+                continue
+            last = index == len(self.parts) - 1
+            if last:
+                start = len(text) - len(part) if text.endswith(part) else -1
+            else:
+                start = text.find(part, position) if pending else position
+            if start < position or not text.startswith(part, start):
+                return None
+            if pending:
+                values.append(text[position:start])
+            position, pending = start + len(part), False
+        if pending:
+            values.append(text[position:])
+        elif position != len(text):
+            return None
+        return values
 
     def fill(self, values):
         """The message with the worker's `values` in its fields, each made safe."""
@@ -91,19 +114,16 @@ def string_parts(node, constants):
 
 
 def merged(parts):
-    """Adjacent constants joined; empty constants dropped."""
+    """Adjacent constants joined, adjacent fields made one; empty constants dropped."""
     out = []
     for part in parts:
+        if part == "" or part is None and out and out[-1] is None:
+            continue
         if part is not None and out and out[-1] is not None:
             out[-1] += part
-        elif part != "":
+        else:
             out.append(part)
     return tuple(out)
-
-
-def template(parts):
-    regex = "".join("(.{0,300}?)" if part is None else re.escape(part) for part in parts)
-    return Template(parts, re.compile(regex, re.DOTALL))
 
 
 @functools.lru_cache(maxsize=1)
@@ -126,7 +146,7 @@ def grader_strings():
                     and node.args:
                 parts = string_parts(node.args[0], constants)
                 if parts is not None:
-                    messages.append(template(merged(parts)))
+                    messages.append(Template(merged(parts)))
                     in_messages.add(id(node.args[0]))
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -134,7 +154,7 @@ def grader_strings():
             elif isinstance(node, ast.JoinedStr) and id(node) not in in_messages:
                 parts = merged(string_parts(node, constants))
                 if sum(part is None for part in parts) == 1:
-                    labels.append(template(parts))
+                    labels.append(Template(parts))
     words |= {t.title for t in manifest.CODE_TESTS} | set(manifest.CODE_FILES) \
         | {name[:-3] for name in manifest.CODE_FILES}
     words.discard("")
@@ -165,9 +185,9 @@ def safe_value(value):
     if plain is not None:
         return plain
     for label in grader_strings()[1]:
-        match = label.pattern.fullmatch(value)
-        if match and plain_value(match.group(1)) is not None:
-            return "".join(part if part is not None else match.group(1) for part in label.parts)
+        match = label.match(value)
+        if match and plain_value(match[0]) is not None:
+            return "".join(part if part is not None else match[0] for part in label.parts)
     return UNKNOWN
 
 
@@ -175,9 +195,9 @@ def wrong_output_text(text):
     """The grader's own copy of a structural problem the worker reported."""
     text = text[:worker.MAX_TEXT] if isinstance(text, str) else ""
     for message in grader_strings()[0]:
-        match = message.pattern.fullmatch(text)
-        if match:
-            return message.fill(list(match.groups()))
+        values = message.match(text)
+        if values is not None:
+            return message.fill(values)
     return GENERIC_WRONG_OUTPUT
 
 

@@ -57,8 +57,8 @@ from handin import manifest
 from handin.notebooks import (
     NEEDS_PERSON,
     grade_notebooks,
-    grade_part1,  # noqa: F401 -- the notebook graders, for tests and tools importing grade
-    grade_part2,  # noqa: F401
+    grade_part1,
+    grade_part2,
     needs_person,
     result,
 )
