@@ -20,6 +20,7 @@ import functools
 import json
 import os
 import platform
+import re
 import shutil
 import sys
 import tempfile
@@ -40,14 +41,26 @@ BROKEN = ("empty", "truncated", "not_a_zip", "zip_in_zip", "loose", "whole_proje
           "two_zips")
 
 
+STUB_RAISE = re.compile(r"^(\s*)raise NotImplementedError\((.*)\)$", re.M)
+
+
+def filled_stub(match):
+    """The least code that replaces a kit stub: its names set to None, or `pass`."""
+    names = re.match(r'"([\w, ]+): not defined yet', match.group(2))
+    return match.group(1) + (f"{names.group(1).replace(', ', ' = ')} = None" if names else "pass")
+
+
 @functools.cache
 def kit_notebooks():
     """The corpus's run notebooks (outputs as grade.py expects) with the starter kit's code
-    in every cell: what a student who ran the kit without writing anything hands in."""
+    in every cell, each stub replaced by the least code that lets it run (so that the
+    notebooks are not flagged as outputs without code): the notebooks of a student who wrote
+    almost nothing of them, as far as the similarity report is concerned."""
     texts = {}
     for name, text in (("part1.ipynb", part1_text()), ("part2.ipynb", part2_text())):
         kit = json.loads(strip_notebook((ROOT / name).read_text(), name)[0])
-        sources = {cell.get("id"): cell["source"] for cell in kit["cells"]}
+        sources = {cell.get("id"): STUB_RAISE.sub(filled_stub, "".join(cell["source"]))
+                   for cell in kit["cells"]}
         nb = json.loads(text)
         for cell in nb["cells"]:
             if cell["cell_type"] == "code" and cell.get("id") in sources:

@@ -7,25 +7,34 @@ Notebooks are never executed. Their points require a notebook that was really ru
 - the test accuracy is the one printed by the evaluation cell, after every cell above it ran;
 - the two images are drawn by the display cells, as real PNG images of at least
   MIN_IMAGE_SIDE pixels a side, and the predictions are printed by the same cells.
-A notebook that fails the first rule scores 0 on its tests and its entries start with
-NEEDS_PERSON, as do entries with a self-contradicting output; `needs_person(entries)` lists
-them for results.json.
+- no cell shows a run that its own code could not have produced (handin/cell_code.py: the
+  starter's NotImplementedError stubs still in place, names no cell defines).
+A notebook that fails the first or the last rule scores 0 on its tests and its entries
+start with NEEDS_PERSON, as do entries with a self-contradicting output;
+`needs_person(entries)` lists them for results.json. A notebook that passes is still a file
+the student could have edited by hand with consistent numbers: `spot_checks` names, for each
+of its results, what a person should compare.
 
-Student text is read in linear time: each output is cut to MAX_OUTPUT_CHARS_READ characters,
-a cell to MAX_LINES lines of at most MAX_LINE_CHARS characters, before any pattern sees it, and
-the patterns have no nested or adjacent unbounded repeats.
+Bounded work: a notebook is parsed once (its text's digest keys a small cache, so the
+submission checker and the grader share the parse), with caps on its size, on the number of
+objects and strings it can hold and on nesting, and checked with our own structural rules
+(no JSON-schema validation, whose time grows with the outputs). Student text is read in
+linear time: each output is cut to MAX_OUTPUT_CHARS_READ characters, a cell to MAX_LINES
+lines of at most MAX_LINE_CHARS characters, before any pattern sees it, and the patterns
+have no nested or adjacent unbounded repeats; images are checked up to MAX_IMAGES a cell.
 """
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 import struct
-import sys
 import zlib
 from dataclasses import dataclass
 
 from handin import manifest
+from handin.cell_code import impossible_cells
 from handin.manifest import PART1_FULL_ACCURACY, PART1_MIN_ACCURACY
 
 RUN_TEST, ACCURACY_TEST = manifest.test("part1_run"), manifest.test("part1_accuracy")
@@ -33,14 +42,19 @@ IMAGES_TEST, PREDICTIONS_TEST = manifest.test("part2_images"), manifest.test("pa
 MAX_OUTPUT_CHARS = 2000  # of a results.json entry's output
 
 NEEDS_PERSON = "NEEDS A PERSON: "
-MAX_NOTEBOOK_CHARS = 32 * 2**20  # a notebook with a dozen figures is a few MB
+SPOT_CHECK = "spot-check: "  # starts each routine line of needs_person: what a person compares
+MAX_NOTEBOOK_CHARS = 16 * 2**20  # a notebook with a dozen figures is a few MB
+MAX_JSON_ITEMS = 1_000_000  # '{', '[' and '"' in its text: the objects and strings it holds
 MAX_JSON_DEPTH = 64  # real notebooks nest about 8 levels deep
 MAX_OUTPUT_CHARS_READ = 2**20
 MAX_LINES = 2000  # per cell
 MAX_LINE_CHARS = 300
-MAX_IMAGE_CHARS = 16 * 2**20  # base64 characters of one image
-MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 64, 8192
-MAX_IMAGE_PIXEL_BYTES = 256 * 2**20  # decompressed size of one image's pixel rows
+MAX_IMAGE_CHARS = 8 * 2**20  # base64 characters of one image
+MAX_IMAGES = 2  # images checked per display cell
+MIN_IMAGE_SIDE, MAX_IMAGE_SIDE = 64, 4096
+MAX_IMAGE_PIXEL_BYTES = 64 * 2**20  # decompressed size of one image's pixel rows
+CELL_TYPES = ("code", "markdown", "raw")
+OUTPUT_TYPES = ("stream", "display_data", "execute_result", "error")
 
 EVALUATION_MARKER = 'print(f"TEST ACCURACY'  # in the source of part1's evaluation cell
 DISPLAY_MARKER = "show_prediction(IMG"  # in the source of part2's display cells
@@ -107,47 +121,81 @@ def json_depth(data):
     return depth
 
 
-def malformed_notebook(text, name):
-    """Why a notebook's text is built to break tools (too large, nested too deeply), or None."""
+_PARSED = {}  # sha256 of a notebook's text -> (parsed JSON or None, problem or None)
+PARSED_KEPT = 2
+
+
+def parse_json(text, name):
+    """
+    (the JSON of a notebook's text or None, why it is built to break tools or not JSON);
+    bounded (size, objects and strings, nesting) and parsed once per text.
+    """
     if len(text) > MAX_NOTEBOOK_CHARS:
-        return (f"{name} is {len(text)} characters long; at most {MAX_NOTEBOOK_CHARS} are "
-                "allowed")
+        return None, (f"{name} is {len(text)} characters long; at most {MAX_NOTEBOOK_CHARS} "
+                      "are allowed")
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    if key not in _PARSED:
+        _PARSED[key] = bounded_parse(text, name)
+        while len(_PARSED) > PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)))
+    return _PARSED[key]
+
+
+def bounded_parse(text, name):
+    items = text.count("{") + text.count("[") + text.count('"')
+    if items > MAX_JSON_ITEMS:
+        return None, (f"{name} holds {items} JSON objects and strings; a real notebook has "
+                      f"far fewer than {MAX_JSON_ITEMS}")
     try:
-        depth = json_depth(json.loads(text))
+        data = json.loads(text)
     except RecursionError:
-        depth = MAX_JSON_DEPTH + 1
-    except (ValueError, MemoryError):  # not JSON: read_notebook says so
-        return None
-    if depth > MAX_JSON_DEPTH:
-        return f"{name} is nested more than {MAX_JSON_DEPTH} levels deep: not a real notebook"
+        return None, f"{name} is nested more than {MAX_JSON_DEPTH} levels deep: not a real notebook"
+    except (ValueError, MemoryError) as err:
+        return None, f"{name} is not a readable notebook: {first_line(err)}"
+    if json_depth(data) > MAX_JSON_DEPTH:
+        return None, f"{name} is nested more than {MAX_JSON_DEPTH} levels deep: not a real notebook"
+    return data, None
+
+
+def malformed_notebook(text, name):
+    """Why a notebook's text is built to break tools (too large, too many objects, nested
+    too deeply), or None."""
+    data, problem = parse_json(text, name)
+    return problem if data is None and "not a readable notebook" not in problem else None
+
+
+def structure_error(nb):
+    """Why parsed JSON is not an nbformat 4 notebook as far as grading reads one, or None."""
+    if not isinstance(nb, dict) or nb.get("nbformat") != 4:
+        return "it is not an nbformat 4 notebook (save it from Jupyter or Colab)"
+    if not isinstance(nb.get("cells"), list) or not isinstance(nb.get("metadata"), dict):
+        return "it has no list of cells and metadata"
+    for number, cell in enumerate(nb["cells"], start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") not in CELL_TYPES:
+            return f"cell {number} is not a code, markdown or raw cell"
+        if not isinstance(cell.get("source"), (str, list)):
+            return f"cell {number} has no source"
+        if cell["cell_type"] == "code" and not (
+                isinstance(cell.get("outputs"), list)
+                and all(isinstance(o, dict) and o.get("output_type") in OUTPUT_TYPES
+                        for o in cell["outputs"])):
+            return f"code cell {number} has malformed outputs"
     return None
 
 
 def read_notebook(text, name):
     """
-    Parse and validate a notebook (nbformat 4), with caps on size and nesting.
+    Parse and check a notebook (nbformat 4), bounded (see the module docstring).
 
     Returns a tuple of:
     - nb: the notebook as a dict (None if it could not be read)
     - problem: why it is invalid, or None
     """
-    # jsonschema (under nbformat) imports rfc3987_syntax when installed, which builds a
-    # grammar for 1-3 s; the notebook schema has no IRI formats, so a missing module is safe.
-    sys.modules.setdefault("rfc3987_syntax", None)
-    import nbformat  # imported here: the submission checker needs it only for notebooks
-
-    malformed = malformed_notebook(text, name)
-    if malformed:
-        return None, malformed
-    try:
-        nb = nbformat.reads(text, as_version=4)
-    except Exception as err:  # nbformat raises many types for malformed JSON/schema
-        return None, f"{name} is not a readable notebook: {first_line(err)}"
-    try:
-        nbformat.validate(nb)
-    except nbformat.ValidationError as err:
-        return nb, f"{name} is not a valid notebook: {first_line(err)}"
-    return nb, None
+    nb, problem = parse_json(text, name)
+    if nb is None:
+        return None, problem
+    problem = structure_error(nb)
+    return nb, problem and f"{name} is not a valid notebook: {problem}"
 
 
 def first_line(err):
@@ -162,8 +210,8 @@ def load_notebook(path, name, missing_reason=None):
     if path.stat().st_size > 4 * MAX_NOTEBOOK_CHARS:  # UTF-8: at most 4 bytes a character
         return None, f"{name} is {path.stat().st_size} bytes long; not a real notebook"
     nb, problem = read_notebook(path.read_text(encoding="utf-8", errors="replace"), name)
-    if nb is None:
-        return None, problem
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        return None, problem or f"{name} has no cells"
     return nb, None
 
 
@@ -380,14 +428,37 @@ def run_check(found, spec):
     return 1 - len(troubles) / total, text
 
 
+def cell_label(cell, spec):
+    """How messages name a code cell: by its place among the starter's, else its id."""
+    cell_id = cell.get("id")
+    if cell_id in spec.cells:
+        return where(spec, cell_id)
+    return f"an added code cell (id {str(cell_id)[:20]})"
+
+
+def impossible_problem(nb, spec):
+    """Why some cell shows a run its own code could not have produced (handin/cell_code.py),
+    or None."""
+    cells = code_cells(nb, empty=True)
+    ran = [run_count(cell) is not None and not has_error(cell) for cell in cells]
+    reasons = impossible_cells([as_text(cell.get("source")) for cell in cells], ran)
+    if not reasons:
+        return None
+    listed = "; ".join(f"{cell_label(cells[index], spec)}: {why}"
+                       for index, why in list(reasons.items())[:2])
+    more = f"; and {len(reasons) - 2} more cells" if len(reasons) > 2 else ""
+    return f"outputs without code that could have produced them: {listed}{more}"
+
+
 def unusable(nb, problem, spec, tests):
     """
     0 points for each of `tests` (manifest.GradedTest) when the notebook is missing (nb
-    None, with `problem`) or not built from the starter's cells of `spec` (flagged for a
-    person); None when it can be graded.
+    None, with `problem`), not built from the starter's cells of `spec`, or shows outputs
+    its code could not have produced (both flagged for a person); None when it can be
+    graded.
     """
     if nb is not None:
-        structure = structure_problem(nb, spec)
+        structure = structure_problem(nb, spec) or impossible_problem(nb, spec)
         problem = structure and NEEDS_PERSON + structure
     if nb is None or problem:
         return [result(test.name, 0, test.points, problem) for test in tests]
@@ -534,7 +605,7 @@ def display_check(found, cell_id):
     predictions = count_predictions(cell)
     prediction_note = f"{place} lists {predictions} predicted classes with probabilities"
     pngs = cell_pngs(cell)
-    problems = [png_problem(png) for png in pngs[:4]]
+    problems = [png_problem(png) for png in pngs[:MAX_IMAGES]]
     if None in problems:
         image_note = f"{place} shows an image"
     elif problems:
@@ -569,6 +640,70 @@ def part2_entries(nb, problem):
 
 def grade_part2(path, missing_reason=None):
     return part2_entries(*load_notebook(path, "part2.ipynb", missing_reason))
+
+
+# Starter cells a person compares, found by what their code holds.
+MODEL_MARKER, SUMMARY_MARKER, TRAINING_MARKER = "class FashionCNN", "summary(model", \
+    "= train_one_epoch("
+VALIDATION_RE = re.compile(r"val loss \d{1,3}\.\d{1,6} acc (\d\.\d{1,6})")
+
+
+def cell_with(found, spec, marker):
+    """How messages name the first starter cell whose source holds `marker` ('a cell' if
+    none does)."""
+    for cell_id in spec.cells:
+        if cell_id in found and marker in as_text(found[cell_id].get("source")):
+            return where(spec, cell_id)
+    return "its cell"
+
+
+def last_validation(found):
+    """The last validation accuracy the training log shows, as text, or None."""
+    for cell_id in PART1.cells:
+        if cell_id in found and TRAINING_MARKER in as_text(found[cell_id].get("source")):
+            values = [m.group(1) for line in cell_lines(found[cell_id])
+                      for m in [VALIDATION_RE.search(line)] if m]
+            return values[-1] if values else None
+    return None
+
+
+def spot_checks(name, nb, entries):
+    """
+    What a person should compare for each result of a notebook that earned points (a file
+    edited by hand with consistent numbers cannot be told from a real run otherwise).
+    """
+    if nb is None or not any(entry["score"] > 0 for entry in entries):
+        return []
+    spec = SPECS[name]
+    found = starter_cells(nb, spec)
+    if name == "part1.ipynb":
+        accuracy, _ = evaluated_accuracy(found)
+        validation = last_validation(found)
+        shown = f"{accuracy:.2%}" if accuracy is not None else "(none)"
+        summary, model = (cell_with(found, spec, m) for m in (SUMMARY_MARKER, MODEL_MARKER))
+        return [f"part1.ipynb: compare the model summary of {summary} with the FashionCNN "
+                f"class of {model}",
+                f"part1.ipynb: compare the test accuracy {shown} of the evaluation cell with the "
+                f"last validation accuracy ({validation or 'not found'}) of the training log "
+                f"in {cell_with(found, spec, TRAINING_MARKER)}"]
+    cells = " and ".join(where(spec, cell_id) for cell_id in spec.key_cells)
+    return [f"part2.ipynb: look at the images of {cells}: photos, the ones IMG1 and IMG2 name",
+            f"part2.ipynb: compare the classes listed by {cells} with their bar charts and "
+            "with what each image shows"]
+
+
+def grade_notebooks(files):
+    """
+    The results.json entries of both notebooks (files: name -> Path; a missing one absent),
+    each parsed once, and the spot-check lines for a person.
+    """
+    entries, checks = [], []
+    for name, graded_by in (("part1.ipynb", part1_entries), ("part2.ipynb", part2_entries)):
+        nb, problem = load_notebook(files.get(name), name)
+        graded = graded_by(nb, problem)
+        entries += graded
+        checks += spot_checks(name, nb, graded)
+    return entries, checks
 
 
 def notebook_findings(nb, name, label=None):

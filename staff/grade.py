@@ -1,94 +1,124 @@
 """Autograder: grade one submission and write Gradescope's results.json.
 
     python -m staff.grade SUBMISSION [--out results.json] [--test-timeout S] [--memory-mb MB]
-        [--submission-timeout S] [--sandbox auto|bwrap|uid|none] [--reference-cache FILE]
+        [--budget S] [--sandbox auto|bwrap|uid|none] [--allow-readable] [--seed N]
 
 SUBMISSION is the student's zip (checked and extracted with handin/check.py, only into a
 temporary folder) or a folder holding the files (Gradescope unpacks uploads into
 /autograder/submission; the files may sit in it directly or in one subfolder).
 
 Every test's name and points come from handin/manifest.py. Code tests
-(staff/grading_tests.py): the reference outputs are computed first (once per process, or
-read from --reference-cache). Then each student .py file runs in its own sandbox
-(staff/sandbox.py: bubblewrap, an unprivileged uid, or, where neither is possible, a plain
-subprocess, said so in the results) with staff/grading_worker.py, a memory limit, a CPU
-limit and a wall-clock timeout. Next to it are only the modules it imports, as bytecode
-compiled from the reference (train.py gets the student's own two_layer_net.py when it passed
-its tests), so a broken file costs only its own points and no reference source is in reach.
-The worker's outputs come back on its stdout, and are decoded here with size limits; every
-message the student sees is built here. Notebooks are never executed (handin/notebooks.py).
+(staff/grading_tests.py) run on inputs drawn from a seed that is fresh for every grading; the
+reference's outputs for them are computed in this process first (staff/reference_run.py).
+Then each student .py file runs in its own sandbox (staff/sandbox.py: bubblewrap, a fresh
+unprivileged uid, or, where neither is possible, a plain subprocess, said so in the results)
+with staff/grading_worker.py, a memory limit, a CPU limit and a wall-clock timeout. Next to
+it are only the modules it imports: the student's own graded file when it passed its tests
+(two_layer_net.py gets the student's layers.py, train.py both), else bytecode compiled from
+the reference, so a broken file costs only its own points and no reference source is in
+reach. The files run in phases (functions.py and layers.py, then two_layer_net.py, then
+train.py). The worker sends back only the values the student's functions returned
+(staff/grading_channel.py reads them, and treats anything else on the channel as
+tampering); the grader compares them and builds every message (staff/feedback.py).
+Notebooks are never executed (handin/notebooks.py).
 
-results.json is always written, by this process only, after every student process is gone,
-even for an unreadable or unsafe zip (score 0, with the reason). extra_data.sandbox names the
-isolation used. Exit code: 0 when results.json was written.
+Time: one submission takes at most BUDGET seconds of wall-clock time, start to results
+(the grader stops itself one second before): the code tests' sandboxes end by 87 s, in
+phases that each keep 15 s for each phase after them; each test has TEST_TIMEOUT seconds,
+an import twice that (the reserves scale with --budget). In "uid" mode the wait for the
+machine-wide lock comes before the budget starts. A submission the grader could not grade
+(a sandbox that did not start, a reference that failed, the grader's own crash or its own
+use of the time) gets results.json with extra_data.failed_to_grade and a needs_person entry
+saying why, no test entries and a score of 0 that the output calls "not your score": staff
+rerun it. results.json is always written, by this process only, after every student process
+is gone. extra_data.sandbox names the isolation used ("none": no isolation).
+
+Exit code: 0 graded, 3 failed to grade (results.json written), 1 the grader crashed
+(results.json written, as failed to grade).
 """
 
 import argparse
-import ast
-import base64
-import builtins
-import functools
-import hashlib
-import importlib.util
+import contextlib
 import json
 import os
 import py_compile
-import re
 import secrets
 import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from handin import check as checker
 from handin import manifest
-from handin.notebooks import NEEDS_PERSON, grade_part1, grade_part2, needs_person, result
-from staff import grading_tests, sandbox
+from handin.notebooks import (
+    NEEDS_PERSON,
+    SPOT_CHECK,
+    grade_notebooks,
+    grade_part1,
+    grade_part2,
+    needs_person,
+    result,
+)
+from staff import feedback, grading_tests, reference_run, sandbox
 from staff import grading_worker as worker
+from staff.grading_channel import read_channel
 
 ROOT = Path(__file__).resolve().parents[1]
 STAFF_DIR = Path(__file__).resolve().parent
-
-
 def reference_folder(reference_root, file_name):
     """The folder of the reference files that the student file `file_name` runs with."""
     return Path(reference_root) / manifest.graded_file(file_name).folder
 
 
+def reference_folders():
+    """The kit folders of the graded code files (backprop, neuralnet), sorted."""
+    return sorted({manifest.graded_file(name).folder for name in manifest.CODE_FILES})
+
+
 def helper_names(file_name):
-    """The module files put next to the student file `file_name` in its sandbox: the
-    homework's modules that its record in handin/manifest.py lists, as bytecode compiled
-    from the reference (never a source file holding a solution region)."""
+    """
+    The module files put next to the student file `file_name` in its sandbox: the
+    homework's modules that its record in handin/manifest.py lists. A graded one is the
+    student's own when it passed its tests, else (and for the given files) bytecode compiled
+    from the reference (never a source file holding a solution region).
+    """
     return tuple(f"{module}.py" for module in manifest.graded_file(file_name).imports)
 
 
-# A helper that is itself a graded student file is the student's own source when it passed
-# these tests (train.py runs with the student's TwoLayerNet when it works), else ours.
-STUDENT_HELPER_TESTS = {"two_layer_net.py": ("net_init", "net_forward", "net_backward")}
 HARNESS_FILES = {  # the worker's flat folder: name there -> our file
     "grading_worker.py": STAFF_DIR / "grading_worker.py",
     "grading_tests.py": STAFF_DIR / "grading_tests.py",
     "manifest.py": ROOT / "handin" / "manifest.py",  # grading_tests takes the test files there
     "net_contract.py": ROOT / "neuralnet" / "net_contract.py",  # TwoLayerNet's rules, no answer
 }
-TEST_TIMEOUT = 10.0  # seconds per code test
+BUDGET = 90.0  # wall-clock seconds for one submission, start to results (docs/STAFF.md)
+FINISH_RESERVE = 3.0  # seconds of the budget kept for the results after the code tests
+PHASE_RESERVE = 15 / 90  # of the budget: what a phase keeps for each phase after it (15 s)
+MIN_PHASE = 5 / 90  # of the budget: a phase left with less means the grader used the time
+TEST_TIMEOUT = 5.0  # seconds per code test
+IMPORT_TIMEOUT = 2  # times the test timeout: to import a student file (sklearn takes ~1 s)
 MEMORY_MB = 1536  # address-space limit of each worker process
-SUBMISSION_TIMEOUT = 300.0  # wall-clock seconds for all the student code of one submission
 MAX_SOURCE_BYTES = 2**20  # of a student file, read to quote its lines in messages
+EXIT_GRADED, EXIT_CRASHED, EXIT_FAILED = 0, 1, 3
 
 
 @dataclass
 class Limits:
     test_timeout: float = TEST_TIMEOUT
     memory_mb: int = MEMORY_MB
-    submission_timeout: float = SUBMISSION_TIMEOUT
+    budget: float = BUDGET  # wall-clock seconds for the whole submission
     sandbox: str = "auto"  # a mode of staff/sandbox.py, or "auto" for the best available
-    reference_cache: Path = None  # file of the reference outputs (see reference_outputs)
+    allow_readable: bool = False  # "uid" mode: grade even if the sandbox's uids can read the
+    # reference or other uploads (with a warning in the results), instead of refusing
+    seed: int = None  # the seed of the test inputs; None: a fresh one (the default)
+
+
+class GraderFailure(Exception):
+    """The grader could not grade the submission: never the student's score."""
 
 
 def locate_in_folder(folder):
@@ -137,30 +167,31 @@ def prepare_submission(submission, work_dir, notes):
     return locate_in_folder(dest)
 
 
-def worker_job(code_dir, harness_dir, tests, limits, wall):
-    """A sandbox.Job running the worker on one file's tests."""
-    args = ["{python}", "-B", "-s", "{harness}/grading_worker.py", "--code", "{code}",
-            "--tests", ",".join(t.id for t in tests), "--test-timeout", str(limits.test_timeout)]
-    env = {"MPLBACKEND": "Agg", "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1",
-           "PYTHONNOUSERSITE": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+def worker_job(code_dir, harness_dir, tests, limits, wall, seed):
+    """A sandbox.Job running the worker on one file's tests (configuration on stdin)."""
+    config = {"harness": "{harness}", "code": "{code}", "tests": [t.id for t in tests],
+              "seed": seed, "test_timeout": limits.test_timeout,
+              "import_timeout": IMPORT_TIMEOUT * limits.test_timeout}
+    env = {"MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
            "MKL_NUM_THREADS": "1"}
-    return sandbox.Job(args, {"code": code_dir, "harness": harness_dir}, wall, limits.memory_mb,
-                       env)
+    return sandbox.Job(["{python}", "-I", "-B", "-c", worker.BOOTSTRAP],
+                       {"code": code_dir, "harness": harness_dir}, wall, limits.memory_mb, env,
+                       config=config)
 
 
 def file_wall(tests, limits):
-    """Wall-clock seconds for the worker of one file (all its tests, plus the import)."""
-    return limits.test_timeout * (len(tests) + 1) + 10
+    """Wall-clock seconds for the worker of one file (the import, all its tests, start-up)."""
+    return limits.test_timeout * (IMPORT_TIMEOUT + len(tests)) + 3
 
 
 def ending(outcome, file_name, wall):
     """None if the worker finished normally, else a sentence saying how it ended."""
     code = outcome.returncode
     if outcome.timed_out:
-        return f"the grader stopped {file_name} after {wall:g} s (an infinite loop?)"
+        return f"the grader stopped {file_name} after {wall:.0f} s (an infinite loop?)"
     if outcome.too_many_processes:
         return (f"the process running {file_name} started more than {sandbox.NPROC} "
-                "processes and was stopped")
+                "processes or threads and was stopped")
     if outcome.overflow:
         return (f"the process running {file_name} sent more than "
                 f"{sandbox.OUTPUT_CAP // 2**20} MB back to the grader and was stopped")
@@ -176,161 +207,346 @@ def ending(outcome, file_name, wall):
     return None
 
 
+def start_problem(outcome):
+    """Why a sandbox sent no READY: the first line of its stderr (bwrap's, Python's, the
+    harness's: no student code had run), else how it ended."""
+    for line in outcome.errors.decode("ascii", "replace").splitlines():
+        text = "".join(c for c in line if c.isprintable()).strip()
+        if text:
+            return text[:200]
+    if outcome.timed_out:
+        return "it did not start before its time was up"
+    return f"it exited with code {outcome.returncode} without a word"
+
+
+def helper_paths(file_name, files, reference_root, passed):
+    """
+    dict helper name -> (the file it is made from, the student's own?) for a sandbox. A
+    graded file is the student's own when it passed all its tests, and the helpers that
+    import it are the student's own too (our two_layer_net.pyc runs only with our layers).
+    """
+    folder = reference_folder(reference_root, file_name)
+    graded = [name for name in helper_names(file_name) if name in manifest.CODE_FILES]
+    own = {name: name in files and all(t.id in passed for t in manifest.CODE_TESTS
+                                       if t.file == name) for name in graded}
+    for _ in graded:  # until stable: a helper importing ours makes `name` ours
+        own = {name: own[name] and all(own[other] for other in graded
+                                       if name in helper_names(other))
+               for name in graded}
+    return {name: (files[name], True) if own.get(name) else (folder / name, False)
+            for name in helper_names(file_name)}
+
+
+def tests_by_file():
+    """dict student file -> its code tests, in report order."""
+    by_file = {}
+    for test in grading_tests.code_tests():
+        by_file.setdefault(test.file, []).append(test)
+    return by_file
+
+
+def phases(by_file):
+    """The files in the order they can run: a file waits for the graded files among its
+    helpers (it may get the student's own, once they passed their tests)."""
+    waits = {f: {h for h in helper_names(f) if h in by_file} for f in by_file}
+    order, done = [], set()
+    while len(done) < len(by_file):
+        ready = [f for f in by_file if f not in done and waits[f] <= done]
+        order.append(ready)
+        done.update(ready)
+    return order
+
+
 @dataclass
-class Record:
-    status: str  # "ok" or "error"
-    outputs: dict = None  # name -> float64 array (status "ok")
-    error: dict = None  # kind, type, line, text, phase (status "error")
+class Grading:
+    """What the code tests of one submission share."""
+
+    files: dict  # student file name -> Path
+    by_file: dict  # student file name -> its tests
+    expected: dict  # test id -> the reference's outputs
+    reference_root: Path
+    limits: Limits
+    mode: sandbox.Mode
+    seed: int
+    deadline: float  # time.monotonic() when the code tests' time is up
+    stage: Path = None  # the folders bound into the sandboxes
+    harness: Path = None
+    passed: set = field(default_factory=set)  # ids of the tests passed so far
+    flags: list = field(default_factory=list)  # for a person (tampering)
 
 
-def decode_array(item):
-    """One {"shape", "data"} entry as a float64 array; sizes checked before allocating."""
-    shape = item.get("shape") if isinstance(item, dict) else None
-    data = item.get("data") if isinstance(item, dict) else None
-    if not (isinstance(shape, list) and len(shape) <= worker.MAX_DIMS and isinstance(data, str)
-            and all(type(n) is int and 0 <= n <= worker.MAX_ELEMENTS for n in shape)):
-        raise ValueError("malformed array")
-    count = int(np.prod(shape, dtype=np.int64))
-    if count > worker.MAX_ELEMENTS or len(data) != 4 * -(-8 * count // 3):
-        raise ValueError("array too large or truncated")
-    raw = base64.b64decode(data, validate=True)
-    return np.frombuffer(raw, dtype="<f8", count=count).reshape(shape).astype(np.float64)
+def grade_code(files, reference_root, limits, mode, seed, deadline):
+    """Returns (the results.json entries of every code test in report order, flags)."""
+    by_file = tests_by_file()
+    tests = [t for file_tests in by_file.values() for t in file_tests]
+    try:
+        expected = reference_run.reference_outputs(
+            reference_root, reference_folders(), tests, seed)
+    except reference_run.ReferenceFailure as err:
+        raise GraderFailure(str(err)) from err
+    grading = Grading(files, by_file, expected, reference_root, limits, mode, seed, deadline)
+    entries = {}
+    grading.stage = Path(tempfile.mkdtemp(prefix="hw4-stage-", dir=sandbox.shared_tmp(mode)))
+    try:
+        os.chmod(grading.stage, 0o711)  # a fresh uid may enter its own folders, not list
+        grading.harness = stage_harness(grading.stage)
+        plan = phases(by_file)
+        for number, phase in enumerate(plan):
+            for file_name in phase:
+                if file_name not in files:
+                    entries[file_name] = zero_code_entries(
+                        by_file[file_name], f"{file_name} is missing from the submission")
+            later = len(plan) - number - 1
+            entries.update(run_phase(grading, [f for f in phase if f in files], later))
+    finally:
+        shutil.rmtree(grading.stage, ignore_errors=True)
+    return [entry for file_name in by_file for entry in entries[file_name]], grading.flags
 
 
-def decode_outputs(outputs):
-    """The "outputs" of an ok record, or ValueError."""
-    if not isinstance(outputs, dict) or len(outputs) > worker.MAX_ARRAYS:
-        raise ValueError("malformed outputs")
-    return {str(name)[:64]: decode_array(item) for name, item in outputs.items()}
+def phase_walls(grading, present, later):
+    """dict file -> its worker's wall-clock seconds in this phase (files of a phase run at
+    once; in "uid" mode one after another, sharing the phase's time)."""
+    budget = grading.limits.budget
+    cap = grading.deadline - time.monotonic() - PHASE_RESERVE * budget * later
+    if cap < MIN_PHASE * budget:
+        raise GraderFailure(f"the grader itself used up the submission's {grading.limits.budget:g}"
+                            " s before the code tests were done (a slow or overloaded machine?)")
+    walls = {f: min(file_wall(grading.by_file[f], grading.limits), cap) for f in present}
+    total = sum(walls.values())
+    if grading.mode.name == "uid" and total > cap:
+        walls = {f: wall * cap / total for f, wall in walls.items()}
+    return walls
 
 
-def decode_error(record):
-    """The error fields of a record, each checked; unknown values are dropped."""
-    kind = record.get("kind") if record.get("kind") in worker.ERROR_KINDS else "exception"
-    line = record.get("line")
-    text = record.get("text")
-    return {"kind": kind, "type": record.get("type") if isinstance(record.get("type"), str) else "",
-            "line": line if type(line) is int else None,
-            "text": text[:worker.MAX_TEXT] if isinstance(text, str) else "",
-            "phase": "import" if record.get("phase") == "import" else "test"}
+def run_phase(grading, present, later):
+    """Run the student files `present` (`later`: phases after this one); returns dict file
+    -> entries."""
+    if not present:
+        return {}
+    walls = phase_walls(grading, present, later)
+    jobs, folders = [], []
+    for file_name in present:
+        helpers = helper_paths(file_name, grading.files, grading.reference_root, grading.passed)
+        folders.append(stage_code(grading.stage, file_name, grading.files[file_name], helpers))
+        jobs.append(worker_job(folders[-1], grading.harness, grading.by_file[file_name],
+                               grading.limits, walls[file_name], grading.seed))
+    try:
+        outcomes = sandbox.Runner(grading.mode).run_all(jobs)
+    except OSError as err:  # the sandbox (or Python) could not even be started
+        raise GraderFailure(f"could not start the sandbox ({grading.mode.name} mode): "
+                            f"{err}") from err
+    finally:
+        for folder in folders:  # nothing of this phase is left for a later one to find
+            shutil.rmtree(folder, ignore_errors=True)
+    return {file_name: score_file(grading, file_name, outcome, walls[file_name])
+            for file_name, outcome in zip(present, outcomes, strict=True)}
 
 
-def decode_records(output, tests):
-    """dict test id -> Record from a worker's channel bytes (the first valid record per id)."""
-    wanted = {t.id for t in tests}
-    records = {}
-    for line in output.split(b"\n"):
-        if len(line) > worker.MAX_LINE:
-            continue
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        if not isinstance(record, dict) or record.get("id") not in wanted \
-                or record["id"] in records:
-            continue
-        try:
-            if record.get("status") == "ok":
-                records[record["id"]] = Record("ok", outputs=decode_outputs(record.get("outputs")))
-            else:
-                records[record["id"]] = Record("error", error=decode_error(record))
-        except (ValueError, TypeError):
-            records[record["id"]] = Record("error", error={"kind": "bad_output"})
-    return records
+def score_file(grading, file_name, outcome, wall):
+    """The entries of one file's tests from its worker's outcome; notes the tests passed."""
+    tests = grading.by_file[file_name]
+    channel = read_channel(outcome.output, tests)
+    if not channel.started:
+        raise GraderFailure(f"the sandbox for {file_name} did not start "
+                            f"({grading.mode.name} mode): {start_problem(outcome)}")
+    why = ending(outcome, file_name, wall)
+    with open(grading.files[file_name], "rb") as f:  # for the lines quoted in messages
+        source = f.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
+    entries = [score_code_test(test, channel.records.get(test.id), why, grading.expected[test.id],
+                               source, grading.limits, test.id in channel.tampered)
+               for test in tests]
+    if channel.foreign and not channel.tampered:
+        grading.flags.append(f"{file_name}: tampering: {channel.foreign} line(s) on the "
+                             "grader's channel that its worker did not write")
+    grading.passed.update(t.id for t, e in zip(tests, entries, strict=True)
+                          if e["score"] >= e["max_score"])
+    return entries
 
 
-ALLOWED_TYPES = {name for name, value in vars(builtins).items()
-                 if isinstance(value, type) and issubclass(value, BaseException)} \
-    | {"LinAlgError", "AxisError", "WrongOutput", "TimeLimit"}
-VOCABULARY_EXTRA = {"ndarray", "NoneType", "float64", "float32", "int64", "int32"}
+def code_test_name(test):
+    """A code test's name in results.json."""
+    return manifest.test(test.id).name
 
 
-@functools.lru_cache(maxsize=1)
-def vocabulary():
-    """Words a WrongOutput message may use: those in the strings of grading_tests.py and of
-    the manifest (the file names; our copies, read here) and Python's type names."""
-    texts = []
-    for module in (grading_tests, manifest):
-        tree = ast.parse(Path(module.__file__).read_text())
-        texts += [node.value for node in ast.walk(tree)
-                  if isinstance(node, ast.Constant) and isinstance(node.value, str)]
-    words = set(re.findall(r"[A-Za-z_]\w*", "\n".join(texts)))
-    return words | set(dir(builtins)) | VOCABULARY_EXTRA
+def zero_code_entries(tests, reason):
+    """0 points for each of `tests`, all for the same reason."""
+    return [result(code_test_name(t), 0, t.points, reason) for t in tests]
 
 
-def safe_text(text):
-    """A message from the worker, with every word outside the vocabulary replaced by '?'."""
-    text = "".join(c for c in text[:worker.MAX_TEXT] if c.isascii() and c.isprintable())
-    words = vocabulary()
-    return re.sub(r"[A-Za-z_]\w*", lambda m: m.group() if m.group() in words else "?", text)
+TAMPERED = (NEEDS_PERSON + "tampering: while this test ran, the grader's channel carried a "
+            "record the grader did not ask for (one out of order, repeated, or not its "
+            "worker's): 0 points")
 
 
-def student_line_text(student_source, file_name, line):
-    """' (at FILE line N: CODE)' from the grader's own copy of the student's file."""
-    lines = student_source.splitlines()
-    if line is None or not 1 <= line <= len(lines):
-        return ""
-    return f" (at {file_name} line {line}: {lines[line - 1].strip()[:120]})"
+def score_code_test(test, record, why, expected, student_source, limits, tampered=False):
+    """Full points if the outputs match the reference's, else 0 with the reason."""
+    name = code_test_name(test)
+    if tampered:
+        return result(name, 0, test.points, TAMPERED)
+    if record is None:
+        return result(name, 0, test.points, f"did not finish: {why or 'no result'}")
+    if record.status != "ok":
+        message = feedback.error_message(record.error, test.file, student_source,
+                                         limits.test_timeout)
+        return result(name, 0, test.points, message)
+    compare = test.compare or grading_tests.compare_arrays
+    try:
+        problem = compare(record.outputs, expected)
+    except (KeyError, ValueError, TypeError, IndexError) as err:
+        problem = f"unexpected outputs ({type(err).__name__})"
+    if problem:
+        return result(name, 0, test.points, problem)
+    return result(name, test.points, test.points,
+                  "matches the reference on this grading's random inputs")
 
 
-def error_message(error, file_name, student_source, timeout):
-    """The explanation the student sees for an error record; built here, never passed on."""
-    kind = error["kind"]
-    if kind == "bad_output":
-        return f"the process running {file_name} sent outputs the grader could not read"
-    kind_type = error["type"] if error["type"] in ALLOWED_TYPES else "an exception"
-    text = {
-        "wrong_output": f"wrong return value: {safe_text(error['text'])}",
-        "timeout": f"took longer than {timeout:g} s and was stopped (an infinite loop?)",
-        "memory": "ran out of memory (the grader's memory limit was reached)",
-        "not_implemented": "not implemented (raises NotImplementedError)",
-        "exit": "the code called exit() / sys.exit()",
-    }.get(kind, f"raised {kind_type}")
-    text += student_line_text(student_source, file_name, error["line"])
-    if error["type"] == "ModuleNotFoundError":
-        text += missing_module_text(file_name, student_source, error["line"])
-    if error["phase"] == "import":
-        text = f"could not import {file_name}: {text}"
-    return text
+def all_zero(notes):
+    """Entries for every test with 0 points (the submission could not be used at all)."""
+    reason = "; ".join(notes) or "the submission could not be read"
+    return (zero_code_entries(grading_tests.code_tests(), reason)
+            + grade_part1(None, reason) + grade_part2(None, reason))
 
 
-IMPORTED = re.compile(r"^\s*(?:from\s+([A-Za-z_][\w.]*)\s+import\b|import\s+([\w.\s,]+))")
+def max_points():
+    return manifest.TOTAL_POINTS
 
 
-def imported_modules(line):
-    """The top-level modules an import statement imports (`import a.b, c` -> a, c)."""
-    match = IMPORTED.match(line)
-    if not match:
+def readable_uploads(submission):
+    """The submission, and uploads beside it (zips, folders of graded files), that a fresh
+    uid could read."""
+    path = Path(submission).resolve()
+    found = [path] if sandbox.searchable_by_others(path) else []
+    if sandbox.searchable_by_others(path.parent):
+        for sibling in sorted(path.parent.iterdir())[:1000]:
+            upload = sibling.suffix == ".zip" or (sibling.is_dir() and any(
+                (sibling / name).exists() for name in checker.REQUIRED_FILES))
+            if sibling != path and upload and sandbox.searchable_by_others(sibling):
+                found.append(sibling)
+    return found
+
+
+def privacy_problems(mode, reference_root, submission):
+    """In "uid" mode (student code runs on this machine's files as a fresh uid): why the
+    reference or the uploads are within its reach, each with the fix."""
+    if mode.name != "uid":
         return []
-    names = [match.group(1)] if match.group(1) else match.group(2).split(",")
-    return [name.strip().split(".")[0].split()[0] for name in names if name.strip()]
+    problems = []
+    reference = [path for folder in reference_folders()
+                 for path in sorted((reference_root / folder).glob("*.py"))
+                 if sandbox.searchable_by_others(path)]
+    if reference:
+        problems.append(f"the reference ({reference[0]}, {len(reference)} files) is readable "
+                        f"by other users: chmod 700 {reference_root}")
+    uploads = readable_uploads(submission)
+    if uploads:
+        problems.append(f"{len(uploads)} upload(s) ({uploads[0]}) are readable by other "
+                        f"users: chmod 700 {Path(submission).resolve().parent}")
+    return problems
 
 
-def homework_modules():
-    """dict module name -> its path in the kit, of every module the homework ships."""
-    return {path.stem: path.relative_to(ROOT).as_posix() for folder in ("backprop", "neuralnet")
-            for path in sorted((ROOT / folder).glob("*.py"))}
+def check_privacy(mode, reference_root, submission, limits):
+    """Refuse (GraderFailure) when the sandbox could read the reference or the uploads;
+    with limits.allow_readable, return the warnings for a person instead."""
+    problems = privacy_problems(mode, reference_root, submission)
+    if problems and not limits.allow_readable:
+        raise GraderFailure("refusing to run student code as a fresh uid here: "
+                            + "; ".join(problems) + " (or pass --allow-readable)")
+    for problem in problems:
+        print(f"WARNING: student code can read this: {problem}", file=sys.stderr)
+    return [f"graded although {problem}" for problem in problems]
 
 
-def missing_module_text(file_name, student_source, line):
-    """The end of the message for a ModuleNotFoundError: which module (read from the
-    student's import line), whether the homework ships it, and what the grader provides."""
-    given = manifest.graded_file(file_name).imports
-    provided = ("with the homework's modules " + ", ".join(given)) if given else \
-        "with no other module of the homework"
-    packages = "numpy, " + ", ".join(grading_tests.GRADER_PACKAGES)
-    lines = student_source.splitlines()
-    names = imported_modules(lines[line - 1]) if line and 1 <= line <= len(lines) else []
-    shipped = homework_modules()
-    missing = [name for name in names if name not in given and name != file_name[:-3]
-               and (name in shipped or importlib.util.find_spec(name) is None)]
-    if missing and missing[0] in shipped:
-        return (f"; {missing[0]} is a module of the homework ({shipped[missing[0]]}), but the "
-                f"original starter's {file_name} does not import it, so the grader runs "
-                f"{file_name} {provided} only")
-    what = f"{missing[0]} is not a module of the homework and not installed in the grader" \
-        if missing else "a module is missing"
-    return f"; {what}: it runs {file_name} {provided}, and the packages {packages}"
+@contextlib.contextmanager
+def time_limit(seconds):
+    """GraderFailure if the block runs longer than `seconds` (SIGALRM; main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise GraderFailure(f"the grader took longer than its budget of {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@dataclass
+class Graded:
+    entries: list
+    notes: list = field(default_factory=list)  # shown to the student
+    flags: list = field(default_factory=list)  # needs a person (besides the entries' own)
+    spot_checks: list = field(default_factory=list)  # what a person may compare
+
+
+def grade_in_budget(submission, reference_root, limits, mode, seed):
+    """Grade within limits.budget seconds (GraderFailure when the grader cannot)."""
+    start = time.monotonic()
+    notes = [] if mode.name != "none" else [f"note: {mode.detail}"]
+    with tempfile.TemporaryDirectory(prefix="hw4-grade-") as work_dir:
+        files = prepare_submission(submission, work_dir, notes)
+        if files is None:
+            return Graded(all_zero(notes), notes)
+        flags = check_privacy(mode, reference_root, submission, limits)
+        missing = [name for name in checker.REQUIRED_FILES if name not in files]
+        if missing:
+            notes.append(f"missing files: {', '.join(missing)}")
+        notebook_entries, spot_checks = grade_notebooks(files)
+        code, code_flags = grade_code(files, reference_root, limits, mode, seed,
+                                      start + limits.budget - FINISH_RESERVE)
+    return Graded(code + notebook_entries, notes, flags + code_flags, spot_checks)
+
+
+def grade(submission, reference_root=ROOT, limits=None):
+    """Grade a submission (zip or folder). Returns the results.json dict."""
+    limits = limits or Limits()
+    started = time.time()
+    mode = sandbox.choose_mode(limits.sandbox)
+    seed = limits.seed if limits.seed is not None else secrets.randbits(63)
+    try:
+        with sandbox.exclusive(mode), time_limit(limits.budget - 1):
+            graded = grade_in_budget(Path(submission), Path(reference_root), limits, mode, seed)
+    except (GraderFailure, RuntimeError) as failure:
+        return failed_results(str(failure), mode, started, seed)
+    score = round(sum(entry["score"] for entry in graded.entries), 2)
+    flagged = needs_person(graded.entries) + graded.flags
+    summary = f"score {score:g} / {max_points():g}"
+    return {
+        "score": score,
+        "max_score": max_points(),
+        "needs_person": flagged + [SPOT_CHECK + line for line in graded.spot_checks],
+        "execution_time": round(time.time() - started),
+        "output": "\n".join([summary, *graded.notes, *(NEEDS_PERSON + item for item in flagged)]),
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": {"sandbox": mode.name, "sandbox_detail": mode.detail, "seed": seed},
+        "tests": graded.entries,
+    }
+
+
+def failed_results(reason, mode=None, started=None, seed=None):
+    """results.json for a submission the grader could not grade: not a score."""
+    extra = {"failed_to_grade": reason}
+    if mode is not None:
+        extra.update(sandbox=mode.name, sandbox_detail=mode.detail)
+    if seed is not None:
+        extra["seed"] = seed
+    return {
+        "score": 0,
+        "max_score": max_points(),
+        "needs_person": [f"failed to grade: {reason}"],
+        "execution_time": round(time.time() - started) if started else 0,
+        "output": f"FAILED TO GRADE: {reason}\nThis is not your score: the autograder could "
+                  "not grade this submission, and the course staff will grade it again.",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": extra,
+        "tests": [],
+    }
 
 
 def compile_helper(source, target):
@@ -376,259 +592,6 @@ def stage_harness(stage):
     return folder
 
 
-def helper_paths(file_name, files, reference_root, passed):
-    """dict helper name -> (the file it is made from, the student's own?) for a sandbox."""
-    folder = reference_folder(reference_root, file_name)
-    helpers = {}
-    for name in helper_names(file_name):
-        needs = STUDENT_HELPER_TESTS.get(name)
-        own = bool(needs) and name in files and all(test_id in passed for test_id in needs)
-        helpers[name] = (files[name], True) if own else (folder / name, False)
-    return helpers
-
-
-_REFERENCE_CACHE = {}
-TRUSTED = sandbox.Mode("none", "the reference solution (trusted)")
-
-
-def reference_key(reference_root):
-    """A hash of everything the reference outputs depend on (for the cache file)."""
-    digest = hashlib.sha256(np.__version__.encode())
-    paths = list(HARNESS_FILES.values())
-    for folder in sorted({reference_folder(reference_root, f) for f in manifest.CODE_FILES}):
-        paths += sorted(folder.glob("*.py"))
-    for path in paths:
-        digest.update(path.name.encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
-def load_reference_cache(path, reference_root):
-    """Fill the per-process cache from a file written by save_reference_cache. Returns
-    whether the file was current (made from this reference and these tests)."""
-    try:
-        data = json.loads(Path(path).read_text())
-        if data.get("key") != reference_key(reference_root):
-            return False
-        for file_name, outputs in data["files"].items():
-            _REFERENCE_CACHE[(str(reference_root), file_name)] = \
-                {tid: decode_outputs(arrays) for tid, arrays in outputs.items()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return False
-    return True
-
-
-def save_reference_cache(path, reference_root, by_file):
-    """Write the cache file atomically (parallel graders may write it at the same time)."""
-    files = {f: {tid: worker.encode_arrays(outputs)
-                 for tid, outputs in _REFERENCE_CACHE[(str(reference_root), f)].items()}
-             for f in by_file}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(prefix=path.name, suffix=".partial", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        json.dump({"key": reference_key(reference_root), "files": files}, f)
-    os.replace(partial, path)
-
-
-def reference_outputs(reference_root, by_file, limits, cache_file=None):
-    """
-    dict test id -> the reference's outputs: computed once per process (in parallel, before
-    any student code runs), or read from `cache_file` when it matches the reference and the
-    tests (a file only the grader can write; written there when it did not match).
-    """
-    current = cache_file is not None and load_reference_cache(cache_file, reference_root)
-    todo = [f for f in by_file if (str(reference_root), f) not in _REFERENCE_CACHE]
-    trusted = Limits(max(limits.test_timeout, 60.0), MEMORY_MB * 2)
-    with tempfile.TemporaryDirectory(prefix="hw4-reference-") as stage:
-        harness = stage_harness(stage)
-        jobs = [worker_job(reference_folder(reference_root, f), harness, by_file[f], trusted,
-                           file_wall(by_file[f], trusted)) for f in todo]
-        outcomes = sandbox.Runner(TRUSTED).run_all(jobs)
-    for file_name, outcome in zip(todo, outcomes, strict=True):
-        records = decode_records(outcome.output, by_file[file_name])
-        bad = [t.id for t in by_file[file_name]
-               if t.id not in records or records[t.id].status != "ok"]
-        if bad:
-            raise RuntimeError(f"the reference {file_name} fails its own tests {bad}: "
-                               f"{ending(outcome, file_name, 0)} {records}")
-        _REFERENCE_CACHE[(str(reference_root), file_name)] = \
-            {tid: rec.outputs for tid, rec in records.items()}
-    if cache_file is not None and not current:
-        save_reference_cache(cache_file, reference_root, by_file)
-    expected = {}
-    for file_name in by_file:
-        expected.update(_REFERENCE_CACHE[(str(reference_root), file_name)])
-    return expected
-
-
-def tests_by_file():
-    """dict student file -> its code tests, in report order."""
-    by_file = {}
-    for test in grading_tests.code_tests():
-        by_file.setdefault(test.file, []).append(test)
-    return by_file
-
-
-def phases(by_file):
-    """The files in the order they can run: one whose helper may be the student's own
-    (train.py) waits for the tests of that helper."""
-    late = [f for f in by_file if any(h in STUDENT_HELPER_TESTS for h in helper_names(f))]
-    return [[f for f in by_file if f not in late], late]
-
-
-@dataclass
-class Grading:
-    """What the code tests of one submission share."""
-
-    files: dict  # student file name -> Path
-    by_file: dict  # student file name -> its tests
-    expected: dict  # test id -> the reference's outputs
-    reference_root: Path
-    limits: Limits
-    mode: sandbox.Mode
-    deadline: float  # time.monotonic() when the submission's time is up
-    stage: Path = None  # the folders bound into the sandboxes
-    harness: Path = None
-    passed: set = None  # ids of the tests passed so far
-
-
-def grade_code(files, reference_root, limits, mode, deadline):
-    """Returns the results.json entries of every code test (in report order)."""
-    by_file = tests_by_file()
-    expected = reference_outputs(reference_root, by_file, limits, limits.reference_cache)
-    grading = Grading(files, by_file, expected, reference_root, limits, mode, deadline,
-                      passed=set())
-    entries = {}
-    grading.stage = Path(tempfile.mkdtemp(prefix="hw4-stage-", dir=sandbox.shared_tmp(mode)))
-    try:
-        os.chmod(grading.stage, 0o711)  # the sandbox uid may enter its own folders, not list
-        grading.harness = stage_harness(grading.stage)
-        for phase in phases(by_file):
-            for file_name in phase:
-                if file_name not in files:
-                    entries[file_name] = zero_code_entries(
-                        by_file[file_name], f"{file_name} is missing from the submission")
-            entries.update(run_phase(grading, [f for f in phase if f in files]))
-    finally:
-        shutil.rmtree(grading.stage, ignore_errors=True)
-    return [entry for file_name in by_file for entry in entries[file_name]]
-
-
-def run_phase(grading, present):
-    """Run the student files `present` at once; returns dict file -> entries."""
-    remaining = grading.deadline - time.monotonic()
-    if not present:
-        return {}
-    if remaining <= 1:
-        return {f: zero_code_entries(grading.by_file[f], "the submission ran out of its total "
-                                     "time") for f in present}
-    jobs, walls = [], {}
-    for file_name in present:
-        tests = grading.by_file[file_name]
-        helpers = helper_paths(file_name, grading.files, grading.reference_root, grading.passed)
-        code = stage_code(grading.stage, file_name, grading.files[file_name], helpers)
-        walls[file_name] = min(file_wall(tests, grading.limits), remaining)
-        jobs.append(worker_job(code, grading.harness, tests, grading.limits, walls[file_name]))
-    outcomes = sandbox.Runner(grading.mode).run_all(jobs)
-    return {file_name: score_file(grading, file_name, outcome, walls[file_name])
-            for file_name, outcome in zip(present, outcomes, strict=True)}
-
-
-def score_file(grading, file_name, outcome, wall):
-    """The entries of one file's tests from its worker's outcome; notes the tests passed."""
-    tests = grading.by_file[file_name]
-    records = decode_records(outcome.output, tests)
-    why = ending(outcome, file_name, wall)
-    with open(grading.files[file_name], "rb") as f:  # for the lines quoted in messages
-        source = f.read(MAX_SOURCE_BYTES).decode("utf-8", errors="replace")
-    entries = [score_code_test(test, records.get(test.id), why, grading.expected[test.id],
-                               source, grading.limits) for test in tests]
-    grading.passed.update(t.id for t, e in zip(tests, entries, strict=True)
-                          if e["score"] >= e["max_score"])
-    return entries
-
-
-def code_test_name(test):
-    """A code test's name in results.json."""
-    return manifest.test(test.id).name
-
-
-def zero_code_entries(tests, reason):
-    """0 points for each of `tests`, all for the same reason."""
-    return [result(code_test_name(t), 0, t.points, reason) for t in tests]
-
-
-def score_code_test(test, record, why, expected, student_source, limits):
-    """Full points if the outputs match the reference's, else 0 with the reason."""
-    name = code_test_name(test)
-    if record is None:
-        return result(name, 0, test.points, f"did not finish: {why or 'no result'}")
-    if record.status != "ok":
-        message = error_message(record.error, test.file, student_source, limits.test_timeout)
-        return result(name, 0, test.points, message)
-    compare = test.compare or grading_tests.compare_arrays
-    try:
-        problem = compare(record.outputs, expected)
-    except (KeyError, ValueError, TypeError, IndexError) as err:
-        problem = f"unexpected outputs ({type(err).__name__})"
-    if problem:
-        return result(name, 0, test.points, problem)
-    return result(name, test.points, test.points, "matches the reference on seeded random inputs")
-
-
-def all_zero(notes):
-    """Entries for every test with 0 points (the submission could not be used at all)."""
-    reason = "; ".join(notes) or "the submission could not be read"
-    return (zero_code_entries(grading_tests.code_tests(), reason)
-            + grade_part1(None, reason) + grade_part2(None, reason))
-
-
-def max_points():
-    return manifest.TOTAL_POINTS
-
-
-def grade(submission, reference_root=ROOT, limits=None):
-    """Grade a submission (zip or folder). Returns the results.json dict."""
-    limits = limits or Limits()
-    start = time.time()
-    deadline = time.monotonic() + limits.submission_timeout
-    mode = sandbox.choose_mode(limits.sandbox)
-    notes = [] if mode.name != "none" else [f"note: {mode.detail}"]
-    with tempfile.TemporaryDirectory(prefix="hw4-grade-") as work_dir:
-        files = prepare_submission(submission, work_dir, notes)
-        if files is None:
-            entries = all_zero(notes)
-        else:
-            missing = [name for name in checker.REQUIRED_FILES if name not in files]
-            if missing:
-                notes.append(f"missing files: {', '.join(missing)}")
-            entries = grade_code(files, Path(reference_root), limits, mode, deadline)
-            entries += grade_part1(files.get("part1.ipynb")) + grade_part2(files.get("part2.ipynb"))
-    score = round(sum(entry["score"] for entry in entries), 2)
-    total = max_points()
-    summary = f"score {score:g} / {total:g}"
-    flagged = needs_person(entries)  # notebooks a person should look at
-    return {
-        "score": score,
-        "max_score": total,
-        "needs_person": flagged,
-        "execution_time": round(time.time() - start, 1),
-        "output": "\n".join([summary, *notes, *(NEEDS_PERSON + item for item in flagged)]),
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "extra_data": {"sandbox": mode.name, "sandbox_detail": mode.detail},
-        "tests": entries,
-    }
-
-
-def failure_results(err):
-    """results.json for a crash of the grader itself (should not happen; never silent)."""
-    return {"score": 0, "max_score": max_points(), "execution_time": 0,
-            "output": f"the autograder failed: {type(err).__name__}: {err}. "
-                      "Please tell the course staff.",
-            "visibility": "visible", "tests": []}
-
-
 def write_json(data, path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -647,27 +610,30 @@ def parse_args(argv):
                         help="seconds per code test")
     parser.add_argument("--memory-mb", type=int, default=MEMORY_MB,
                         help="memory (address space) limit of each worker process")
-    parser.add_argument("--submission-timeout", type=float, default=SUBMISSION_TIMEOUT,
-                        help="wall-clock seconds for all the student code of the submission")
+    parser.add_argument("--budget", type=float, default=BUDGET,
+                        help="wall-clock seconds for the whole submission")
     parser.add_argument("--sandbox", choices=("auto", *sandbox.MODES),
                         default=os.environ.get("HW4_SANDBOX", "auto"),
                         help="how student code is isolated (default: $HW4_SANDBOX, else the "
                              "best available)")
-    parser.add_argument("--reference-cache", type=Path, default=None,
-                        help="file caching the reference outputs across runs (grade-all, "
-                             "autograder); keep it where student code cannot write")
+    parser.add_argument("--allow-readable", action="store_true",
+                        default=os.environ.get("HW4_ALLOW_READABLE") == "1",
+                        help='"uid" mode: grade even if student code could read the reference '
+                             "or other uploads (default: refuse; $HW4_ALLOW_READABLE=1)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="the seed of the test inputs (default: a fresh one; to rerun a "
+                             "grading exactly, use its extra_data.seed)")
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     try:
-        limits = Limits(args.test_timeout, args.memory_mb, args.submission_timeout,
-                        args.sandbox, args.reference_cache)
+        limits = Limits(args.test_timeout, args.memory_mb, args.budget, args.sandbox,
+                        args.allow_readable, args.seed)
         data = grade(args.submission, args.reference, limits)
     except Exception as err:  # results.json must exist whatever happens
-        data = failure_results(err)
-        write_json(data, args.out)
+        write_json(failed_results(f"the grader crashed: {type(err).__name__}: {err}"), args.out)
         raise
     write_json(data, args.out)
     print(data["output"])
@@ -675,7 +641,10 @@ def main(argv=None):
     for entry in data["tests"]:
         score, max_score = entry["score"], entry["max_score"]
         print(f"  {score:>5g} / {max_score:<3g} {entry['name']}: {entry['output']}")
-    return 0
+    if "failed_to_grade" in data["extra_data"]:
+        print(f"FAILED TO GRADE: {data['extra_data']['failed_to_grade']}")
+        return EXIT_FAILED
+    return EXIT_GRADED
 
 
 if __name__ == "__main__":

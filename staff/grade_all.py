@@ -62,6 +62,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from handin import check as checker
+from handin.notebooks import SPOT_CHECK
 from staff import canvas_names, course_summary, uploads
 from staff.course_summary import Row
 from staff.starter.regions import BEGIN
@@ -256,12 +257,10 @@ class Context:
     timeout: float
     force: bool
     manifest: Manifest
-    options: list = field(default_factory=list)  # extra grade.py options (--sandbox, cache)
+    options: list = field(default_factory=list)  # extra grade.py options (--sandbox)
     unpack_problems: dict = field(default_factory=dict)
     running: set = field(default_factory=set)  # grade.py processes now running
     stop: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    reference_options: list | None = None  # reference_cache_options, once computed
 
 
 def slug(text):
@@ -345,7 +344,7 @@ def run_grader(source, ctx, log):
     - seconds: wall-clock time
     - problem: why the grading failed ("" if it did not)
     """
-    options = [*ctx.options, *reference_cache_options(ctx)]
+    options = ctx.options
     partial = Path(tempfile.mkdtemp(prefix="partial-", dir=ctx.manifest.cache)) / "results.json"
     command = [*grader_command(ctx.grader), str(source), "--out", str(partial), *options]
     start = time.monotonic()
@@ -411,9 +410,10 @@ def fill_from_results(row, results):
     if row.sandbox == "none":
         row.notes.append(NO_ISOLATION)
     flagged = results.get("needs_person")
-    if isinstance(flagged, list):  # grade.py's list of "test: reason"
+    if isinstance(flagged, list):  # grade.py's list of "test: reason" (and routine spot checks)
         for reason in flagged:
-            row.flag(str(reason)[:300])
+            if not str(reason).startswith(SPOT_CHECK):  # routine: every graded notebook
+                row.flag(str(reason)[:300])
     else:
         for test in results["tests"]:
             if "needs a person" in str(test.get("output", "")).lower():
@@ -644,30 +644,6 @@ def grader_command(grader):
     if grader.resolve() == GRADER:
         return [sys.executable, "-m", "staff.grade"]
     return [sys.executable, str(grader)]
-
-
-def reference_cache_options(ctx):
-    """
-    grade.py computes the reference's outputs before grading; with --reference-cache it
-    reads them from a file instead. Compute that file once (grade.py on an empty folder),
-    when the first submission needs grading (never, when every result is recorded), before
-    the parallel gradings, which then only read it. Returns grade.py's options.
-    """
-    with ctx.lock:
-        if ctx.reference_options is None:
-            ctx.reference_options = compute_reference_cache(ctx)
-    return ctx.reference_options
-
-
-def compute_reference_cache(ctx):
-    if ctx.grader.resolve() != GRADER or "--reference-cache" not in GRADER.read_text():
-        return []
-    options = ["--reference-cache", str((ctx.manifest.cache / "reference-outputs.json").resolve())]
-    with tempfile.TemporaryDirectory(prefix="empty-", dir=ctx.out / ".scratch") as empty:
-        subprocess.run([*grader_command(GRADER), empty, "--out", str(Path(empty) / "r.json"),
-                        *ctx.options, *options], cwd=ROOT, stdin=subprocess.DEVNULL,
-                       capture_output=True, timeout=ctx.timeout, check=False)
-    return options
 
 
 def grade_folder(args, out):

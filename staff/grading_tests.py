@@ -4,9 +4,13 @@ each one, by its id there.
 
 Each test runs inside the grading worker (staff/grading_worker.py), in a folder holding our
 reference files with one student file swapped in. `run(module, rng)` calls the student's
-module and returns a dict name -> float64 array of outputs; the grader runs the same test
-on the reference files and compares the two dicts with `compare(student, expected)`, which
-returns a problem (a sentence naming the mistake when the numbers show it) or None.
+module and returns a dict name -> float64 array of what it returned (nothing computed from
+it); the grader runs the same test on the reference files, with the same `rng` (drawn from a
+seed that is fresh for every grading, so no expected value shown in feedback can be replayed),
+and compares the two dicts with `compare(student, expected)`, which returns a problem (a
+sentence naming the mistake when the numbers show it) or None. A number the student's code
+returned appears in a problem only as `shown(value)` (3 significant digits), a shape only as
+`shape_text(shape)`: the feedback carries a bounded number of bits (docs/STAFF.md).
 
 Student code is called only through the original starter's API: `fc_backward(grad_out,
 cache)` and `relu_backward(grad_out, cache)` with the cache of the student's own forward,
@@ -60,8 +64,10 @@ class CodeTest:
     def module(self):
         return self.file[:-3]
 
-    def seed(self):
-        return zlib.crc32(self.id.encode())
+    def rng(self, seed):
+        """The test's random generator for one grading's `seed` (the same in the student's
+        run and the reference's)."""
+        return np.random.default_rng([seed, zlib.crc32(self.id.encode())])
 
 
 NOT_IMPLEMENTED = "returned None: not implemented (or a return statement is missing)"
@@ -152,7 +158,7 @@ def run_f3(module, cases):
     f3 = function(module, "f3")
     values, grads = [], []
     for s1, s2, y in cases:
-        L, g = unpack(f3(s1, s2, y), 2, f"f3({s1:.3g}, {s2:.3g}, {y}) (L, grads)")
+        L, g = unpack(f3(s1, s2, y), 2, f"f3(s1, s2, {y})'s (L, grads)")
         g = unpack(g, 2, "the gradients returned by f3, (grad_s1, grad_s2),")
         values.append(to_array(L, "L returned by f3"))
         grads.append([to_array(g[0], "grad_s1"), to_array(g[1], "grad_s2")])
@@ -264,7 +270,6 @@ def run_l2_regularization(module, rng):
 
 
 NET_SIZES = (12, 4, 10)  # input_dim, num_classes, hidden_dim: all four shapes differ
-INIT_SIZES = (50, 30, 40)  # >= 1200 weights in each matrix
 WEIGHT_SCALE = 0.01
 PARAM_NAMES = net_contract.PARAM_NAMES
 TRAIN_REG = 0.3
@@ -361,28 +366,50 @@ def grads_by_name(grads, keys, sizes, what):
     return out
 
 
-def run_net_init(module, rng, sizes=INIT_SIZES, weight_scale=WEIGHT_SCALE):
-    """The numbers net_contract's initialization rule reads, of a fresh TwoLayerNet."""
-    params = model_params(new_net(module, sizes, weight_scale))
-    out = {"weight_scale": np.array(float(weight_scale))}
-    for name, key in match_params(params, sizes).items():
-        summary = net_contract.init_summary(to_array(params[key], f"parameters()[{key!r}]"))
-        out.update({f"{name}_{field}": np.array(float(value))
-                    for field, value in summary.items()})
+def init_inputs(rng):
+    """
+    The init test's (input_dim, num_classes, hidden_dim) and weight_scale, fresh for every
+    grading: three different sizes, each weight matrix >= 1200 entries, weight_scale
+    log-uniform in [1e-3, 1e-1] (a hard-coded 0.01 does not pass).
+    """
+    while True:
+        sizes = (int(rng.integers(30, 61)), int(rng.integers(30, 46)), int(rng.integers(40, 71)))
+        if len(set(sizes)) == 3:
+            return sizes, float(10 ** rng.uniform(-3, -1))
+
+
+def run_net_init(module, rng):
+    """The parameters of a new TwoLayerNet as they are (W1, b1, W2, b2), and its sizes and
+    weight_scale (for the comparison)."""
+    sizes, weight_scale = init_inputs(rng)
+    model = net_class(module)(*sizes, weight_scale)
+    params = model_params(model)
+    keys = match_params(params, sizes)
+    out = {name: to_array(params[keys[name]], f"parameters()[{keys[name]!r}]")
+           for name in PARAM_NAMES}
+    out["sizes"] = np.array(sizes, dtype=np.float64)
+    out["weight_scale"] = np.array(weight_scale)
     return out
 
 
+def init_problem(params, sizes, weight_scale):
+    """
+    Why the initial W1, b1, W2, b2 of TwoLayerNet(*sizes, weight_scale) break
+    net_contract's initialization rule (the one the student's own checks use), or None:
+    the shapes, biases all 0, weights with a standard deviation within 20% of weight_scale.
+    """
+    for name, shape in param_shapes(sizes).items():
+        if name not in params or not net_contract.fits(params[name].shape, shape):
+            return f"{name} has the wrong shape"
+    summaries = {name: net_contract.init_summary(params[name]) for name in PARAM_NAMES}
+    return "; ".join(net_contract.init_problems(summaries, weight_scale)) or None
+
+
 def compare_net_init(student, expected):
-    """
-    net_contract's initialization rule (biases 0, weights with a standard deviation within
-    20% of weight_scale), for the weight_scale of the reference's run. The shapes were
-    checked when the parameters were matched.
-    """
-    summaries = {name: {field: float(student[f"{name}_{field}"])
-                        for field in ("std", "nonzero", "size")}
-                 for name in PARAM_NAMES}
-    problems = net_contract.init_problems(summaries, float(expected["weight_scale"]))
-    return "; ".join(problems) or None
+    """The student's parameters against the init rule, for the sizes and weight_scale of
+    this grading (the reference run's, which drew the same ones)."""
+    sizes = tuple(int(n) for n in expected["sizes"])
+    return init_problem(student, sizes, float(expected["weight_scale"]))
 
 
 def net_inputs(rng, count):
@@ -517,8 +544,35 @@ def close(got, want):
     return not np.any(mismatch(got, want))
 
 
+SHOWN_RANGE = (1e-9, 1e9)  # magnitudes of returned numbers that feedback writes out
+SHOWN_DIM, SHOWN_DIMS = 99, 3  # the largest size and number of dimensions of a shown shape
+
+
+def shown(value):
+    """A number the student's code returned, as feedback writes it: 3 significant digits,
+    magnitudes between 1e-9 and 1e9 (outside: "about 0", "a huge value")."""
+    value = float(value)
+    if np.isnan(value):
+        return "nan"
+    if np.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if 0 < abs(value) < SHOWN_RANGE[0]:
+        return "about 0"
+    if abs(value) >= SHOWN_RANGE[1]:
+        return "a huge value" if value > 0 else "a huge negative value"
+    return f"{value:.3g}"
+
+
+def shape_text(shape):
+    """A shape the student's code returned, as feedback writes it (a large one unspelled)."""
+    shape = tuple(int(n) for n in shape)
+    if len(shape) <= SHOWN_DIMS and all(n <= SHOWN_DIM for n in shape):
+        return str(shape)
+    return "a large shape"
+
+
 def shape_problem(name, got, want):
-    text = f"{name} has shape {got.shape}, expected {want.shape}"
+    text = f"{name} has shape {shape_text(got.shape)}, expected {want.shape}"
     if got.ndim == 2 and got.T.shape == want.shape and close(got.T, want):
         return text + ": it is the transpose of the right answer"
     if got.size == want.size and close(got.reshape(want.shape), want):
@@ -549,13 +603,13 @@ def ratio_problem(name, got, want):
         return f"{name} is twice the expected values: a factor of 2 too many"
     if check.is_factor(ratio, 0.5):
         return f"{name} is half the expected values: a factor of 2 missing"
-    if nearest >= 3 and check.is_factor(ratio, nearest):
+    if 3 <= nearest <= SHOWN_DIM and check.is_factor(ratio, nearest):
         return (f"{name} is {nearest} times the expected values: a missing 1/N (a sum over "
                 f"the N = {nearest} examples instead of the mean?)")
-    if inverse >= 3 and check.is_factor(1 / ratio, inverse):
+    if 3 <= inverse <= SHOWN_DIM and check.is_factor(1 / ratio, inverse):
         return f"{name} is 1/{inverse} of the expected values: divided by N = {inverse} twice?"
     if got.size > 1:
-        return f"{name} is {ratio:.4g} times the expected values"
+        return f"{name} is {shown(ratio)} times the expected values"
     return None
 
 
@@ -574,7 +628,7 @@ def value_problem(name, got, want):
     wrong = np.argwhere(mismatch(got, want))
     index = tuple(int(i) for i in wrong[0]) if got.ndim and len(wrong) else ()
     where = f"{name}[{', '.join(map(str, index))}]" if index else name
-    return f"{where} is {got[index]:.6g}, expected {want[index]:.6g}"
+    return f"{where} is {shown(got[index])}, expected {want[index]:.4g}"
 
 
 def compare_arrays(student, expected):

@@ -1,31 +1,42 @@
 """Grading worker: runs the code tests of ONE student file, inside the sandbox.
 
-    python grading_worker.py --code DIR --tests ID[,ID...] [--test-timeout S]
+    python -I -B -c BOOTSTRAP < CONFIG
 
-Started by grade.py through staff/sandbox.py. DIR holds the student's file and the helper
-modules it may import (our bytecode, or the student's own file). The worker imports the
-student module, runs each test under its own alarm, and writes one JSON line per test to its
-ORIGINAL stdout, the only channel back to the grader (what the student code prints goes to
-stderr, which the grader discards):
+Started by grade.py through staff/sandbox.py, with its configuration as one JSON line on
+stdin (never on the command line, which other processes can read):
 
-    {"id", "status": "ok", "seconds", "outputs": {name: {"shape": [...], "data": base64}}}
+    {"harness": DIR, "code": DIR, "tests": [ID, ...], "seed": N, "test_timeout": S,
+     "import_timeout": S}
+
+BOOTSTRAP reads it, puts the harness folder (this file, grading_tests.py, manifest.py) on
+sys.path and calls main(config).
+
+DIR holds the student's file and the helper modules it may import (our bytecode, or the
+student's own file). The worker imports everything it needs, writes READY as the first line
+of its channel, and only then imports the student module; so a channel without READY means
+the sandbox (or the harness) did not start, never that the student's code stopped it. Then it
+runs each test under its own alarm on inputs drawn from `seed` (fresh for every grading:
+CodeTest.rng), and writes one JSON line per test, in order, to its ORIGINAL stdout, the only
+channel back to the grader (what the student code prints goes to stderr):
+
+    {"id", "status": "ok", "outputs": {name: {"shape": [...], "data": base64}}}
     {"id", "status": "error", "kind": one of ERROR_KINDS, "type", "line", "text", "phase"}
 
-"data" holds the array as little-endian float64. Records are written as tests finish, so if
-the whole process is killed (a C-level infinite loop, memory), the tests already done still
-count. It never compares anything, and it is never trusted: the student's code runs in this
-process and can write anything on the channel, so the grader decodes each line with the
-limits below and builds every message the student sees itself.
+"data" holds the array as little-endian float64: the values the student's functions
+returned, nothing computed from them. Records are written as tests finish, so if the whole
+process is killed (a C-level infinite loop, memory), the tests already done still count. It
+never compares anything, and it is never trusted: the student's code runs in this process
+and can write anything on the channel, so the grader decodes each line with the limits
+below, treats a line it did not expect (a record out of order or repeated) as tampering,
+compares the values with the reference's itself, and builds every message the student sees.
 """
 
-import argparse
 import base64
 import importlib
 import json
 import os
 import signal
 import sys
-import time
 import traceback
 from pathlib import Path
 
@@ -36,12 +47,14 @@ if __package__:  # imported by grade.py
 else:  # run as a script in the sandbox's flat harness folder, beside grading_tests.py
     import grading_tests
 
+READY = b'{"harness": "ready"}'  # the first line of the channel, before any student code runs
 ERROR_KINDS = ("wrong_output", "timeout", "memory", "not_implemented", "exit", "exception")
 MAX_ARRAYS = 16  # arrays per test
 MAX_ELEMENTS = 100_000  # elements per array
 MAX_DIMS = 4
 MAX_TEXT = 300  # characters of a WrongOutput message
 MAX_LINE = 4 * 2**20  # bytes of one record (a test sends a few KB; the grader skips longer)
+MAX_CONFIG = 4096  # bytes of the configuration line
 
 
 class TimeLimit(BaseException):  # noqa: N818 -- BaseException: `except Exception` can't hide it
@@ -92,13 +105,17 @@ def encode_arrays(outputs):
 
 
 class Recorder:
-    """Writes one JSON line per test on the channel (the worker's original stdout)."""
+    """Writes READY, then one JSON line per test on the channel (the original stdout)."""
 
     def __init__(self, channel):
         self.channel = channel
 
-    def write(self, test_id, status, seconds=0.0, outputs=None, error=None, phase="test"):
-        record = {"id": test_id, "status": status, "seconds": round(seconds, 3)}
+    def ready(self):
+        self.channel.write(READY + b"\n")
+        self.channel.flush()
+
+    def write(self, test_id, status, outputs=None, error=None, phase="test"):
+        record = {"id": test_id, "status": status}
         if outputs is not None:
             record["outputs"] = encode_arrays(outputs)
         if error is not None:
@@ -108,14 +125,12 @@ class Recorder:
 
 
 def timed(func, timeout):
-    """Call func() with an alarm; returns (result, seconds)."""
-    start = time.perf_counter()
+    """Call func() with an alarm of `timeout` seconds."""
     signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
-        result = func()
+        return func()
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-    return result, time.perf_counter() - start
 
 
 def check_outputs(outputs):
@@ -126,47 +141,42 @@ def check_outputs(outputs):
     return outputs
 
 
-def run_tests(tests, code_dir, recorder, timeout):
+def run_tests(tests, config, recorder):
     """Import the student module, then run each test; records every outcome."""
-    file_name = tests[0].file
+    code_dir, file_name = config["code"], tests[0].file
     try:
-        module, _ = timed(lambda: importlib.import_module(tests[0].module), timeout)
+        module = timed(lambda: importlib.import_module(tests[0].module), config["import_timeout"])
     except BaseException as err:  # anything at import time, including exit() and time limits
         error = error_record(err, code_dir, file_name)
         for test in tests:
             recorder.write(test.id, "error", error=error, phase="import")
         return
     for test in tests:
-        rng = np.random.default_rng(test.seed())
+        rng = test.rng(config["seed"])
         try:
-            outputs, seconds = timed(lambda t=test, r=rng: t.run(module, r), timeout)
-            recorder.write(test.id, "ok", seconds, check_outputs(outputs))
+            outputs = timed(lambda t=test, r=rng: t.run(module, r), config["test_timeout"])
+            recorder.write(test.id, "ok", check_outputs(outputs))
         except BaseException as err:  # student code may raise anything
             recorder.write(test.id, "error", error=error_record(err, code_dir, file_name))
 
 
-def parse_args(argv):
-    parser = argparse.ArgumentParser(description="Run the code tests of one student file.")
-    parser.add_argument("--code", type=Path, required=True,
-                        help="folder with the student's file and its helper modules")
-    parser.add_argument("--tests", required=True, help="comma-separated test ids")
-    parser.add_argument("--test-timeout", type=float, default=10.0)
-    return parser.parse_args(argv)
+BOOTSTRAP = (f"import json, sys; config = json.loads(sys.stdin.readline({MAX_CONFIG})); "
+             "sys.path[0:0] = [config['harness']]; import grading_worker; "
+             "grading_worker.main(config)")
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    wanted = args.tests.split(",")
-    tests = [t for t in grading_tests.code_tests() if t.id in wanted]
-    code_dir = str(args.code)
+def main(config):
+    """Run the tests of `config` (see the module docstring); never returns."""
+    tests = [t for t in grading_tests.code_tests() if t.id in config["tests"]]
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # the student's prints go to stderr, never onto the channel
-    sys.path[0] = code_dir  # the student's module and its helpers, nothing else of ours
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    sys.path[0] = config["code"]  # the student's module and its helpers, nothing else of ours
     signal.signal(signal.SIGALRM, on_alarm)
-    run_tests(tests, code_dir, Recorder(channel), args.test_timeout)
+    recorder = Recorder(channel)
+    recorder.ready()
+    run_tests(tests, config, recorder)
     channel.flush()
     os._exit(0)  # skip atexit handlers and finalizers the student code may have registered
 
-
-if __name__ == "__main__":
-    main()

@@ -25,9 +25,10 @@ ROOT_FILES = {  # name in the zip -> source path
     "requirements-grader.txt": TEMPLATES / "requirements-grader.txt",
 }
 GRADER_FILES = ("staff/__init__.py", "staff/grade.py", "staff/grading_worker.py",
-                "staff/grading_tests.py", "staff/sandbox.py", "staff/student_view.py",
-                "handin/__init__.py",
-                "handin/check.py", "handin/notebooks.py", "handin/manifest.py")
+                "staff/grading_tests.py", "staff/grading_channel.py", "staff/feedback.py",
+                "staff/reference_run.py", "staff/sandbox.py", "staff/student_view.py",
+                "handin/__init__.py", "handin/check.py", "handin/notebooks.py",
+                "handin/cell_code.py", "handin/manifest.py")
 REFERENCE_FOLDERS = ("backprop", "neuralnet")
 EXECUTABLE = ("setup.sh", "run_autograder")
 FIXED_DATE = (2020, 1, 1, 0, 0, 0)

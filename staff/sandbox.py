@@ -2,34 +2,49 @@
 
 Three modes; `choose_mode()` picks the best one the machine allows:
 
-- "bwrap": bubblewrap (https://github.com/containers/bubblewrap). New user, pid, network, ipc,
-  uts and cgroup namespaces; --die-with-parent and --new-session (no signals to the grader,
-  no TIOCSTI). The job sees read-only binds of /usr, the Python install, the venv and the
-  job's own folders, a /tmp tmpfs of TMPFS_MB, a read-only /proc/sys and /dev, and runs as
-  uid 65534 inside. When the grader is root and an unprivileged uid can run Python
-  (Gradescope), bwrap itself runs as a uid of its own (BWRAP_UID_BASE + the grader's pid), so
-  RLIMIT_NPROC applies per grader; otherwise as the grader's user (as root, where
-  RLIMIT_NPROC does not apply, the grader counts the namespace's processes instead).
+- "bwrap": bubblewrap (https://github.com/containers/bubblewrap). New user, pid, network,
+  ipc, uts and cgroup namespaces; --die-with-parent and --new-session (no signals to the
+  grader, no TIOCSTI). The job sees read-only binds of /usr, the Python install, the venv and
+  the job's own folders, a /tmp tmpfs of TMPFS_MB, a read-only /proc/sys and /dev, and runs
+  as uid 65534 inside. Every job starts under `prlimit --nproc=NPROC`: the kernel (5.14 and
+  later) counts a user namespace's tasks, threads included, on their own, so each sandbox may
+  hold NPROC tasks whatever else the grader's user runs (a staff laptop with a browser open
+  has hundreds of threads). The kernel never applies that limit to tasks that are root
+  outside, so when the grader is root, bwrap itself runs as a fresh unprivileged uid per job
+  ("launcher"); only where that cannot work does bwrap run as root, and then the grader
+  counts each sandbox's threads every POLL seconds and stops it above NPROC.
 - "uid": where bwrap cannot run but the grader is root (a container without user
-  namespaces): the job runs as the sandbox uid (`hw4student`, made by the autograder's
-  setup.sh) with RLIMIT_NPROC; after the jobs every process of the uid is killed and its
-  files in the world-writable folders are removed. Only one grader at a time uses the uid.
+  namespaces): each job runs as a fresh unprivileged uid with RLIMIT_NPROC, ONE JOB AT A TIME
+  on the whole machine (`exclusive()`), and after each job every process of its uid is
+  killed, its files in every world-writable folder of the machine (found once per process,
+  recursively) and its System V IPC objects are removed.
 - "none": a plain subprocess in its own session (not root and no bwrap). Grading still
   works, and the grader says that it ran WITHOUT isolation.
 
+Where a fresh uid cannot reach the Python install (it lives in /root, or in a private
+folder), the job starts in a private mount namespace in which the first folder that others
+may not search is covered by a tmpfs into which the needed folders are bound back (as root,
+before the uid drops); other paths stay as they are, and nothing of this shows outside.
+
 Every job also gets resource limits (address space, CPU time, file size, no core files) and
-a wall-clock deadline. A job's stdout is its only channel back, read by the grader with a
-size cap; what it contains is untrusted and must be decoded with explicit limits.
+a wall-clock deadline. Its configuration comes on stdin, never on a command line (which
+every process on the machine can read). A job's stdout is its only channel back, read with
+a size cap; what it contains is untrusted and must be decoded with explicit limits. The
+first ERRORS_KEEP bytes of its stderr are kept to explain a sandbox that could not start.
 """
 
+import contextlib
+import ctypes
 import fcntl
+import json
 import os
-import pwd
+import random
 import re
 import resource
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -38,17 +53,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MODES = ("bwrap", "uid", "none")
-SANDBOX_USER = "hw4student"
-DEFAULT_UID = 64123  # used when there is no hw4student account (tests, staff machines)
-BWRAP_UID_BASE = 1_000_000  # bwrap run by root: as uid BASE + our pid, one per grader process
+FRESH_UIDS = (1_000_000_000, 2_000_000_000)  # a random uid of this range per job (no account)
 INSIDE_UID = 65534
 TMPFS_MB = 64
 FSIZE_MB = 64
-NPROC = 128  # processes (and threads) of one submission's jobs
+NPROC = 128  # tasks (processes and threads) of one job
 OUTPUT_CAP = 8 * 2**20  # bytes a job may send back on stdout
-PID_CHECK = 0.1  # seconds between counts of a sandbox's processes where RLIMIT_NPROC fails
-WRITABLE_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+ERRORS_KEEP = 4096  # bytes of a job's stderr kept (the reason a sandbox did not start)
+POLL = 0.1  # seconds between counts of a sandbox's threads where bwrap runs as root
+WRITABLE_DIRS = ("/tmp", "/var/tmp", "/dev/shm")  # swept even if the scan missed them
+UID_LOCK = "/tmp/hw4-uid-sandbox.lock"
 INSIDE = {"code": "/sandbox/code", "harness": "/sandbox/harness", "scratch": "/tmp"}
+CLONE_NEWNS, MS_BIND, MS_REC, MS_PRIVATE = 0x00020000, 4096, 16384, 1 << 18
+MS_NOSUID, MS_NODEV = 2, 4
+LIBC = ctypes.CDLL(None, use_errno=True)  # loaded here: a forked child must not dlopen
 
 
 @dataclass
@@ -61,6 +79,7 @@ class Job:
     memory_mb: int
     env: dict = field(default_factory=dict)
     python: bool = True  # bind the Python install and venv (False: system tools only)
+    config: dict = None  # sent as one JSON line on stdin (its strings may use the same {...})
 
 
 @dataclass
@@ -69,28 +88,28 @@ class Outcome:
     overflow: bool = False  # the job wrote more than OUTPUT_CAP bytes (and was stopped)
     returncode: int | None = None
     timed_out: bool = False
-    too_many_processes: bool = False  # bwrap run as root: more than NPROC in its namespace
+    too_many_processes: bool = False  # bwrap run as root: more than NPROC threads
+    errors: bytes = b""  # the start of its stderr
 
 
-@dataclass
+@dataclass(frozen=True)
 class Mode:
     name: str  # one of MODES
     detail: str  # one line for results.json and the console
-    uid: int | None = None  # the uid jobs (or bwrap) run as; None: the grader's own
+    launcher: bool = False  # root: every job (bwrap, or the code itself) runs as a fresh uid
+    exposed: tuple = ()  # folders a fresh uid reaches only through a private mount namespace
+    poll: bool = False  # bwrap run as root: the grader counts the sandbox's threads
+
+
+def fresh_uid():
+    """A uid no account and no other job uses (random in FRESH_UIDS)."""
+    return random.SystemRandom().randrange(*FRESH_UIDS)
 
 
 def shared_tmp(mode):
-    """Where to make folders the sandbox uid must reach: /tmp when jobs run as another uid
+    """Where to make folders a fresh uid must reach: /tmp when jobs run as another uid
     ($TMPDIR may be a private folder), else the usual temporary folder."""
-    return "/tmp" if mode.uid is not None else None
-
-
-def sandbox_uid():
-    """The uid student code runs as in "uid" mode (and bwrap's outside uid when root)."""
-    try:
-        return pwd.getpwnam(SANDBOX_USER).pw_uid
-    except KeyError:
-        return DEFAULT_UID
+    return "/tmp" if mode.launcher else None
 
 
 def python_paths():
@@ -98,6 +117,85 @@ def python_paths():
     paths = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.prefix).resolve(),
              Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent.parent}
     return sorted(p for p in paths if not str(p).startswith("/usr"))
+
+
+def searchable_by_others(path):
+    """True if a uid with no groups, owning nothing, can reach `path`: every folder from /
+    down to it is searchable by others (and it is readable by them)."""
+    path = Path(os.path.realpath(path))
+    try:
+        for folder in [*reversed(path.parents), path]:
+            mode = os.stat(folder).st_mode
+            if stat.S_ISDIR(mode) and not mode & stat.S_IXOTH:
+                return False
+        return bool(os.stat(path).st_mode & stat.S_IROTH)
+    except OSError:
+        return False
+
+
+def first_blocking_folder(path):
+    """The outermost folder above `path` that others may not search, or None."""
+    for folder in reversed(Path(os.path.realpath(path)).parents):
+        if not os.stat(folder).st_mode & stat.S_IXOTH:
+            return folder
+    return None
+
+
+def exposure(paths):
+    """The folders of `paths` that a fresh uid cannot reach (see `expose`)."""
+    return tuple(str(Path(os.path.realpath(p))) for p in paths if not searchable_by_others(p))
+
+
+def check(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def expose(paths, holder):
+    """
+    In the calling process (a child, still root): a new private mount namespace in which
+    each of `paths` can be reached by any uid. Each path is first bound onto a mount point
+    in `holder` (a folder of the grader's, one entry per path), then the first folder above
+    it that others may not search is covered by a tmpfs (mode 755) and the path is bound back
+    to its own place inside it; nothing else of that folder is visible.
+    """
+    check(LIBC.unshare(CLONE_NEWNS), "unshare")
+    check(LIBC.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+    covers = {}
+    for index, path in enumerate(paths):
+        held = os.path.join(holder, str(index))
+        check(LIBC.mount(path.encode(), held.encode(), None, MS_BIND | MS_REC, None), path)
+        covers.setdefault(str(first_blocking_folder(path)), []).append((path, held))
+    for folder, items in covers.items():
+        check(LIBC.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                         b"mode=755,size=1m"), f"tmpfs on {folder}")
+        for path, held in items:
+            if os.path.isdir(held):
+                os.makedirs(path, mode=0o755, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+                open(path, "a").close()
+            check(LIBC.mount(held.encode(), path.encode(), None, MS_BIND | MS_REC, None), path)
+
+
+@contextlib.contextmanager
+def holder_for(paths):
+    """A root-only folder of mount points, one per path (directory or file like it)."""
+    if not paths:
+        yield None
+        return
+    holder = tempfile.mkdtemp(prefix="hw4-hold-", dir="/tmp")  # never under a covered folder
+    try:
+        for index, path in enumerate(paths):
+            point = os.path.join(holder, str(index))
+            if os.path.isdir(path):
+                os.mkdir(point)
+            else:
+                open(point, "w").close()
+        yield holder
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)
 
 
 def system_binds():
@@ -113,7 +211,7 @@ def system_binds():
 
 
 def bwrap_args(folders, python=True, info_fd=None, tmpfs_mb=TMPFS_MB):
-    """The bwrap command line before the command itself."""
+    """The bwrap command line before the command itself (which starts with prlimit)."""
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
             "--uid", str(INSIDE_UID), "--gid", str(INSIDE_UID), "--hostname", "sandbox",
             *system_binds()]
@@ -127,17 +225,50 @@ def bwrap_args(folders, python=True, info_fd=None, tmpfs_mb=TMPFS_MB):
              "--dev", "/dev", "--remount-ro", "/dev"]
     for name, path in folders.items():
         args += ["--ro-bind", str(path), INSIDE[name]]
-    return args + ["--remount-ro", "/", "--chdir", "/tmp", "--"]
+    return args + ["--remount-ro", "/", "--chdir", "/tmp", "--",
+                   shutil.which("prlimit") or "/usr/bin/prlimit", f"--nproc={NPROC}:{NPROC}",
+                   "--"]
 
 
-def probe(command, uid=None, timeout=20):
-    """True if `command` runs and exits 0 (as `uid` if given)."""
-    kwargs = {"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}
+def child_setup(memory_mb=None, cpu_seconds=None, uid=None, exposed=(), holder=None,
+                nproc=None):
+    """preexec_fn: the private mounts (as root), the uid, then memory, CPU time, file size,
+    task and core-file limits."""
+    def apply():
+        if exposed:
+            expose(exposed, holder)
+        if uid is not None:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+        if memory_mb is not None:
+            memory = memory_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        if cpu_seconds is not None:
+            cpu = int(cpu_seconds) + 1
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (FSIZE_MB * 2**20, FSIZE_MB * 2**20))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if nproc is not None:
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    return apply
+
+
+def probe(command, mode=None, timeout=20):
+    """True if `command` runs and exits 0 (started as jobs of `mode` are)."""
+    uid = fresh_uid() if mode is not None and mode.launcher else None
+    exposed = mode.exposed if mode is not None else ()
     try:
-        run = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, timeout=timeout, cwd="/", **kwargs)
+        with holder_for(exposed) as holder:
+            run = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, timeout=timeout, cwd="/",
+                                 preexec_fn=child_setup(uid=uid, exposed=exposed,
+                                                        holder=holder))
     except (OSError, subprocess.SubprocessError):
         return False
+    finally:
+        if uid is not None:
+            kill_uid(uid)
     return run.returncode == 0
 
 
@@ -151,45 +282,43 @@ def choose_mode(requested="auto"):
     return _MODES[requested]
 
 
+def bwrap_available():
+    return shutil.which("bwrap") is not None and shutil.which("prlimit") is not None
+
+
 def find_mode(requested):
-    """Try, in order: bwrap run as the sandbox uid (root only), bwrap run as ourselves, the
-    sandbox uid alone (root only), nothing."""
+    """Try, in order: bwrap run as a fresh uid (root only), bwrap run as ourselves, a fresh
+    uid alone (root only), nothing."""
     root = os.geteuid() == 0
-    uid = sandbox_uid()
     python_check = [sys.executable, "-c", "import numpy"]
-    uid_works = root and probe(python_check, uid)
-    has_bwrap = shutil.which("bwrap") is not None
-    if requested in ("auto", "bwrap") and has_bwrap:
-        for launcher in ([uid] if uid_works else []) + [None]:
-            if probe(bwrap_args({}) + python_check, launcher):
-                outside = f"uid {uid}" if launcher is not None else "the grader's user"
-                return Mode("bwrap", f"bubblewrap sandbox (bwrap run as {outside}; no "
-                                     f"network, read-only files, {TMPFS_MB} MB scratch)", launcher)
-    if requested in ("auto", "uid") and uid_works:
-        return Mode("uid", f"unprivileged uid {uid} with process and file limits", uid)
+    exposed = exposure(python_paths())
+    through = " (the Python install reached through a private mount namespace)" \
+        if exposed else ""
+    if requested in ("auto", "bwrap") and bwrap_available():
+        candidates = [Mode("bwrap", f"bubblewrap sandbox (bwrap run as a fresh uid per job"
+                                    f"{through}; no network, read-only files, {TMPFS_MB} MB "
+                                    f"scratch, {NPROC} tasks)", True, exposed)] if root else []
+        candidates.append(Mode(
+            "bwrap", "bubblewrap sandbox (bwrap run as " + ("root: the grader counts each "
+                     f"sandbox's threads every {POLL:g} s" if root else "the grader's user")
+            + f"; no network, read-only files, {TMPFS_MB} MB scratch, {NPROC} tasks)",
+            poll=root))
+        for mode in candidates:
+            if probe(bwrap_args({}) + python_check, mode):
+                return mode
+    uid_mode = Mode("uid", f"a fresh unprivileged uid per job{through}, one job at a time, "
+                           f"{NPROC} tasks", True, exposed)
+    if requested in ("auto", "uid") and root and probe(python_check, uid_mode):
+        return uid_mode
     if requested in ("auto", "none"):
         if requested == "none":
             why = "asked for"
         else:
-            why = ("bubblewrap cannot create namespaces here" if has_bwrap else
-                   "bubblewrap is not installed") + ", and " + \
-                  (f"uid {uid} cannot run {sys.executable}" if root else "the grader is not root")
+            why = ("bubblewrap cannot create namespaces here" if bwrap_available() else
+                   "bubblewrap (and prlimit) is not installed") + ", and " + \
+                  ("a fresh uid cannot run Python" if root else "the grader is not root")
         return Mode("none", f"ran WITHOUT isolation ({why})")
     raise RuntimeError(f"sandbox mode {requested!r} is not available on this machine")
-
-
-def limiter(memory_mb, cpu_seconds, nproc):
-    """preexec_fn: memory, CPU time, file size, processes, no core dumps."""
-    def apply():
-        memory = memory_mb * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        cpu = int(cpu_seconds) + 1
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (FSIZE_MB * 2**20, FSIZE_MB * 2**20))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if nproc is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
-    return apply
 
 
 def processes_of(uid, zombies=False):
@@ -205,9 +334,32 @@ def processes_of(uid, zombies=False):
     return pids
 
 
-def count_processes(uid):
-    """What RLIMIT_NPROC counts for `uid`: its processes, zombies not yet reaped included."""
-    return len(processes_of(uid, zombies=True))
+_LOCK = {"fd": None, "depth": 0}
+
+
+@contextlib.contextmanager
+def exclusive(mode):
+    """In "uid" mode, hold the machine-wide lock: no other job runs as any fresh uid until
+    it is released (so nothing one job leaves can reach another). Re-entrant; a no-op in the
+    other modes."""
+    if mode.name != "uid":
+        yield
+        return
+    if _LOCK["depth"] == 0:
+        fd = os.open(UID_LOCK, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        if os.fstat(fd).st_uid != 0:
+            os.close(fd)
+            raise RuntimeError(f"{UID_LOCK} is not root's: remove it")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _LOCK["fd"] = fd
+    _LOCK["depth"] += 1
+    try:
+        yield
+    finally:
+        _LOCK["depth"] -= 1
+        if _LOCK["depth"] == 0:
+            os.close(_LOCK["fd"])
+            _LOCK["fd"] = None
 
 
 class Runner:
@@ -215,97 +367,113 @@ class Runner:
 
     def __init__(self, mode):
         self.mode = mode
-        self.uid = mode.uid  # the uid the jobs (or bwrap) run as; None: ours
-        if mode.name == "bwrap" and mode.uid is not None:
-            # RLIMIT_NPROC counts every process of a uid: graders running in parallel each
-            # get their own, so one submission's fork bomb cannot starve another's jobs.
-            self.uid = BWRAP_UID_BASE + os.getpid()
-
-    def nproc(self):
-        """RLIMIT_NPROC: NPROC more than the uid has (zombies of an earlier run count too)."""
-        if self.uid is not None:
-            return count_processes(self.uid) + NPROC
-        if os.geteuid() != 0 and self.mode.name == "bwrap":
-            return count_processes(os.getuid()) + NPROC
-        return None  # root: RLIMIT_NPROC does not apply
-
-    def start(self, job, nproc):
-        scratch = None
-        if self.mode.name == "bwrap":
-            paths = dict(INSIDE)
-        else:
-            scratch = Path(tempfile.mkdtemp(prefix="hw4-scratch-", dir=shared_tmp(self.mode)))
-            if self.mode.uid is not None:
-                os.chown(scratch, self.mode.uid, self.mode.uid)
-            paths = {**{k: str(v) for k, v in job.folders.items()}, "scratch": str(scratch)}
-        paths["python"] = sys.executable
-        args = [str(a).format(**paths) for a in job.args]
-        info_read = info_write = None
-        if self.mode.name == "bwrap":  # bwrap tells us its pid 1 (see Running.wait_for_pid1)
-            info_read, info_write = os.pipe()
-            args = bwrap_args(job.folders, job.python, info_write) + args
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": paths["scratch"],
-               "TMPDIR": paths["scratch"], **job.env}
-        kwargs = {}
-        if self.uid is not None:
-            kwargs = {"user": self.uid, "group": self.uid, "extra_groups": []}
-        try:
-            process = subprocess.Popen(
-                args, cwd=paths["scratch"] if self.mode.name != "bwrap" else "/", env=env,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                start_new_session=True, pass_fds=() if info_write is None else (info_write,),
-                preexec_fn=limiter(job.memory_mb, job.wall, nproc), **kwargs)
-        finally:
-            if info_write is not None:
-                os.close(info_write)
-        return Running(process, time.monotonic() + job.wall, scratch, info_read)
 
     def run_all(self, jobs):
-        """Run `jobs` at once. Returns one Outcome per job, in order."""
-        lock = self.lock()
+        """Run `jobs` (at once; one after another in "uid" mode). Returns one Outcome per
+        job, in order."""
+        if self.mode.name == "uid":
+            with exclusive(self.mode):
+                return [self.run_batch([job])[0] for job in jobs]
+        return self.run_batch(jobs)
+
+    def run_batch(self, jobs):
         running = []
         try:
-            nproc = self.nproc()  # one limit for all the jobs: they share the uid
-            running = [self.start(job, nproc) for job in jobs]
-            collect(running, count_pids=self.mode.name == "bwrap" and nproc is None)
+            with holder_for(self.mode.exposed) as holder:
+                for job in jobs:
+                    running.append(self.start(job, holder))
+            collect(running, poll=self.mode.poll)
         finally:
             for run in running:
                 run.stop()
             self.clean_up(running)
-            if lock is not None:
-                os.close(lock)
         return [run.outcome for run in running]
 
-    def lock(self):
-        """In "uid" mode, one grader at a time: the cleanup kills every process of the uid."""
-        if self.mode.name != "uid":
-            return None
-        fd = os.open(f"/tmp/hw4-sandbox-{self.mode.uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        return fd
+    def start(self, job, holder):
+        uid = fresh_uid() if self.mode.launcher else None
+        bwrap = self.mode.name == "bwrap"
+        scratch = None
+        if bwrap:
+            paths = dict(INSIDE)
+        else:
+            scratch = Path(tempfile.mkdtemp(prefix="hw4-scratch-", dir=shared_tmp(self.mode)))
+            if uid is not None:
+                os.chown(scratch, uid, uid)
+            paths = {**{k: str(v) for k, v in job.folders.items()}, "scratch": str(scratch)}
+        paths["python"] = sys.executable
+        args = [str(a).format(**paths) for a in job.args]
+        info_read = info_write = None
+        if bwrap:  # bwrap tells us its pid 1 (see Running.wait_for_pid1)
+            info_read, info_write = os.pipe()
+            args = bwrap_args(job.folders, job.python, info_write) + args
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": paths["scratch"],
+               "TMPDIR": paths["scratch"], **job.env}
+        setup = child_setup(job.memory_mb, job.wall, uid, self.mode.exposed, holder,
+                            NPROC if self.mode.name == "uid" else None)
+        try:
+            process = subprocess.Popen(
+                args, cwd=paths["scratch"] if not bwrap else "/", env=env,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                start_new_session=True, pass_fds=() if info_write is None else (info_write,),
+                preexec_fn=setup)
+        except BaseException:
+            if info_read is not None:
+                os.close(info_read)
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        finally:
+            if info_write is not None:
+                os.close(info_write)
+        feed(process, config_line(job.config, paths))
+        return Running(process, time.monotonic() + job.wall, scratch, info_read, uid)
 
     def clean_up(self, running):
-        """Nothing of the jobs survives: processes, scratch folders, files of the uid."""
-        if self.mode.name == "uid":
-            kill_uid(self.mode.uid)
-            remove_files_of(self.mode.uid)
+        """Nothing of the jobs survives: processes, scratch folders, files and IPC of the
+        fresh uids."""
         for run in running:
+            if run.uid is not None:
+                kill_uid(run.uid)
+                if self.mode.name == "uid":
+                    remove_files_of(run.uid)
+                    remove_ipc_of(run.uid)
             if run.scratch is not None:
                 shutil.rmtree(run.scratch, ignore_errors=True)
+
+
+def config_line(config, paths):
+    """A job's configuration as the JSON line its stdin gets (b"" for none)."""
+    if config is None:
+        return b""
+    filled = {key: value.format(**paths) if isinstance(value, str) else value
+              for key, value in config.items()}
+    return json.dumps(filled).encode() + b"\n"
+
+
+def feed(process, data):
+    """Write a job's stdin (its configuration, a few hundred bytes) and close it."""
+    try:
+        if data:
+            process.stdin.write(data)
+        process.stdin.close()
+    except OSError:  # the job is already gone: its outcome says why
+        pass
 
 
 class Running:
     """One started job: its process, deadline, what it sent so far."""
 
-    def __init__(self, process, deadline, scratch, info=None):
+    def __init__(self, process, deadline, scratch, info=None, uid=None):
         self.process = process
         self.deadline = deadline
         self.scratch = scratch
         self.info = info  # bwrap's --info-fd pipe
+        self.uid = uid  # the fresh uid the job (or its bwrap) runs as, or None
         self.info_text = ""
         self.outcome = Outcome()
         self.chunks = []
         self.size = 0
+        self.errors = b""
         self.done = False
 
     def take(self, data):
@@ -362,24 +530,26 @@ class Running:
             time.sleep(0.005)
 
 
-def collect(running, count_pids=False):
+def collect(running, poll=False):
     """
-    Read every job's stdout until it exits, overflows or passes its deadline. With
-    `count_pids` (bwrap run as root, where RLIMIT_NPROC does not apply), a job is also stopped
-    when its pid namespace holds more than NPROC processes (counted every PID_CHECK s).
+    Read every job's stdout (and the start of its stderr) until it exits, overflows or
+    passes its deadline. With `poll` (bwrap run as root, where RLIMIT_NPROC does not apply),
+    a job is also stopped when its pid namespace holds more than NPROC threads (counted every
+    POLL s).
     """
     selector = selectors.DefaultSelector()
     for run in running:
-        os.set_blocking(run.process.stdout.fileno(), False)
-        selector.register(run.process.stdout, selectors.EVENT_READ, run)
+        for stream in (run.process.stdout, run.process.stderr):
+            os.set_blocking(stream.fileno(), False)
+            selector.register(stream, selectors.EVENT_READ, run)
     next_count = time.monotonic()
     while not all(run.done for run in running):
         for key, _ in selector.select(timeout=0.02):
-            read_some(key.data, selector)
+            read_some(key.data, key.fileobj, selector)
         now = time.monotonic()
-        if count_pids and now >= next_count:
+        if poll and now >= next_count:
             stop_crowded(running)
-            next_count = now + PID_CHECK
+            next_count = now + POLL
         for run in running:
             if run.done:
                 continue
@@ -393,12 +563,32 @@ def collect(running, count_pids=False):
     for run in running:
         drain(run, selector)
         run.outcome.output = b"".join(run.chunks)
+        run.outcome.errors = run.errors
         run.process.stdout.close()
+        run.process.stderr.close()
     selector.close()
 
 
+def threads_by_namespace(namespaces):
+    """dict "pid:[N]" -> threads of the processes in that pid namespace (for `namespaces`)."""
+    counts = dict.fromkeys(namespaces, 0)
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            link = os.readlink(f"/proc/{entry.name}/ns/pid")
+            if link not in counts:
+                continue
+            with open(f"/proc/{entry.name}/status") as f:
+                threads = re.search(r"^Threads:\s*(\d+)", f.read(), re.M)
+        except OSError:
+            continue
+        counts[link] += int(threads.group(1)) if threads else 1
+    return counts
+
+
 def stop_crowded(running):
-    """Stop the jobs whose pid namespace holds more than NPROC processes."""
+    """Stop the jobs whose pid namespace holds more than NPROC threads."""
     namespaces = {}
     for run in running:
         pidns = None if run.done else run.read_info().get("pid-namespace")
@@ -406,52 +596,45 @@ def stop_crowded(running):
             namespaces[f"pid:[{pidns}]"] = run
     if not namespaces:
         return
-    counts = dict.fromkeys(namespaces, 0)
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                link = os.readlink(f"/proc/{entry.name}/ns/pid")
-            except OSError:
-                continue
-            if link in counts:
-                counts[link] += 1
-    for link, count in counts.items():
+    for link, count in threads_by_namespace(namespaces).items():
         if count > NPROC:
             namespaces[link].outcome.too_many_processes = True
             namespaces[link].stop()
 
 
-def read_some(run, selector):
+def take_stream(run, stream, data):
+    if stream is run.process.stderr:
+        run.errors += data[:max(0, ERRORS_KEEP - len(run.errors))]
+    elif not run.outcome.overflow:
+        run.take(data)
+
+
+def read_some(run, stream, selector):
     try:
-        data = os.read(run.process.stdout.fileno(), 1 << 16)
+        data = os.read(stream.fileno(), 1 << 16)
     except BlockingIOError:
         return
     except OSError:
         data = b""
-    if data and not run.outcome.overflow:
-        run.take(data)
-    elif not data:
-        selector.unregister(run.process.stdout)
+    if data:
+        take_stream(run, stream, data)
+    else:
+        selector.unregister(stream)
 
 
 def drain(run, selector):
-    """What is left in the pipe, without waiting for writers that are still alive."""
-    if run.process.stdout.closed or run.outcome.overflow:
-        return
-    while True:
-        try:
-            data = os.read(run.process.stdout.fileno(), 1 << 16)
-        except (BlockingIOError, OSError):
-            return
-        if not data:
+    """What is left in the pipes, without waiting for writers that are still alive."""
+    for stream in (run.process.stdout, run.process.stderr):
+        while not stream.closed and not (stream is run.process.stdout and run.outcome.overflow):
             try:
-                selector.unregister(run.process.stdout)
-            except (KeyError, ValueError):
-                pass
-            return
-        run.take(data)
-        if run.outcome.overflow:
-            return
+                data = os.read(stream.fileno(), 1 << 16)
+            except (BlockingIOError, OSError):
+                break
+            if not data:
+                with contextlib.suppress(KeyError, ValueError):
+                    selector.unregister(stream)
+                break
+            take_stream(run, stream, data)
 
 
 def alive(pid):
@@ -481,9 +664,38 @@ def kill_uid(uid, attempts=50):
     return not processes_of(uid)
 
 
+_WRITABLE = []
+
+
+def writable_folders():
+    """Every folder a fresh uid may create files in: those writable by others that it can
+    reach (each folder above searchable by others). Found once per process by walking the
+    machine's files (about 1 s); /proc and /sys are skipped."""
+    if not _WRITABLE:
+        found, stack = set(WRITABLE_DIRS), ["/"]
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    if entry.path in ("/proc", "/sys") or not entry.is_dir(follow_symlinks=False):
+                        continue
+                    mode = entry.stat(follow_symlinks=False).st_mode
+                except OSError:
+                    continue
+                if mode & stat.S_IXOTH:
+                    if mode & stat.S_IWOTH:
+                        found.add(entry.path)
+                    stack.append(entry.path)
+        _WRITABLE.extend(sorted(found))
+    return _WRITABLE
+
+
 def remove_files_of(uid):
-    """Remove what `uid` left at the top of the world-writable folders."""
-    for folder in WRITABLE_DIRS:
+    """Remove what `uid` left in every folder it could write to (its folders, whole)."""
+    for folder in writable_folders():
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -498,3 +710,26 @@ def remove_files_of(uid):
                     os.unlink(entry.path)
             except OSError:
                 continue
+
+
+IPC_KINDS = {"shm": ("-m", "shmid"), "sem": ("-s", "semid"), "msg": ("-q", "msqid")}
+
+
+def remove_ipc_of(uid):
+    """Remove the System V shared memory, semaphores and message queues `uid` created or
+    owns (they outlive their processes, and the next job could read them)."""
+    args = []
+    for kind, (flag, id_column) in IPC_KINDS.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                header, *rows = f.read().splitlines()
+        except (OSError, ValueError):
+            continue
+        columns = header.split()
+        for row in rows:
+            values = dict(zip(columns, row.split(), strict=False))
+            if str(uid) in (values.get("uid"), values.get("cuid")) and id_column in values:
+                args += [flag, values[id_column]]
+    if args and shutil.which("ipcrm"):
+        subprocess.run(["ipcrm", *args], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)

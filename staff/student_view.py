@@ -2,9 +2,10 @@
 
 Student scripts import their siblings by plain name (`from layers import fc_forward`), as
 the homework's layout requires, so their folders must be on sys.path. This is the one place
-outside the grading sandbox where the course tooling puts them there. A file that imports
-no sibling (gradient_check.py, f4_graph.py) is loaded by its path instead (module_from_file),
-leaving sys.path alone.
+outside the grading sandbox where the course tooling puts them there: for good
+(student_module), or only while importing (modules_apart: the grader's reference, kept out of
+sys.modules). A file that imports no sibling (gradient_check.py, f4_graph.py) is loaded by
+its path instead (module_from_file), leaving sys.path alone.
 """
 
 import importlib
@@ -32,3 +33,26 @@ def module_from_file(path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def modules_apart(root, folders, names):
+    """
+    The student-side modules `names` (and every module of `folders` they import), imported
+    from `root`'s `folders` with those folders on sys.path only while importing, then taken
+    out of sys.modules again: what was there before under their names is put back, and no
+    module of that name imported elsewhere stands in for them.
+
+    Returns dict module name -> module.
+    """
+    own = {path.stem for folder in folders for path in (Path(root) / folder).glob("*.py")}
+    saved = {name: sys.modules.pop(name) for name in own if name in sys.modules}
+    saved_path = list(sys.path)
+    sys.path[:0] = [str(Path(root) / folder) for folder in folders]
+    try:
+        for name in names:
+            importlib.import_module(name)
+    finally:
+        sys.path[:] = saved_path
+        loaded = {name: sys.modules.pop(name) for name in own if name in sys.modules}
+        sys.modules.update(saved)
+    return loaded

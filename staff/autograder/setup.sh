@@ -2,9 +2,9 @@
 # Gradescope runs this once, when it builds the autograder image. Pick the Ubuntu 24.04 base
 # image (Python 3.12): the pinned numpy needs Python >= 3.11. The zip's files are in
 # /autograder/source. Installs the course's requirements.txt (CPU-only PyTorch wheels) and
-# requirements-grader.txt (packages submissions may import), bubblewrap (the sandbox for
-# student code) and the unprivileged user hw4student (the uid the sandbox runs as, and the
-# fallback where bwrap cannot create namespaces).
+# requirements-grader.txt (packages submissions may import) and bubblewrap (the sandbox for
+# student code; it runs as a fresh unprivileged uid per job, which needs no account). The
+# reference outputs are computed for every grading, on fresh inputs: nothing is cached here.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -19,8 +19,6 @@ if sys.version_info < (3, 11):
              "Ubuntu 24.04 base image in Gradescope's autograder settings")
 PY
 
-id -u hw4student >/dev/null 2>&1 || \
-    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin hw4student
 chmod 700 /autograder/source  # the reference and the grader: root only
 
 python3 -m venv /autograder/venv
@@ -28,7 +26,4 @@ python3 -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install -q \
     --extra-index-url https://download.pytorch.org/whl/cpu -r requirements.txt \
     -r requirements-grader.txt
-chmod -R a+rX /autograder/venv  # the sandbox uid runs Python from here
-# The reference outputs, computed once here instead of for every submission.
-/autograder/venv/bin/python -c 'from staff import grade; grade.reference_outputs(
-    grade.ROOT, grade.tests_by_file(), grade.Limits(), grade.ROOT / "reference_outputs.json")'
+chmod -R a+rX /autograder/venv  # the sandbox's uids run Python from here

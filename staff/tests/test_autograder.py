@@ -48,7 +48,7 @@ def test_zip_layout(autograder_zip):
         assert (infos[name].external_attr >> 16) & stat.S_IXUSR
     assert "requirements.txt" in infos and "-r requirements.txt" in setup
     assert "requirements-grader.txt" in infos and "-r requirements-grader.txt" in setup
-    assert "bubblewrap" in setup and "useradd" in setup and "hw4student" in setup
+    assert "bubblewrap" in setup and "reference_outputs" not in setup  # nothing cached
     for name in make_autograder.GRADER_FILES + ("neuralnet/layers.py", "backprop/functions.py"):
         assert name in infos
     assert not any(name.startswith(("tests/", "bench/", "results/")) for name in infos)
@@ -80,16 +80,23 @@ def test_run_autograder_without_python_still_writes_results(autograder_zip, tmp_
     assert run.returncode == 0
     results = json.loads((tmp_path / "results" / "results.json").read_text())
     assert results["score"] == 0 and "did not finish" in results["output"]
+    assert results["output"].startswith("FAILED TO GRADE")
+    assert results["extra_data"]["failed_to_grade"]
 
 
 def test_run_autograder_keeps_the_graders_own_failure_report(autograder_zip, tmp_path):
+    """A reference that fails is the grader's failure: "failed to grade", never a score."""
     source = install(autograder_zip, tmp_path)
     (source / "neuralnet" / "layers.py").write_text("raise ImportError('broken reference')\n")
     write_submission_dir(tmp_path / "submission" / "jdoe")
     run = run_autograder(source, tmp_path)
     assert run.returncode == 0
     results = json.loads((tmp_path / "results" / "results.json").read_text())
-    assert results["score"] == 0 and "the autograder failed" in results["output"]
+    assert results["score"] == 0 and results["tests"] == []
+    reason = results["extra_data"]["failed_to_grade"]
+    assert "broken reference" in reason
+    assert results["needs_person"] == [f"failed to grade: {reason}"]
+    assert results["output"].startswith("FAILED TO GRADE") and "not your score" in results["output"]
 
 
 def test_student_code_runs_sandboxed_where_bubblewrap_is_installed():

@@ -1,18 +1,20 @@
 """staff/grade.py on a corpus of generated submissions, each with its exact expected score:
 the reference (full), the starter (0 on every code test), one bug per graded function (loses
-exactly its points), hangs, crashes at import, stderr noise, notebooks without outputs or with
-a low accuracy, malicious and malformed zips, and Gradescope's folder layout."""
+exactly its points), hangs (within the time budget), crashes at import, stderr noise,
+notebooks without outputs or with a low accuracy, malicious and malformed zips, and
+Gradescope's folder layout."""
 
 import json
 import subprocess
 import sys
+import time
 import zipfile
 
 import numpy as np
 import pytest
 
 from handin import manifest, notebooks
-from staff import grade, grading_tests
+from staff import grade, grading_tests, sandbox
 from staff.starter.notebooks import strip_notebook
 from staff.starter.regions import strip_python
 from staff.tests.corpus import (
@@ -461,3 +463,54 @@ def test_a_stub_returning_none_reads_not_implemented():
         grading_tests.to_array(None, "grad_x from relu_backward")
     with pytest.raises(grading_tests.WrongOutput, match="returned None: not implemented"):
         grading_tests.unpack(None, 2, "softmax_loss's (loss, grad_x)")
+
+
+def grading_with(mode_name, seconds_left):
+    return grade.Grading({}, grade.tests_by_file(), {}, ROOT, grade.Limits(),
+                         sandbox.Mode(mode_name, "test"), 1, time.monotonic() + seconds_left)
+
+
+def test_each_phase_keeps_time_for_the_phases_after_it():
+    budget = grade.Limits().budget
+    reserve = budget * grade.PHASE_RESERVE
+    walls = grade.phase_walls(grading_with("bwrap", 87), ["functions.py", "layers.py"], 2)
+    for file_name, wall in walls.items():  # each its own time, within the phase's
+        assert wall == grade.file_wall(grade.tests_by_file()[file_name], grade.Limits())
+        assert wall <= 87 - 2 * reserve
+    capped = grade.phase_walls(grading_with("bwrap", 40), ["layers.py"], 1)["layers.py"]
+    assert capped <= 40 - reserve
+    shared = grade.phase_walls(grading_with("uid", 87), ["functions.py", "layers.py"], 2)
+    assert sum(shared.values()) <= 87 - 2 * reserve  # one job after another
+    with pytest.raises(grade.GraderFailure, match="the grader itself used up"):
+        grade.phase_walls(grading_with("bwrap", 2 * reserve + 1), ["train.py"], 2)
+
+
+ALARM_PROOF_HANG = """
+while True:
+    try:
+        while True:
+            pass
+    except BaseException:  # the alarm too
+        pass
+"""
+
+
+def test_code_that_never_ends_in_every_file_ends_within_the_budget(tmp_path):
+    """Each file's import catches the alarm and loops on: each sandbox is stopped by its
+    phase's wall clock, the grading ends within its budget (here 12 s) with 0 on every code
+    test, as the student's time, not a failure to grade."""
+    overrides = {name: reference(name) + ALARM_PROOF_HANG for name in PY_FILES}
+    limits = grade.Limits(test_timeout=0.5, budget=12.0)
+    start = time.monotonic()
+    results = grade.grade(make_submission_zip(tmp_path, overrides=overrides), limits=limits)
+    assert time.monotonic() - start < limits.budget
+    assert "failed_to_grade" not in results["extra_data"], results["output"]
+    assert_lost_exactly(results, set(POINTS))
+    assert all("did not finish: the grader stopped" in outputs(results)[test_id]
+               for test_id in POINTS)
+
+
+def test_the_grader_stops_itself_at_its_budget():
+    with pytest.raises(grade.GraderFailure, match="longer than its budget of 0.2 s"), \
+            grade.time_limit(0.2):
+        time.sleep(2)

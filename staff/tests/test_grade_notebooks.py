@@ -1,6 +1,7 @@
-"""staff/grade_notebooks.py: notebook points only for a starter notebook that really ran (cells
+"""handin/notebooks.py: notebook points only for a starter notebook that really ran (cells
 matched by id, run in order, accuracy from the evaluation cell, real images from the display
-cells), forged notebooks scored 0 and flagged for a person, and linear-time parsing."""
+cells, no output its code could not have produced: handin/cell_code.py), forged notebooks
+scored 0 and flagged for a person, spot checks for the rest, and bounded parsing."""
 
 import base64
 import json
@@ -12,6 +13,7 @@ import pytest
 
 from handin import manifest
 from handin import notebooks as gn
+from handin.cell_code import impossible_cells
 from staff import grade
 from staff.tests.corpus import (
     ROOT,
@@ -26,6 +28,7 @@ from staff.tests.corpus import (
     starter_run,
     stream,
 )
+from staff.tests.test_redteam import forged_from_starter
 
 EVAL_CELL = gn.PART1.key_cells[0]
 SUMMARY_CELL = gn.PART1.cells[-1]
@@ -204,11 +207,11 @@ def test_png_checks():
 
 
 def test_png_whose_pixels_do_not_fill_its_header_is_refused_quickly():
-    header = struct.pack(">IIBBBBB", 8000, 8000, 8, 6, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", 4000, 4000, 8, 6, 0, 0, 0)
     fake = (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header)
             + png_chunk(b"IDAT", b"x\x9c\x03\x00\x00\x00\x00\x01") + png_chunk(b"IEND", b""))
     start = time.perf_counter()
-    assert "does not fill its 8000x8000 pixels" in gn.png_problem(b64(fake))
+    assert "does not fill its 4000x4000 pixels" in gn.png_problem(b64(fake))
     assert time.perf_counter() - start < 1.0
 
 
@@ -303,4 +306,57 @@ def test_honest_submission_graded_end_to_end(tmp_path):
     overrides = {name: (ROOT / name).read_text() for name in ("part1.ipynb", "part2.ipynb")}
     results = grade.grade(make_submission_zip(tmp_path, overrides=overrides), limits=LIMITS)
     assert results["score"] == grade.max_points()
-    assert results["needs_person"] == [] and "NEEDS A PERSON" not in results["output"]
+    assert "NEEDS A PERSON" not in results["output"]  # nothing flagged; 4 spot checks:
+    assert len(results["needs_person"]) == 4
+    assert all(line.startswith("spot-check: part") for line in results["needs_person"])
+    assert "test accuracy 93.59%" in results["needs_person"][1]  # and the log's last val acc
+    assert "(not found)" not in results["needs_person"][1]
+
+
+def ran(*sources):
+    """impossible_cells of code cells that all show a clean run."""
+    return impossible_cells(list(sources), [True] * len(sources))
+
+
+STUB = "def f():\n    raise NotImplementedError\n"
+
+
+def test_runs_the_code_could_not_have_produced_are_named():
+    assert ran("x = 1", 'raise NotImplementedError("x: not defined yet (a value)")') == {
+        1: "it still raises the starter's NotImplementedError"}
+    assert ran(STUB, "f()")[1].startswith("calls f, which is still the starter's stub")
+    assert "calls g, which calls f" in ran(STUB, "def g():\n    return f()\n", "g()")[2]
+    assert ran("print(y)") == {0: "it uses y, which no cell defines"}
+    in_a_loop = ('def h(xs):\n    total = 0\n    for x in xs:\n'
+                 '        raise NotImplementedError("h: not implemented yet (sum)")\n')
+    assert "calls h" in ran(in_a_loop, "h([1])")[1]
+    model = "class M:\n    def forward(self):\n        raise NotImplementedError\n"
+    assert "calls M" in ran(model, "m = M()")[1]
+    assert impossible_cells(["raise NotImplementedError"], [False]) == {}  # it did not run
+
+
+@pytest.mark.parametrize("cells", [
+    [STUB, "def f():\n    return 1\n", "f()"],  # the stub written later
+    [STUB, "g = 1"],  # a stub nothing calls
+    [STUB, "if False:\n    f()\n", "try:\n    f()\nexcept NotImplementedError:\n    pass\n"],
+    ["%matplotlib inline\n!pip install -q x\nfiles = !ls\nprint(files)"],
+    ["%%capture out\nprint(1)", "print(out)"],
+    ["%%bash\necho $HOME", "import os.path\nprint(os.path.sep)"],
+    ["from math import *\nprint(pi)"],  # names a star import brings are not known
+    ["x = 1\nx?", "print(undefined_but_unknowable)"],  # IPython syntax: names not known
+    ["def f():\n    global z\n    z = 1\n", "f()", "print(z)"],
+    ["print([i for i in range(3)], display, In)", "class A:\n    k = 1\n    j = k + 1\n"],
+])
+def test_code_that_runs_is_never_held_against_a_notebook(cells):
+    assert ran(*cells) == {}
+
+
+def test_a_notebook_forged_from_the_starter_gets_zero_and_a_person():
+    for name, text in (("part1.ipynb", part1_text(0.9137)), ("part2.ipynb", part2_text())):
+        entries = entries_of(name, forged_from_starter(name, text))
+        assert scores(entries) == [0, 0]
+        assert len(flagged(entries)) == 2
+        assert all("outputs without code that could have produced them" in text
+                   for text in flagged(entries))
+        nb, _ = gn.read_notebook(forged_from_starter(name, text), name)
+        assert gn.spot_checks(name, nb, entries) == []  # nothing earned, nothing to check
