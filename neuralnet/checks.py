@@ -36,8 +36,8 @@ def load_data(path=DATA_FILE):
     """
     path = Path(path)
     if not path.is_file():
-        raise SystemExit(f"error: {path} not found. It ships with the homework next to "
-                         "this script; restore it from the starter kit.")
+        raise SystemExit(f"error: {path} not found. It ships with the homework (the "
+                         "expected values of the checks); restore it from the starter kit.")
     try:
         with open(path, "rb") as f:
             raw = pickle.load(f)

@@ -123,6 +123,28 @@ def test_real_starter_student_tools(real_starter):
     (out / "jdoe.zip").unlink()
 
 
+@pytest.mark.parametrize("data_file, damage", [
+    ("neuralnet/neuralnet-data.pkl", None), ("backprop/backprop-data.pkl", b"garbage\n"),
+], ids=["neuralnet-data missing", "backprop-data damaged"])
+def test_real_starter_tests_stop_with_one_message_without_a_data_file(
+        real_starter, tmp_path, data_file, damage):
+    """pytest in the kit without (or with a damaged) data file: one line naming the file and
+    the fix, no internal error, no traceback."""
+    kit = tmp_path / "kit"
+    shutil.copytree(real_starter[0], kit, ignore=shutil.ignore_patterns("*.ipynb"))
+    if damage is None:
+        (kit / data_file).unlink()
+    else:
+        (kit / data_file).write_bytes(damage)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                         cwd=kit, env=starter_runs.script_env(), capture_output=True,
+                         text=True, timeout=120)
+    text = run.stdout + run.stderr
+    assert run.returncode == 4, text[-2000:]
+    assert data_file.split("/")[1] in text and "restore" in text
+    assert "INTERNALERROR" not in text and "Traceback" not in text, text[-2000:]
+
+
 @pytest.mark.slow
 def test_make_test_in_the_kit_passes_a_solution_written_for_the_original_starter(
         real_starter, tmp_path):
