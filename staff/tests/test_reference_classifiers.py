@@ -253,14 +253,26 @@ def test_a_failing_layer_is_named_as_the_cause(monkeypatch, capsys):
     assert "cannot be checked" not in out
 
 
-def test_parameters_must_be_live(monkeypatch, capsys):
-    class CopyingNet(OriginalNet):
-        def parameters(self):
-            return {k: v.copy() for k, v in super().parameters().items()}
+class CopyingNet(OriginalNet):
+    def parameters(self):
+        return {k: v.copy() for k, v in super().parameters().items()}
 
+
+def test_parameters_must_be_live(monkeypatch, capsys):
     use_net(monkeypatch, CopyingNet)
     assert gradcheck_classifier.main() == 1
     assert "must return the model's own arrays" in capsys.readouterr().out
+
+
+def test_student_test_names_parameters_returning_copies(monkeypatch):
+    import test_classifiers
+
+    monkeypatch.setattr(test_classifiers, "TwoLayerNet", CopyingNet)
+    with pytest.raises(AssertionError, match=r"TwoLayerNet.parameters\(\) must return the "
+                                             "model's own arrays .* for 'fc1_W'"):
+        test_classifiers.test_two_layer_net_parameters()
+    monkeypatch.setattr(test_classifiers, "TwoLayerNet", OriginalNet)
+    test_classifiers.test_two_layer_net_parameters()  # live arrays under its own keys: passes
 
 
 def training_step_with(model, X, y, reg, bias=False, loss_reg=True, grad_reg=True,
