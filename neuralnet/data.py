@@ -19,6 +19,7 @@ archive, which may be read-only.
 import hashlib
 import os
 import pickle
+import shlex
 import tarfile
 from pathlib import Path
 
@@ -40,9 +41,10 @@ class CifarDataError(RuntimeError):
 
 
 def _how_to_fix():
+    script = shlex.quote(str(HERE / "download_cifar.sh"))  # a kit path may hold spaces
     return (
         "Fix it in one of three ways:\n"
-        f"  1. download it next to the scripts: bash {HERE / 'download_cifar.sh'}\n"
+        f"  1. download it next to the scripts: bash {script}\n"
         f"  2. point HW4_DATA at a folder holding {FOLDER_NAME}/ or {ARCHIVE_NAME}\n"
         f"  3. pass --data-dir DIR (train.py / test.py) with DIR holding one of them"
     )

@@ -6,6 +6,7 @@ per training batch, 60 test images), in tmp_path.
 
 import hashlib
 import pickle
+import shlex
 import shutil
 import subprocess
 
@@ -144,6 +145,17 @@ def test_missing_data_names_places_and_fixes(isolated, tmp_path, monkeypatch):
         assert str(place) in message
     for fix in ("download_cifar.sh", "HW4_DATA", "--data-dir"):
         assert fix in message
+
+
+def test_the_download_command_can_be_pasted_from_a_folder_with_spaces(monkeypatch, tmp_path):
+    monkeypatch.delenv("HW4_DATA", raising=False)
+    kit = tmp_path / "my homework" / "neuralnet"
+    kit.mkdir(parents=True)
+    monkeypatch.setattr(data, "HERE", kit)
+    with pytest.raises(CifarDataError) as err:
+        load_cifar10()
+    line = next(line for line in str(err.value).splitlines() if "download_cifar.sh" in line)
+    assert shlex.split(line.split(": ", 1)[1]) == ["bash", str(kit / "download_cifar.sh")]
 
 
 @pytest.mark.parametrize("garbage", [b"not a pickle at all", pickle.dumps({b"data": [1, 2]})])
