@@ -192,6 +192,18 @@ def load_cifar10(num_train=49000, num_val=1000, num_test=None, data_dir=None,
     return data
 
 
+def training_statistics(num_train=49000, data_dir=None, cache_dir=None):
+    """The statistics that load_cifar10(num_train=num_train) normalizes with: those of the
+    first num_train training images (test.py uses them for a checkpoint saved without its
+    statistics, as a train.py written for the original starter saves it).
+
+    Returns mean: (3072,) float32 and std: float (see compute_stats).
+    """
+    check_split_sizes(num_train, 0, 0, None, None)
+    (X, _), _ = read_train_val(find_cifar10(data_dir, cache_dir), num_train, 0)
+    return compute_stats(X)
+
+
 def check_split_sizes(num_train, num_val, num_test, mean, std):
     """ValueError naming the argument when the requested split sizes cannot be served."""
     for name, value, top in (("num_train", num_train, NUM_TRAIN_IMAGES),

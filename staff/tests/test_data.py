@@ -158,6 +158,14 @@ def test_the_download_command_can_be_pasted_from_a_folder_with_spaces(monkeypatc
     assert shlex.split(line.split(": ", 1)[1]) == ["bash", str(kit / "download_cifar.sh")]
 
 
+def test_training_statistics_are_those_load_cifar10_uses(isolated, tmp_path):
+    fake(tmp_path)
+    loaded = load_cifar10(num_train=120, num_val=10, num_test=0, data_dir=tmp_path)
+    mean, std = data.training_statistics(120, data_dir=tmp_path)
+    np.testing.assert_array_equal(mean, loaded["mean"])
+    assert std == loaded["std"]
+
+
 @pytest.mark.parametrize("garbage", [b"not a pickle at all", pickle.dumps({b"data": [1, 2]})])
 def test_corrupt_batch_gives_clear_error(isolated, tmp_path, garbage):
     folder = fake(tmp_path)
