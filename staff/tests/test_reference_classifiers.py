@@ -12,6 +12,8 @@ import gradcheck_layers
 import numpy as np
 import pytest
 from checkpoint import model_from_checkpoint
+from checks import call
+from gradient_check import CheckFailed
 from kit import NEURALNET_DIR, run_script
 from layers import (
     fc_backward,
@@ -251,6 +253,24 @@ def test_a_failing_layer_is_named_as_the_cause(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "note: TwoLayerNet fails its own check (gradcheck_classifier.py: " in out
     assert "cannot be checked" not in out
+
+
+def test_a_stub_reached_through_given_code_is_named(monkeypatch, capsys):
+    import linear_classifier
+
+    def stub(*args):
+        raise NotImplementedError("fc_forward: not implemented yet (write this part)")
+
+    monkeypatch.setattr(linear_classifier, "fc_forward", stub)
+    assert gradcheck_classifier.main() == 1
+    assert "LinearClassifier.forward: not implemented (fc_forward still raises " \
+           "NotImplementedError)" in capsys.readouterr().out
+
+    def own_words():
+        raise NotImplementedError("TODO: write it")
+
+    with pytest.raises(CheckFailed, match=r"^TwoLayerNet.forward: not implemented$"):
+        call("TwoLayerNet.forward", own_words)
 
 
 class CopyingNet(OriginalNet):
