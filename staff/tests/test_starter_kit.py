@@ -11,6 +11,7 @@ import sys
 
 import nbformat
 import pytest
+from fake_cifar10 import write_fake_cifar10
 
 from handin.manifest import GRADED_FILES
 from staff.layout import DRIVER_SCRIPTS
@@ -121,6 +122,19 @@ def test_real_starter_student_tools(real_starter):
                            capture_output=True, text=True, timeout=60)
     assert check.returncode == 0 and "WARNING: jdoe/part2.ipynb has no outputs" in check.stdout
     (out / "jdoe.zip").unlink()
+
+
+def test_real_starter_train_py_names_the_missing_part_without_a_traceback(real_starter,
+                                                                          tmp_path):
+    write_fake_cifar10(tmp_path, num_train_per_batch=100, num_test=10)
+    run = subprocess.run([sys.executable, "train.py", "--smoke", "--no-progress",
+                          "--data-dir", str(tmp_path), "--checkpoint-file",
+                          str(tmp_path / "c.npz")], cwd=real_starter[0] / "neuralnet",
+                         env=starter_runs.script_env(), capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert "error: TwoLayerNet.__init__: not implemented yet" in run.stderr
+    assert "make check-code" in run.stderr and not (tmp_path / "c.npz").exists()
 
 
 @pytest.mark.parametrize("data_file, damage", [
