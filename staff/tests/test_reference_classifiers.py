@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from checkpoint import model_from_checkpoint
 from checks import call
+from classifier import Classifier
 from gradient_check import CheckFailed
 from kit import NEURALNET_DIR, run_script
 from layers import (
@@ -271,6 +272,21 @@ def test_a_stub_reached_through_given_code_is_named(monkeypatch, capsys):
 
     with pytest.raises(CheckFailed, match=r"^TwoLayerNet.forward: not implemented$"):
         call("TwoLayerNet.forward", own_words)
+
+
+class LeftoverParamsNet(OriginalNet, Classifier):  # a subclass of the given base, as in the kit
+    def forward(self, X):
+        p = self.params  # the starter's line, left in a net that keeps attributes
+        return super().forward(X) if p else None
+
+
+def test_an_error_inside_given_code_points_at_the_students_line(monkeypatch, capsys):
+    use_net(monkeypatch, LeftoverParamsNet)
+    assert gradcheck_classifier.main() == 1
+    out = capsys.readouterr().out
+    assert "TwoLayerNet.forward raised AttributeError: 'LeftoverParamsNet' object has no " \
+           "attribute 'params'\n        at test_reference_classifiers.py:" in out
+    assert "p = self.params  # the starter's line" in out and "classifier.py:" not in out
 
 
 class CopyingNet(OriginalNet):
