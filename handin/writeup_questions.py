@@ -136,6 +136,16 @@ TERMINAL = Question("C", "Appendix: terminal output of python_backup/",
                     "it when the notebooks were run as scripts), and the figures they saved.",
                     show=("terminal",))
 QUESTION_KEYS = tuple(q.key for q in QUESTIONS)
+
+
+def required_functions():
+    """{graded .py file: the functions and classes the homework requires in it}, from the
+    coding questions (the optional f1, f2 and f4 left out)."""
+    required = {}
+    for question in QUESTIONS:
+        for code in question.code:
+            required.setdefault(code.file, []).extend(code.required)
+    return required
 # python_backup/partN.py run in a terminal: its output, saved with tee, and its figures
 TERMINAL_OUTPUTS = {"part1": "python_backup/part1_output.txt",
                     "part2": "python_backup/part2_output.txt"}
