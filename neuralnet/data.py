@@ -11,9 +11,9 @@ Where the data is looked for, in this order:
   1. the ``data_dir`` argument (``--data-dir`` of train.py / test.py),
   2. the ``HW4_DATA`` environment variable,
   3. the folder of these scripts (where ``download_cifar.sh`` puts it).
-Each place may hold ``cifar-10-batches-py/`` or ``cifar-10-python.tar.gz``; an archive is
-extracted once into a cache folder of ours (``neuralnet/.cache/``), never next to the
-archive, which may be read-only.
+Each place may hold ``cifar-10-batches-py/`` or ``cifar-10-python.tar.gz``, or be one of
+them itself; an archive is extracted once into a cache folder of ours
+(``neuralnet/.cache/``), never next to the archive, which may be read-only.
 """
 
 import hashlib
@@ -91,11 +91,17 @@ def _extract_archive(archive, cache_dir):
 
 def find_cifar10(data_dir=None, cache_dir=None):
     """Return the path of a ``cifar-10-batches-py`` folder, extracting an archive if needed.
+    A place may also be that folder itself, or the archive file itself (what students often
+    point HW4_DATA or --data-dir at).
 
     Raises CifarDataError naming every place searched when nothing is found.
     """
     searched = []
     for folder in candidate_dirs(data_dir):
+        if (folder / "data_batch_1").is_file():
+            return folder
+        if folder.name == ARCHIVE_NAME and folder.is_file():
+            return _extract_archive(folder, cache_dir or DEFAULT_CACHE_DIR)
         batches = folder / FOLDER_NAME
         if (batches / "data_batch_1").is_file():
             return batches
