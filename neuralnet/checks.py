@@ -9,6 +9,7 @@ import pickle
 import re
 import sys
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +86,37 @@ def stub_named(what, err):
     if not found or what.split("(")[0] in found.group(1) or found.group(1) in what:
         return ""
     return f" ({found.group(1)} still raises NotImplementedError)"
+
+
+def import_problem(err):
+    """(the file, 'SyntaxError: invalid syntax (at layers.py:235: def broken(:)') for an
+    exception raised while importing a file of yours."""
+    if isinstance(err, SyntaxError) and err.filename:
+        name = Path(err.filename).name
+        where = f"{name}:{err.lineno}: {(err.text or '').strip()}"
+        return name, f"SyntaxError: {err.msg} (at {where})"
+    where = student_line(err)
+    name = where.split(":")[0] if where else "your code"
+    return name, f"{type(err).__name__}: {err}" + (f" (at {where})" if where else "")
+
+
+@contextmanager
+def student_imports(module_name):
+    """
+    Around a check script's imports of your files. Run as a script (module_name is
+    "__main__"), a file that does not import (a SyntaxError, a missing package, ...) ends it
+    with the file, the error and your line, exit status 1, as backprop.py does; imported
+    (by the tests), the error propagates.
+    """
+    try:
+        yield
+    except Exception as err:
+        if module_name != "__main__":
+            raise
+        script = Path(sys.argv[0]).stem
+        name, problem = import_problem(err)
+        print(f"{script}: {name} does not import: {problem}\n{script}: FAIL ({name})")
+        sys.exit(1)
 
 
 def call(what, func, *args):
