@@ -39,8 +39,6 @@ from pathlib import Path, PurePosixPath
 from handin import manifest
 from handin.manifest import GRADED_FILES
 from handin.notebooks import code_cells, malformed_notebook, notebook_findings, read_notebook
-from handin.writeup_questions import required_functions
-from handin.writeup_read import python_definitions
 
 REQUIRED_FILES = tuple(GRADED_FILES)
 
@@ -347,6 +345,11 @@ def unrun_notebook_warning(name):
 def unwritten_functions(path, name):
     """The functions the homework requires in the graded .py file `name` (at `path`) that
     still raise NotImplementedError as the starter's stubs do: their tests score 0."""
+    # imported here: the grader (findings=False) never calls this, and the autograder zip
+    # ships handin/check.py without the write-up's modules
+    from handin.writeup_questions import required_functions
+    from handin.writeup_read import python_definitions
+
     found, _ = python_definitions(Path(path))
     return [f for f in required_functions().get(name, ()) if f in found and found[f].is_stub]
 
