@@ -449,14 +449,19 @@ def check_function(name, data):
         return result
 
 
-def load_data(path):
-    """Read backprop-data.pkl (expected values of f1-f3); exit with a message if missing."""
+def load_data(path=DATA_FILE):
+    """Read backprop-data.pkl (expected values of f1-f3); exit with a message if it is
+    missing or damaged."""
     path = Path(path)
     if not path.is_file():
         sys.exit(f"backprop: data file {path} not found "
                  "(restore backprop-data.pkl from the homework kit)")
-    with open(path, "rb") as f:
-        return pickle.load(f)
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except Exception as err:  # noqa: BLE001 - any unpickling problem means the same thing
+        sys.exit(f"backprop: data file {path} could not be read ({err}); restore "
+                 "backprop-data.pkl from the homework kit")
 
 
 def row(result):

@@ -20,7 +20,8 @@ Exit codes:
 Notebooks are checked as the grader reads them (handin/notebooks.py): what would cost
 points is a warning, what would make the grader give 0 and call a person is an error. A
 notebook without outputs is a warning (its points will be 0), so that the code can be
-checked before the notebooks are run.
+checked before the notebooks are run. So is a required function that still raises
+NotImplementedError as the starter's stub does.
 """
 
 import argparse
@@ -341,6 +342,23 @@ def unrun_notebook_warning(name):
             "(the code files are graded as they are)")
 
 
+def unwritten_functions(path, name):
+    """The functions the homework requires in the graded .py file `name` (at `path`) that
+    still raise NotImplementedError as the starter's stubs do: their tests score 0."""
+    # imported here: the grader (findings=False) never calls this, and the autograder zip
+    # ships handin/check.py without the write-up's modules
+    from handin.writeup_questions import required_functions
+    from handin.writeup_read import python_definitions
+
+    found, _ = python_definitions(Path(path))
+    return [f for f in required_functions().get(name, ()) if f in found and found[f].is_stub]
+
+
+def unwritten_warning(name, functions):
+    return (f"{name}: not written yet (still raising NotImplementedError as in the starter): "
+            f"{', '.join(functions)}; their tests score 0 until you write them")
+
+
 def check_notebook(text, name, report, findings=True):
     """
     Add errors/warnings about one notebook's validity and outputs; with `findings`, also what
@@ -374,6 +392,10 @@ def check_contents(folder, report, findings=True):
             report.rejected = report.rejected or malformed
             if problem:
                 report.errors.append(problem)
+            unwritten = [] if problem or not findings else \
+                unwritten_functions(folder.parent / inside, wanted)
+            if unwritten:
+                report.warnings.append(unwritten_warning(inside, unwritten))
             continue
         try:
             text = data.decode("utf-8")

@@ -21,7 +21,7 @@ import zipfile
 from pathlib import Path
 
 from handin import check as checker
-from handin.manifest import GRADED_FILES
+from handin.manifest import CODE_FILES, GRADED_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -159,16 +159,28 @@ def main(argv=None):
         print(f"ERROR: {err}", file=sys.stderr)
         return 1
     print(f"wrote {zip_path}: {args.uniqname}/ with {', '.join(sorted(GRADED_FILES))}")
+    unwritten = unwritten_code(Path(args.root))
     unrun = unrun_notebooks(Path(args.root))
-    if unrun:
-        print(loud_warning([f"WARNING: {checker.unrun_notebook_warning(name)}."
-                            for name in unrun] + [
-            f"Check the code now with: make check ZIP={zip_path.name}; run the notebooks "
-            "and make the zip again (FORCE=1) before you upload it for the notebook points."]),
+    if unwritten or unrun:
+        print(loud_warning([f"WARNING: {text}." for text in unwritten] + [
+            f"WARNING: {checker.unrun_notebook_warning(name)}." for name in unrun] + [
+            f"Check the code now with: make check ZIP={zip_path.name}; finish what is "
+            "missing and make the zip again (FORCE=1) before you upload it."]),
             file=sys.stderr)
     else:
         print("upload this zip to Gradescope")
     return 0
+
+
+def unwritten_code(root):
+    """A warning per graded .py file whose required functions still raise
+    NotImplementedError (the starter's stubs)."""
+    warnings = []
+    for name in CODE_FILES:
+        unwritten = checker.unwritten_functions(root / GRADED_FILES[name], name)
+        if unwritten:
+            warnings.append(checker.unwritten_warning(name, unwritten))
+    return warnings
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ question shows comes from your files, never typed by hand:
     1.2      your drawing of f4's graph, backprop/f4_graph.png (.jpg, .jpeg or .pdf), if any
     4.2, 4.3 the runs of `python neuralnet/train.py --config best` / `--config overfit`
              (neuralnet/runs/<config>/: plot.png, summary.json) and, for the best one,
-             `python neuralnet/test.py` (neuralnet/runs/best/test.json)
+             `python neuralnet/test.py` (neuralnet/runs/best/test.json). A train.py without
+             --config (written for the original starter, its settings in main()) saves
+             its plot and checkpoint there with --plot-file and --checkpoint-file; the
+             hyperparameters are then your answer under the question in writeup.md
     5.1-5.3  the saved outputs of part1.ipynb: its code, the architecture table, the
              hyperparameter cells, the training curves and the TEST ACCURACY line
     6.1      the saved outputs of part2.ipynb: img1 and img2 with their predictions

@@ -165,8 +165,12 @@ def show_f4_graph(w, question):
 def show_run(config):
     def show(w, question):
         folder = w.runs / config
-        blocks = test_accuracy_blocks(w, question, folder) if config == "best" else []
+        in_main = read.settings_in_main(w.kit / GRADED_FILES["train.py"])
+        blocks = test_accuracy_blocks(w, question, folder, "test in main" if in_main
+                                      else "test") if config == "best" else []
         summary, problem = read.read_json(folder / "summary.json")
+        if summary is None and in_main:
+            return [*blocks, *settings_in_main_blocks(w, question, config, folder)]
         if summary is None:
             return [*blocks, w.missing(question, f"the {config} run: "
                                        f"{w.rel(folder / 'summary.json')} {problem}", config)]
@@ -190,24 +194,41 @@ def show_run(config):
     return show
 
 
-def test_accuracy_blocks(w, question, folder):
+def settings_in_main_blocks(w, question, config, folder):
+    """A run of a train.py that keeps its settings in main() (no --config, no summary.json):
+    its plot, saved where the write-up looks for it, and the hyperparameters in the
+    student's answer."""
+    blocks = plot_blocks(w, question, folder, {}, f"{config} in main")
+    if not w.answers.by_question.get(question.key):
+        blocks.append(w.missing(question, f"the hyperparameters of the {config} run (your "
+                                "train.py has no --config and records none)",
+                                "hyperparameters in main"))
+    return blocks
+
+
+def test_accuracy_blocks(w, question, folder, fix="test"):
     """The final test accuracy of the best run (test.py's JSON), checked against the
     checkpoint it was computed from."""
     path = folder / "test.json"
     result, problem = read.read_json(path)
     if result is None:
-        return [w.missing(question, f"the test accuracy: {w.rel(path)} {problem}", "test")]
+        return [w.missing(question, f"the test accuracy: {w.rel(path)} {problem}", fix)]
     accuracy = read.fraction(result.get("test_accuracy"))
     if accuracy is None:
-        return [w.missing(question, f"{w.rel(path)} has no test_accuracy in [0, 1]", "test")]
+        return [w.missing(question, f"{w.rel(path)} has no test_accuracy in [0, 1]", fix)]
     blocks = []
     checkpoint = folder / "checkpoint.npz"
     recorded = result.get("checkpoint_sha256")
     if recorded and checkpoint.is_file() and read.file_sha256(checkpoint) != recorded:
         blocks.append(w.missing(question, f"{w.rel(path)} was computed on another model than "
-                                f"{w.rel(checkpoint)} (trained again since?)", "test"))
+                                f"{w.rel(checkpoint)} (trained again since?)", fix))
     count = result.get("num_test")
     images = f" on {count:,} test images" if isinstance(count, int) else ""
+    statistics = result.get("statistics")
+    if isinstance(statistics, str) and statistics.startswith("recomputed"):
+        blocks.insert(0, paragraph(f"The test images were normalized with statistics "
+                                   f"{statistics[:100]} (the checkpoint has none saved).", 9,
+                                   GREY))
     blocks.insert(0, paragraph(f"Final test accuracy: {pct(accuracy)}{images} "
                                "(neuralnet/test.py)", 12, bold=True, space_before=8))
     return blocks
@@ -236,7 +257,7 @@ def run_results(w, question, config, summary):
     return blocks
 
 
-def plot_blocks(w, question, folder, summary, config):
+def plot_blocks(w, question, folder, summary, fix):
     candidates = [folder / "plot.png", folder / "plot.jpg"]
     if isinstance(summary.get("plot_file"), str):
         candidates.append(Path(summary["plot_file"]))
@@ -244,11 +265,11 @@ def plot_blocks(w, question, folder, summary, config):
                  and p.is_file()), None)
     if path is None:
         return [w.missing(question, f"the training plot: no {w.rel(folder / 'plot.png')}",
-                          config)]
+                          fix)]
     try:
         image = read.picture_from_file(path)
     except ValueError as err:
-        return [w.missing(question, f"{w.rel(path)} is {err}", config)]
+        return [w.missing(question, f"{w.rel(path)} is {err}", fix)]
     return [Picture(image, f"Loss and accuracy during training ({w.rel(path)})")]
 
 

@@ -23,6 +23,17 @@ FIXES = {
     "overfit": "python neuralnet/train.py --config overfit",
     "test": "python neuralnet/test.py  (it evaluates neuralnet/runs/best/checkpoint.npz and "
             "writes neuralnet/runs/best/test.json)",
+    # a train.py without --config (written for the original starter): settings in main()
+    **{f"{config} in main": f"your train.py has no --config: put the {what} in main(), then "
+                            f"mkdir -p {RUNS_DIR}/{config} and python neuralnet/train.py "
+                            f"--plot-file {RUNS_DIR}/{config}/plot.png --checkpoint-file "
+                            f"{RUNS_DIR}/{config}/checkpoint.npz"
+       for config, what in (("best", "settings of your best model"),
+                            ("overfit", "settings that overfit"))},
+    "test in main": f"python neuralnet/test.py --num-train N  (N: the num_train of your best "
+                    f"run; it evaluates {RUNS_DIR}/best/checkpoint.npz and writes "
+                    f"{RUNS_DIR}/best/test.json)",
+    "hyperparameters in main": f"list them under this question's heading in {ANSWERS_FILE}",
     **{part: f"run every cell of {part}.ipynb (Jupyter, or Colab: Runtime > Run all), save "
              f"it and put it in the kit folder as {part}.ipynb (from Colab: File > Download > "
              f"Download .ipynb); if you ran python_backup/{part}.py instead, save its "
@@ -90,12 +101,14 @@ QUESTIONS = (
              "Report: the loss/accuracy plot of your best model, the hyperparameter settings "
              "you used, and its final test-set performance.",
              "Optional: how you found these settings. (The plot, the hyperparameters and "
-             "the test accuracy come from your runs.)", ("run_best",)),
+             "the test accuracy come from your runs. If your train.py has no --config, list "
+             "the hyperparameters here.)", ("run_best",)),
     Question("4.3", "The overfitting two-layer net",
              "Report: the loss/accuracy plot of a model that overfits (at least 75% training "
              "accuracy) and its hyperparameters.",
              "Optional: why these settings overfit. (The plot and the hyperparameters come "
-             "from your run.)", ("run_overfit",)),
+             "from your run. If your train.py has no --config, list the hyperparameters "
+             "here.)", ("run_overfit",)),
     Question("5.1", "part1.ipynb: the code", "Code: part1.ipynb, with its outputs.",
              "Optional: notes on your notebook.", ("part1_code",)),
     Question("5.2", "The CNN: architecture, hyperparameters, training curves",
@@ -123,6 +136,16 @@ TERMINAL = Question("C", "Appendix: terminal output of python_backup/",
                     "it when the notebooks were run as scripts), and the figures they saved.",
                     show=("terminal",))
 QUESTION_KEYS = tuple(q.key for q in QUESTIONS)
+
+
+def required_functions():
+    """{graded .py file: the functions and classes the homework requires in it}, from the
+    coding questions (the optional f1, f2 and f4 left out)."""
+    required = {}
+    for question in QUESTIONS:
+        for code in question.code:
+            required.setdefault(code.file, []).extend(code.required)
+    return required
 # python_backup/partN.py run in a terminal: its output, saved with tee, and its figures
 TERMINAL_OUTPUTS = {"part1": "python_backup/part1_output.txt",
                     "part2": "python_backup/part2_output.txt"}

@@ -89,6 +89,16 @@ def numbered(lines, first=1):
 
 # ---- runs of train.py and test.py ----------------------------------------------------
 
+def settings_in_main(train_py):
+    """True when the train.py at `train_py` takes no --config: one written for the original
+    starter keeps its settings in main() and writes no summary.json. False when it takes
+    --config (the kit's), or cannot be read."""
+    try:
+        return "--config" not in Path(train_py).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
 def read_json(path):
     """(the JSON object in `path`, None) or (None, the problem)."""
     if not path.is_file():

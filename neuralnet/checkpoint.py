@@ -65,16 +65,16 @@ def model_from_checkpoint(path):
 def load_checkpoint(path):
     """Rebuild a TwoLayerNet and its preprocessing statistics from a checkpoint.
 
-    Returns (model, sizes: (D, H, C), mean: (D,) float32, std: float). Raises
-    FileNotFoundError when a file is missing and ValueError when the files do not fit
-    together; both name the file.
+    Returns (model, sizes: (D, H, C), mean: (D,) float32, std: float); mean and std are
+    None when no preprocessing file lies next to the checkpoint (a train.py written for the
+    original starter saves only the model). Raises FileNotFoundError when the checkpoint is
+    missing and ValueError when the files do not fit together; both name the file.
     """
     model, sizes = model_from_checkpoint(path)
     input_dim = sizes[0]
     stats_path = preprocessing_path(path)
     if not stats_path.is_file():
-        raise FileNotFoundError(f"{stats_path} not found: train.py writes it next to the "
-                                f"checkpoint {path}; copy both files together")
+        return model, sizes, None, None
     try:
         with np.load(stats_path, allow_pickle=False) as stats:
             mean, std = stats["mean"], float(stats["std"])

@@ -6,8 +6,10 @@ gradient_check.py.
 """
 
 import pickle
+import re
 import sys
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,10 @@ HERE = Path(__file__).resolve().parent
 DATA_FILE = HERE / "neuralnet-data.pkl"
 CHECK_FILES = ("gradcheck_layers.py", "gradcheck_classifier.py", "check_softmax_stability.py",
                "check_training_step.py", "checks.py", "gradient_check.py")
+# the given modules that student code calls: an error raised inside one of them is shown at
+# the student's line that led there (e.g. `p = self.params` left in a net with attributes)
+GIVEN_FILES = ("classifier.py", "linear_classifier.py", "net_contract.py", "optim.py",
+               "data.py", "utils.py", "checkpoint.py")
 
 
 def to_numpy(value):
@@ -36,8 +42,8 @@ def load_data(path=DATA_FILE):
     """
     path = Path(path)
     if not path.is_file():
-        raise SystemExit(f"error: {path} not found. It ships with the homework next to "
-                         "this script; restore it from the starter kit.")
+        raise SystemExit(f"error: {path} not found. It ships with the homework (the "
+                         "expected values of the checks); restore it from the starter kit.")
     try:
         with open(path, "rb") as f:
             raw = pickle.load(f)
@@ -57,16 +63,60 @@ def copies(inputs, dtype=np.float64):
 
 def student_line(err):
     """'file.py:line: code' of the innermost frame of the traceback in the student's code
-    (not numpy, not these check scripts), or '' if there is none."""
+    (not numpy, not these check scripts, not the given modules), or '' if there is none."""
     frames = traceback.extract_tb(err.__traceback__)
     library = (sys.prefix, sys.base_prefix, sys.exec_prefix)
     for frame in reversed(frames):
         path = Path(frame.filename)
-        if path.name in CHECK_FILES or frame.filename.startswith(library) \
+        if path.name in CHECK_FILES + GIVEN_FILES or frame.filename.startswith(library) \
                 or frame.filename.startswith("<"):
             continue
         return f"{path.name}:{frame.lineno}: {(frame.line or '').strip()}"
     return ""
+
+
+STUB_MESSAGE = re.compile(r"([A-Za-z_][\w.]*): not implemented yet")  # the kit's stubs
+
+
+def stub_named(what, err):
+    """' (fc_forward still raises NotImplementedError)' when the stub that raised `err` is
+    another function than `what` (given code such as LinearClassifier calling a stub of
+    yours), else ''."""
+    found = STUB_MESSAGE.match(str(err))
+    if not found or what.split("(")[0] in found.group(1) or found.group(1) in what:
+        return ""
+    return f" ({found.group(1)} still raises NotImplementedError)"
+
+
+def import_problem(err):
+    """(the file, 'SyntaxError: invalid syntax (at layers.py:235: def broken(:)') for an
+    exception raised while importing a file of yours."""
+    if isinstance(err, SyntaxError) and err.filename:
+        name = Path(err.filename).name
+        where = f"{name}:{err.lineno}: {(err.text or '').strip()}"
+        return name, f"SyntaxError: {err.msg} (at {where})"
+    where = student_line(err)
+    name = where.split(":")[0] if where else "your code"
+    return name, f"{type(err).__name__}: {err}" + (f" (at {where})" if where else "")
+
+
+@contextmanager
+def student_imports(module_name):
+    """
+    Around a check script's imports of your files. Run as a script (module_name is
+    "__main__"), a file that does not import (a SyntaxError, a missing package, ...) ends it
+    with the file, the error and your line, exit status 1, as backprop.py does; imported
+    (by the tests), the error propagates.
+    """
+    try:
+        yield
+    except Exception as err:
+        if module_name != "__main__":
+            raise
+        script = Path(sys.argv[0]).stem
+        name, problem = import_problem(err)
+        print(f"{script}: {name} does not import: {problem}\n{script}: FAIL ({name})")
+        sys.exit(1)
 
 
 def call(what, func, *args):
@@ -79,7 +129,7 @@ def call(what, func, *args):
         with np.errstate(all="ignore"):
             result = func(*args)
     except NotImplementedError as err:  # chained: a test failure shows the original too
-        raise CheckFailed(f"{what}: not implemented") from err
+        raise CheckFailed(f"{what}: not implemented{stub_named(what, err)}") from err
     except Exception as err:
         where = student_line(err)
         raise CheckFailed(f"{what} raised {type(err).__name__}: {err}"

@@ -11,14 +11,15 @@ Where the data is looked for, in this order:
   1. the ``data_dir`` argument (``--data-dir`` of train.py / test.py),
   2. the ``HW4_DATA`` environment variable,
   3. the folder of these scripts (where ``download_cifar.sh`` puts it).
-Each place may hold ``cifar-10-batches-py/`` or ``cifar-10-python.tar.gz``; an archive is
-extracted once into a cache folder of ours (``neuralnet/.cache/``), never next to the
-archive, which may be read-only.
+Each place may hold ``cifar-10-batches-py/`` or ``cifar-10-python.tar.gz``, or be one of
+them itself; an archive is extracted once into a cache folder of ours
+(``neuralnet/.cache/``), never next to the archive, which may be read-only.
 """
 
 import hashlib
 import os
 import pickle
+import shlex
 import tarfile
 from pathlib import Path
 
@@ -40,9 +41,10 @@ class CifarDataError(RuntimeError):
 
 
 def _how_to_fix():
+    script = shlex.quote(str(HERE / "download_cifar.sh"))  # a kit path may hold spaces
     return (
         "Fix it in one of three ways:\n"
-        f"  1. download it next to the scripts: bash {HERE / 'download_cifar.sh'}\n"
+        f"  1. download it next to the scripts: bash {script}\n"
         f"  2. point HW4_DATA at a folder holding {FOLDER_NAME}/ or {ARCHIVE_NAME}\n"
         f"  3. pass --data-dir DIR (train.py / test.py) with DIR holding one of them"
     )
@@ -89,11 +91,17 @@ def _extract_archive(archive, cache_dir):
 
 def find_cifar10(data_dir=None, cache_dir=None):
     """Return the path of a ``cifar-10-batches-py`` folder, extracting an archive if needed.
+    A place may also be that folder itself, or the archive file itself (what students often
+    point HW4_DATA or --data-dir at).
 
     Raises CifarDataError naming every place searched when nothing is found.
     """
     searched = []
     for folder in candidate_dirs(data_dir):
+        if (folder / "data_batch_1").is_file():
+            return folder
+        if folder.name == ARCHIVE_NAME and folder.is_file():
+            return _extract_archive(folder, cache_dir or DEFAULT_CACHE_DIR)
         batches = folder / FOLDER_NAME
         if (batches / "data_batch_1").is_file():
             return batches
@@ -188,6 +196,18 @@ def load_cifar10(num_train=49000, num_val=1000, num_test=None, data_dir=None,
         data[f"X_{split}"] = preprocess(X, mean, std)
         data[f"y_{split}"] = y
     return data
+
+
+def training_statistics(num_train=49000, data_dir=None, cache_dir=None):
+    """The statistics that load_cifar10(num_train=num_train) normalizes with: those of the
+    first num_train training images (test.py uses them for a checkpoint saved without its
+    statistics, as a train.py written for the original starter saves it).
+
+    Returns mean: (3072,) float32 and std: float (see compute_stats).
+    """
+    check_split_sizes(num_train, 0, 0, None, None)
+    (X, _), _ = read_train_val(find_cifar10(data_dir, cache_dir), num_train, 0)
+    return compute_stats(X)
 
 
 def check_split_sizes(num_train, num_val, num_test, mean, std):

@@ -17,10 +17,16 @@ unless everything passed.
 import sys
 
 import numpy as np
-from checks import call, function_problems, load_data, run_checks, summarize, unpack
-from gradcheck_layers import CHECKS as LAYER_CHECKS
+from checks import (
+    call,
+    function_problems,
+    load_data,
+    run_checks,
+    student_imports,
+    summarize,
+    unpack,
+)
 from gradient_check import CheckFailed, compare, dtype_name, gradient_problem
-from linear_classifier import LinearClassifier
 from net_contract import (
     as_shape,
     init_problems,
@@ -28,7 +34,11 @@ from net_contract import (
     match_parameters,
     param_shapes,
 )
-from two_layer_net import TwoLayerNet
+
+with student_imports(__name__):  # your layers.py and two_layer_net.py
+    from gradcheck_layers import CHECKS as LAYER_CHECKS
+    from linear_classifier import LinearClassifier
+    from two_layer_net import TwoLayerNet
 
 # The scores are piecewise linear in each single parameter and the data keeps every hidden
 # pre-activation at least 0.3 from 0, so a large step is exact up to rounding.

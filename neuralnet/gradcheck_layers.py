@@ -16,17 +16,27 @@ derivative at exactly 0: there relu_backward may give 0 (mask x > 0) or grad_out
 import sys
 
 import numpy as np
-from checks import call, copies, load_data, run_checks, summarize, unpack
-from gradient_check import CheckFailed, allow_relu_kink, compare, gradient_problem, matches
-from layers import (
-    fc_backward,
-    fc_forward,
-    l2_regularization,
-    relu_backward,
-    relu_forward,
-    softmax_loss,
+from checks import (
+    call,
+    copies,
+    load_data,
+    run_checks,
+    student_imports,
+    summarize,
+    unpack,
 )
+from gradient_check import CheckFailed, allow_relu_kink, compare, gradient_problem, matches
 from net_contract import as_shape
+
+with student_imports(__name__):
+    from layers import (
+        fc_backward,
+        fc_forward,
+        l2_regularization,
+        relu_backward,
+        relu_forward,
+        softmax_loss,
+    )
 
 
 def away_from_zero(rng, shape, margin=0.1):

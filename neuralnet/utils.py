@@ -1,4 +1,5 @@
-"""Helpers for the training scripts: accuracy on a data set and the training plot."""
+"""Helpers for the training scripts: accuracy on a data set, the training plot, and the
+message for a part of the homework still to write."""
 
 from pathlib import Path
 
@@ -22,6 +23,13 @@ def check_accuracy(model, sampler):
     if num_samples == 0:
         raise ValueError("check_accuracy: the sampler yielded no examples")
     return num_correct / num_samples
+
+
+def not_written(err):
+    """The message for a NotImplementedError `err` (a stub of the starter) raised while
+    training: what is missing and how to check it once written."""
+    return (f"error: {err}. Training needs it: write it, then check it with make check-code "
+            "(or the check script of its task)")
 
 
 def plot_training(loss_history, train_acc, val_acc, path, title=None):

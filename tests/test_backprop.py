@@ -6,18 +6,15 @@ backprop.py uses (random ones, or F4_INPUTS from functions.py).
 """
 
 import math
-import pickle
 
 import functions
 import gradient_check
 import numpy as np
 import pytest
-from kit import BACKPROP_DIR
 
 import backprop
 
-with open(BACKPROP_DIR / "backprop-data.pkl", "rb") as _file:
-    DATA = pickle.load(_file)
+DATA = backprop.load_data()
 REQUIRED = ("f3",)
 GRAD_TOL = 1e-7
 

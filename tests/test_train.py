@@ -227,11 +227,23 @@ def test_test_script_errors_are_clear(trained, fake_data, tmp_path):
     garbage.write_bytes(b"not an npz")
     bad = run_script(TEST, "--checkpoint-file", garbage)
     assert bad.returncode != 0 and "bad.npz" in bad.stderr and "Traceback" not in bad.stderr
-    # a checkpoint without its preprocessing statistics
+    # a checkpoint without its preprocessing statistics (the original starter's train.py):
+    # they are computed again from the run's first --num-train training images
     (tmp_path / "lonely.npz").write_bytes((out / "ckpt.npz").read_bytes())
     lonely = run_script(TEST, "--checkpoint-file", tmp_path / "lonely.npz",
-                        "--data-dir", fake_data)
-    assert lonely.returncode != 0 and "lonely.preprocessing.npz not found" in lonely.stderr
+                        "--data-dir", fake_data)  # the default 49000 > the 500 images here
+    assert lonely.returncode != 0 and "--num-train N" in lonely.stderr
+    assert "lonely.preprocessing.npz not found" in lonely.stdout
+    lonely = run_script(TEST, "--checkpoint-file", tmp_path / "lonely.npz",
+                        "--data-dir", fake_data, "--num-train", TINY[1])
+    assert lonely.returncode == 0, lonely.stderr
+    report = json.loads((tmp_path / "test.json").read_text())
+    assert report["statistics"] == f"recomputed from the first {TINY[1]} training images"
+    saved = run_script(TEST, "--checkpoint-file", out / "ckpt.npz", "--data-dir", fake_data,
+                       "--json-file", tmp_path / "saved.json")
+    assert saved.returncode == 0, saved.stderr
+    same = json.loads((tmp_path / "saved.json").read_text())["test_accuracy"]
+    assert report["test_accuracy"] == same  # the same statistics as those train.py saved
     # a model of the wrong size for CIFAR-10
     TwoLayerNet(input_dim=12, num_classes=10, hidden_dim=4).save(tmp_path / "small.npz")
     np.savez(tmp_path / "small.preprocessing.npz", mean=np.zeros(3072, np.float32), std=1.0)

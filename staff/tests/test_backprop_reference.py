@@ -501,8 +501,11 @@ def test_driver_reports_a_file_that_does_not_import(tmp_path):
 
 
 def run_shipped_test(tmp_path, source):
-    """pytest on the shipped tests/test_backprop.py with `source` as functions.py."""
+    """pytest on the shipped tests/test_backprop.py with `source` as functions.py (the
+    shipped conftest.py checks both data files first: neuralnet/ gets its own)."""
     copy_backprop(tmp_path, source)
+    for name in ("checks.py", "neuralnet-data.pkl"):
+        shutil.copy(NEURALNET_DIR / name, tmp_path / "neuralnet")
     (tmp_path / "tests").mkdir()
     for name in ("conftest.py", "kit.py", "test_backprop.py"):
         shutil.copyfile(ROOT / "tests" / name, tmp_path / "tests" / name)

@@ -6,6 +6,7 @@ per training batch, 60 test images), in tmp_path.
 
 import hashlib
 import pickle
+import shlex
 import shutil
 import subprocess
 
@@ -144,6 +145,40 @@ def test_missing_data_names_places_and_fixes(isolated, tmp_path, monkeypatch):
         assert str(place) in message
     for fix in ("download_cifar.sh", "HW4_DATA", "--data-dir"):
         assert fix in message
+
+
+def test_the_download_command_can_be_pasted_from_a_folder_with_spaces(monkeypatch, tmp_path):
+    monkeypatch.delenv("HW4_DATA", raising=False)
+    kit = tmp_path / "my homework" / "neuralnet"
+    kit.mkdir(parents=True)
+    monkeypatch.setattr(data, "HERE", kit)
+    with pytest.raises(CifarDataError) as err:
+        load_cifar10()
+    line = next(line for line in str(err.value).splitlines() if "download_cifar.sh" in line)
+    assert shlex.split(line.split(": ", 1)[1]) == ["bash", str(kit / "download_cifar.sh")]
+
+
+@pytest.mark.parametrize("tar", [False, True], ids=["the batches folder", "the archive"])
+def test_a_place_may_be_the_data_itself(isolated, tmp_path, monkeypatch, tar):
+    """HW4_DATA or --data-dir pointing at cifar-10-batches-py/ or the .tar.gz itself."""
+    folder = fake(tmp_path, tar=tar)
+    place = tmp_path / "cifar-10-python.tar.gz" if tar else folder
+    if tar:
+        shutil.rmtree(folder)  # only the archive is left
+    monkeypatch.setenv("HW4_DATA", str(place))
+    loaded = load_cifar10(num_train=20, num_val=5, num_test=0, cache_dir=tmp_path / "cache")
+    direct = load_cifar10(num_train=20, num_val=5, num_test=0, data_dir=place,
+                          cache_dir=tmp_path / "cache")
+    np.testing.assert_array_equal(loaded["X_train"], direct["X_train"])
+    assert loaded["X_train"].shape == (20, 3072)
+
+
+def test_training_statistics_are_those_load_cifar10_uses(isolated, tmp_path):
+    fake(tmp_path)
+    loaded = load_cifar10(num_train=120, num_val=10, num_test=0, data_dir=tmp_path)
+    mean, std = data.training_statistics(120, data_dir=tmp_path)
+    np.testing.assert_array_equal(mean, loaded["mean"])
+    assert std == loaded["std"]
 
 
 @pytest.mark.parametrize("garbage", [b"not a pickle at all", pickle.dumps({b"data": [1, 2]})])

@@ -12,6 +12,9 @@ import gradcheck_layers
 import numpy as np
 import pytest
 from checkpoint import model_from_checkpoint
+from checks import call
+from classifier import Classifier
+from gradient_check import CheckFailed
 from kit import NEURALNET_DIR, run_script
 from layers import (
     fc_backward,
@@ -253,14 +256,59 @@ def test_a_failing_layer_is_named_as_the_cause(monkeypatch, capsys):
     assert "cannot be checked" not in out
 
 
-def test_parameters_must_be_live(monkeypatch, capsys):
-    class CopyingNet(OriginalNet):
-        def parameters(self):
-            return {k: v.copy() for k, v in super().parameters().items()}
+def test_a_stub_reached_through_given_code_is_named(monkeypatch, capsys):
+    import linear_classifier
 
+    def stub(*args):
+        raise NotImplementedError("fc_forward: not implemented yet (write this part)")
+
+    monkeypatch.setattr(linear_classifier, "fc_forward", stub)
+    assert gradcheck_classifier.main() == 1
+    assert "LinearClassifier.forward: not implemented (fc_forward still raises " \
+           "NotImplementedError)" in capsys.readouterr().out
+
+    def own_words():
+        raise NotImplementedError("TODO: write it")
+
+    with pytest.raises(CheckFailed, match=r"^TwoLayerNet.forward: not implemented$"):
+        call("TwoLayerNet.forward", own_words)
+
+
+class LeftoverParamsNet(OriginalNet, Classifier):  # a subclass of the given base, as in the kit
+    def forward(self, X):
+        p = self.params  # the starter's line, left in a net that keeps attributes
+        return super().forward(X) if p else None
+
+
+def test_an_error_inside_given_code_points_at_the_students_line(monkeypatch, capsys):
+    use_net(monkeypatch, LeftoverParamsNet)
+    assert gradcheck_classifier.main() == 1
+    out = capsys.readouterr().out
+    assert "TwoLayerNet.forward raised AttributeError: 'LeftoverParamsNet' object has no " \
+           "attribute 'params'\n        at test_reference_classifiers.py:" in out
+    assert "p = self.params  # the starter's line" in out and "classifier.py:" not in out
+
+
+class CopyingNet(OriginalNet):
+    def parameters(self):
+        return {k: v.copy() for k, v in super().parameters().items()}
+
+
+def test_parameters_must_be_live(monkeypatch, capsys):
     use_net(monkeypatch, CopyingNet)
     assert gradcheck_classifier.main() == 1
     assert "must return the model's own arrays" in capsys.readouterr().out
+
+
+def test_student_test_names_parameters_returning_copies(monkeypatch):
+    import test_classifiers
+
+    monkeypatch.setattr(test_classifiers, "TwoLayerNet", CopyingNet)
+    with pytest.raises(AssertionError, match=r"TwoLayerNet.parameters\(\) must return the "
+                                             "model's own arrays .* for 'fc1_W'"):
+        test_classifiers.test_two_layer_net_parameters()
+    monkeypatch.setattr(test_classifiers, "TwoLayerNet", OriginalNet)
+    test_classifiers.test_two_layer_net_parameters()  # live arrays under its own keys: passes
 
 
 def training_step_with(model, X, y, reg, bias=False, loss_reg=True, grad_reg=True,

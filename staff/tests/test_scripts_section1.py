@@ -51,6 +51,23 @@ def test_starter_code_reports_not_implemented(tmp_path, script, summary, rows):
     assert ": FAIL" in result.stdout.splitlines()[-1]
 
 
+@pytest.mark.parametrize("script, summary, rows", SCRIPTS[1:], ids=IDS[1:])
+def test_check_script_names_a_file_of_yours_that_does_not_import(tmp_path, script, summary,
+                                                                 rows):
+    """layers.py with a syntax error: every check script of neuralnet/ says so in two lines,
+    with the student's line, as backprop.py does for functions.py; no traceback."""
+    folder = tmp_path / "neuralnet"
+    shutil.copytree(NEURALNET_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    layers = folder / "layers.py"
+    layers.write_text(layers.read_text() + "\ndef broken(:\n")
+    line = len(layers.read_text().splitlines())
+    result = run_script(folder / script.name, cwd=folder)
+    name = script.stem
+    assert result.returncode == 1 and result.stderr == "", result.stderr
+    assert result.stdout == (f"{name}: layers.py does not import: SyntaxError: invalid syntax "
+                             f"(at layers.py:{line}: def broken(:)\n{name}: FAIL (layers.py)\n")
+
+
 def test_driver_reports_a_wrong_function(monkeypatch, capsys):
     f2 = functions.f2
 

@@ -11,6 +11,7 @@ import sys
 
 import nbformat
 import pytest
+from fake_cifar10 import write_fake_cifar10
 
 from handin.manifest import GRADED_FILES
 from staff.layout import DRIVER_SCRIPTS
@@ -117,10 +118,48 @@ def test_real_starter_student_tools(real_starter):
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr  # the code can be zipped and checked early
     assert "has no outputs: its 25 points will be 0" in run.stderr  # the notebooks: not run
+    assert "layers.py: not written yet (still raising NotImplementedError as in the starter)" \
+           ": fc_forward, fc_backward, relu_forward, relu_backward, softmax_loss, " \
+           "l2_regularization;" in run.stderr
     check = subprocess.run([sys.executable, "-m", "handin.check", "jdoe.zip"], cwd=out,
                            capture_output=True, text=True, timeout=60)
     assert check.returncode == 0 and "WARNING: jdoe/part2.ipynb has no outputs" in check.stdout
     (out / "jdoe.zip").unlink()
+
+
+def test_real_starter_train_py_names_the_missing_part_without_a_traceback(real_starter,
+                                                                          tmp_path):
+    write_fake_cifar10(tmp_path, num_train_per_batch=100, num_test=10)
+    run = subprocess.run([sys.executable, "train.py", "--smoke", "--no-progress",
+                          "--data-dir", str(tmp_path), "--checkpoint-file",
+                          str(tmp_path / "c.npz")], cwd=real_starter[0] / "neuralnet",
+                         env=starter_runs.script_env(), capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    assert "error: TwoLayerNet.__init__: not implemented yet" in run.stderr
+    assert "make check-code" in run.stderr and not (tmp_path / "c.npz").exists()
+
+
+@pytest.mark.parametrize("data_file, damage", [
+    ("neuralnet/neuralnet-data.pkl", None), ("backprop/backprop-data.pkl", b"garbage\n"),
+], ids=["neuralnet-data missing", "backprop-data damaged"])
+def test_real_starter_tests_stop_with_one_message_without_a_data_file(
+        real_starter, tmp_path, data_file, damage):
+    """pytest in the kit without (or with a damaged) data file: one line naming the file and
+    the fix, no internal error, no traceback."""
+    kit = tmp_path / "kit"
+    shutil.copytree(real_starter[0], kit, ignore=shutil.ignore_patterns("*.ipynb"))
+    if damage is None:
+        (kit / data_file).unlink()
+    else:
+        (kit / data_file).write_bytes(damage)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                         cwd=kit, env=starter_runs.script_env(), capture_output=True,
+                         text=True, timeout=120)
+    text = run.stdout + run.stderr
+    assert run.returncode == 4, text[-2000:]
+    assert data_file.split("/")[1] in text and "restore" in text
+    assert "INTERNALERROR" not in text and "Traceback" not in text, text[-2000:]
 
 
 @pytest.mark.slow

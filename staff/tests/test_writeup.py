@@ -15,6 +15,7 @@ from handin import writeup_read as read
 from handin.writeup_pdf import PdfInsert, Section, paginate, paragraph, wrap_code, write_pdf
 from staff.starter.build import ROOT, build
 from staff.tests import filled_kit as filled
+from staff.tests.corpus import original_solution
 from staff.tests.pdf_pages import drawn_images, question_pages
 
 matplotlib.use("Agg")
@@ -221,6 +222,38 @@ def test_runs_that_do_not_count_are_named(tmp_path):
     assert any("below the homework's 75%" in n for n in notes)
     inputs.full_runs = False  # the course's smoke run
     assert not any("--smoke" in g for g in gaps_of(inputs, "4.2")[0])
+
+
+def test_a_train_py_with_its_settings_in_main_gets_its_own_commands(tmp_path):
+    """A train.py written for the original starter (no --config, no summary.json): the
+    pages take the plot it saved where the fix says, test.py's result (statistics computed
+    again), and the hyperparameters from the answer; the fixes name its own flags."""
+    (tmp_path / "neuralnet").mkdir()
+    (tmp_path / "neuralnet/train.py").write_text(
+        original_solution("attrs_W1_bias_rows")["train.py"])
+    runs = tmp_path / "neuralnet/runs"
+    inputs = writeup.Inputs(kit=tmp_path)
+    w = writeup.Writeup(inputs)
+    w.sections()
+    fixes = " ".join(g.fix for g in w.gaps)
+    assert "--config best" not in fixes and "--config overfit" not in fixes
+    assert "mkdir -p neuralnet/runs/overfit and python neuralnet/train.py --plot-file " \
+           "neuralnet/runs/overfit/plot.png --checkpoint-file " in fixes
+    assert "test.py --num-train N" in fixes
+    (runs / "best").mkdir(parents=True)
+    plt.imsave(runs / "best/plot.png", [[0.0, 1.0], [1.0, 0.0]])
+    (runs / "best/test.json").write_text(json.dumps(
+        {"test_accuracy": 0.47, "num_test": 100,
+         "statistics": "recomputed from the first 5000 training images"}))
+    (tmp_path / "writeup.md").write_text("## 4.2 The best two-layer net\nhidden_dim 512\n")
+    gaps, _, blocks = gaps_of(inputs, "4.2")
+    assert gaps == []
+    text = " ".join(line.text for block in blocks for line in getattr(block, "lines", []))
+    assert "Final test accuracy: 47.00 %" in text and "first 5000 training images" in text
+    gaps, _, _ = gaps_of(inputs, "4.3")
+    assert gaps == ["the training plot: no neuralnet/runs/overfit/plot.png",
+                    "the hyperparameters of the overfit run (your train.py has no --config "
+                    "and records none)"]
 
 
 def test_python_backup_terminal_output_stands_in_for_the_notebook(tmp_path):
