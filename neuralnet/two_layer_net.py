@@ -66,8 +66,8 @@ class TwoLayerNet(Classifier):
         - cache: (fc1_cache, relu_cache, fc2_cache)
         """
         X = as_batch("TwoLayerNet.forward", X, self.input_dim)
-        p = self.params
         # BEGIN SOLUTION
+        p = self.params
         hidden, fc1_cache = fc_forward(X, p["W1"], p["b1"])
         hidden, relu_cache = relu_forward(hidden)
         scores, fc2_cache = fc_forward(hidden, p["W2"], p["b2"])

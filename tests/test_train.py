@@ -142,7 +142,7 @@ def fake_data(tmp_path_factory):
 def trained(fake_data, tmp_path_factory):
     """One short training run from the repository root: the homework's plain SGD, 4 epochs."""
     out = tmp_path_factory.mktemp("run")
-    result = run_script(TRAIN, "--data-dir", fake_data, "--hidden-dim", 64,
+    result = run_script(TRAIN, "--data-dir", fake_data, "--hidden-dim", 16,
                         "--learning-rate", 0.15, "--reg", 0.001, *TINY,
                         "--checkpoint-file", out / "ckpt.npz", "--plot-file", out / "plot.png",
                         env={"HW4_DATA": ""})
@@ -156,7 +156,7 @@ def test_training_lowers_loss_and_writes_outputs(trained):
     for key in ("config", "hyperparameters", "train_accuracy", "val_accuracy", "loss_history",
                 "train_seconds", "final_train_accuracy", "final_val_accuracy"):
         assert key in summary
-    assert summary["hyperparameters"]["hidden_dim"] == 64
+    assert summary["hyperparameters"]["hidden_dim"] == 16
     loss = summary["loss_history"]
     assert len(loss) == 4 * 4 and np.mean(loss[-4:]) < 0.7 * loss[0]
     assert len(summary["val_accuracy"]) == 4 and summary["final_val_accuracy"] > 0.3

@@ -77,7 +77,7 @@ INDEPENDENT = {  # a second way to write each function (f3, f4 and the tuned set
         """,
     "TwoLayerNet.parameters": "return self.params",
     "TwoLayerNet.forward": """
-        W1, b1, W2, b2 = p["W1"], p["b1"], p["W2"], p["b2"]
+        W1, b1, W2, b2 = (self.params[k] for k in ("W1", "b1", "W2", "b2"))
         pre, fc1_cache = fc_forward(X, W1, b1)
         act, relu_cache = relu_forward(pre)
         scores, fc2_cache = fc_forward(act, W2, b2)

@@ -276,7 +276,7 @@ def test_a_stub_reached_through_given_code_is_named(monkeypatch, capsys):
 
 class LeftoverParamsNet(OriginalNet, Classifier):  # a subclass of the given base, as in the kit
     def forward(self, X):
-        p = self.params  # the starter's line, left in a net that keeps attributes
+        p = self.params  # a line of the kit's old stub, left in a net that keeps attributes
         return super().forward(X) if p else None
 
 
@@ -286,7 +286,7 @@ def test_an_error_inside_given_code_points_at_the_students_line(monkeypatch, cap
     out = capsys.readouterr().out
     assert "TwoLayerNet.forward raised AttributeError: 'LeftoverParamsNet' object has no " \
            "attribute 'params'\n        at test_reference_classifiers.py:" in out
-    assert "p = self.params  # the starter's line" in out and "classifier.py:" not in out
+    assert "p = self.params  # a line of the kit's old stub" in out and "classifier.py:" not in out
 
 
 class CopyingNet(OriginalNet):
