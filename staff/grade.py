@@ -16,10 +16,13 @@ with staff/grading_worker.py, a memory limit, a CPU limit and a wall-clock timeo
 it are only the modules it imports: the student's own graded file when it passed its tests
 (two_layer_net.py gets the student's layers.py, train.py both), else bytecode compiled from
 the reference, so a broken file costs only its own points and no reference source is in
-reach. The files run in phases (functions.py and layers.py, then two_layer_net.py, then
-train.py). The worker sends back only the values the student's functions returned
-(staff/grading_channel.py reads them, and treats anything else on the channel as
-tampering); the grader compares them and builds every message (staff/feedback.py).
+reach; where train.py runs with our two_layer_net, the student's own is staged beside it
+under another name (grading_tests.OWN_NET_FILE), for training_step to get our net under the
+student's parameter names. The files run in phases (functions.py and layers.py, then
+two_layer_net.py, then train.py). The worker sends back only the values the student's
+functions returned (staff/grading_channel.py reads them, and treats anything else on the
+channel as tampering); the grader compares them and builds every message
+(staff/feedback.py).
 Notebooks are never executed (handin/notebooks.py).
 
 Time: one submission takes at most BUDGET seconds of wall-clock time, start to results
@@ -237,6 +240,19 @@ def helper_paths(file_name, files, reference_root, passed):
             for name in helper_names(file_name)}
 
 
+def own_net_source(helpers, files):
+    """
+    dict grading_tests.OWN_NET_FILE -> the student's two_layer_net.py, for a file that runs
+    with our two_layer_net (its helpers, from helper_paths) though the student handed one
+    in: training_step then gets our net under the names the student's own net gives its
+    parameters (grading_tests.training_net). Else empty.
+    """
+    name = "two_layer_net.py"
+    if name in helpers and not helpers[name][1] and name in files:
+        return {grading_tests.OWN_NET_FILE: files[name]}
+    return {}
+
+
 def tests_by_file():
     """dict student file -> its code tests, in report order."""
     by_file = {}
@@ -327,7 +343,8 @@ def run_phase(grading, present, later):
     jobs, folders = [], []
     for file_name in present:
         helpers = helper_paths(file_name, grading.files, grading.reference_root, grading.passed)
-        folders.append(stage_code(grading.stage, file_name, grading.files[file_name], helpers))
+        folders.append(stage_code(grading.stage, file_name, grading.files[file_name], helpers,
+                                  own_net_source(helpers, grading.files)))
         jobs.append(worker_job(folders[-1], grading.harness, grading.by_file[file_name],
                                grading.limits, walls[file_name], grading.seed))
     try:
@@ -564,22 +581,24 @@ def stage_folder(parent, name):
     return folder
 
 
-def stage_code(stage, file_name, student_path, helpers):
+def stage_code(stage, file_name, student_path, helpers, own_sources=None):
     """
     The code folder of one student file: its source and the helpers.
 
     helpers: dict module file name -> (Path, the student's own file?): the student's file is
     copied as a source, ours is compiled to bytecode
+    own_sources: dict name there -> Path of more of the student's files, copied (own_net_source)
     """
     folder = stage_folder(stage, f"code-{file_name[:-3]}")
-    shutil.copyfile(student_path, folder / file_name)
-    os.chmod(folder / file_name, 0o644)
+    copies = {file_name: student_path, **(own_sources or {})}
     for name, (path, own) in helpers.items():
         if own:
-            shutil.copyfile(path, folder / name)
-            os.chmod(folder / name, 0o644)
+            copies[name] = path
         else:
             compile_helper(path, folder / (name[:-3] + ".pyc"))
+    for name, path in copies.items():
+        shutil.copyfile(path, folder / name)
+        os.chmod(folder / name, 0o644)
     return folder
 
 

@@ -17,15 +17,24 @@ cache)` and `relu_backward(grad_out, cache)` with the cache of the student's own
 `TwoLayerNet(input_dim, num_classes, hidden_dim, weight_scale)`, and weights read and set
 only through `parameters()` (live arrays under any keys, matched to W1, b1, W2, b2 and
 checked at initialization by neuralnet/net_contract.py, the rule the student's checks use
-too). Float32 models pass: their inputs are exact in float32, and the tolerance allows
+too). training_step gets the student's TwoLayerNet when it passed its tests, else ours under
+the names of the student's (training_net), learned in a child process that runs the
+student's file. Float32 models pass: their inputs are exact in float32, and the tolerance allows
 float32 rounding.
 """
 
+import contextlib
 import functools
+import importlib.util
+import json
+import os
+import select
 import signal
+import sys
 import time
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -466,11 +475,207 @@ def compare_net_backward(student, expected):
     return problem
 
 
-def run_training_step(module, rng):
-    """training_step on a TwoLayerNet (the student's if it works, else ours), weights set."""
+OWN_NET_FILE = "own-two_layer_net.py"  # the student's two_layer_net.py, staged beside train.py
+# where it runs with ours (a name no import statement can reach: only loaded by its path)
+MAX_NAMES_BYTES = 2**16  # of the names a child process sends back
+METHODS = ("parameters", "forward", "backward", "predict", "save", "load")  # not attributes
+CHILD_SECONDS = 2.5  # staged_net_names' child where no test alarm runs (outside the worker)
+
+
+@dataclass(frozen=True)
+class NetNames:
+    """
+    The names the student's own TwoLayerNet gives its parameters W1, b1, W2, b2.
+
+    keys: dict our name -> the student's key in parameters(), in the order of that dict
+    attrs: dict attribute of the model -> our name of the parameter array it holds (each key
+      of parameters() too: Classifier reads `model.<key>` from self.params)
+    dicts: dict attribute of the model holding a dict of parameter arrays (model.params)
+      -> dict its key -> our name
+    """
+
+    keys: dict
+    attrs: dict
+    dicts: dict
+
+    @classmethod
+    def checked(cls, data):
+        """NetNames from what a child process sent (own_net_names' JSON), or None if
+        malformed. An attribute named like a method of NamedLikeOwn or its own is left out."""
+        try:
+            keys, attrs = dict(data["keys"]), dict(data["attrs"])
+            dicts = {attr: dict(entries) for attr, entries in dict(data["dicts"]).items()}
+        except (KeyError, TypeError, ValueError):
+            return None
+        named = [*attrs.values()] + [n for entries in dicts.values() for n in entries.values()]
+        if sorted(keys) != sorted(PARAM_NAMES) \
+                or not all(isinstance(key, str) for key in keys.values()) \
+                or len(set(keys.values())) != len(keys) or not all(n in PARAM_NAMES for n in named):
+            return None
+        attrs = {**{key: name for name, key in keys.items()}, **attrs}
+        return cls(keys, {a: n for a, n in attrs.items() if usable_attribute(a)},
+                   {a: e for a, e in dicts.items() if usable_attribute(a)})
+
+
+def usable_attribute(name):
+    """Whether NamedLikeOwn may hold a parameter (or a dict of them) as attribute `name`."""
+    return name not in METHODS and not name.startswith(("_grader", "__"))
+
+
+def own_net_names(path, sizes=NET_SIZES, weight_scale=WEIGHT_SCALE):
+    """
+    The names of the student's TwoLayerNet (two_layer_net.py at `path`), built as
+    TwoLayerNet(*sizes, weight_scale) and its parameters() matched to W1, b1, W2, b2 by
+    net_contract.match_parameters, as a JSON-able dict of NetNames' fields. Imports and runs
+    the student's file: call it in a child process only (in_child).
+    """
+    spec = importlib.util.spec_from_file_location("two_layer_net", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["two_layer_net"] = module  # in the child: the student's file under its own name
+    spec.loader.exec_module(module)
+    model = new_net(module, sizes, weight_scale)
+    params = model_params(model)
+    keys = match_params(params, sizes)
+    name_of = {key: name for name, key in keys.items()}
+    ours = {id(params[key]): name for name, key in keys.items()}  # the arrays, by identity
+
+    def holding(entries, by_key=False):
+        """entries' keys whose values are parameter arrays (or, by_key, any array under a
+        key of parameters(): a dict that parameters() copies) -> our name."""
+        return {str(k): ours.get(id(v)) or name_of[k] for k, v in entries.items()
+                if id(v) in ours or (by_key and isinstance(v, np.ndarray) and k in name_of)}
+
+    found = {str(k): v for k, v in getattr(model, "__dict__", {}).items()}
+    return {"keys": [(name_of[key], key) for key in params if key in name_of],
+            "attrs": holding(found),
+            "dicts": {attr: holding(value, True) for attr, value in found.items()
+                      if isinstance(value, dict) and holding(value, True)}}
+
+
+def in_child(func, seconds):
+    """
+    func() in a forked child process, whose doings (the student's code it runs) cannot reach
+    this one: its result as JSON, or None if it failed, sent more than MAX_NAMES_BYTES or ran
+    past `seconds` (then it is killed, with its process group).
+    """
+    try:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+    except OSError:  # no process to spare (the sandbox's limit)
+        return None
+    if pid == 0:
+        child_main(func, write_end)
+    os.close(write_end)
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)  # here too: the child may not have run yet
+    try:
+        data = read_until(read_end, time.monotonic() + seconds)
+    finally:
+        os.close(read_end)
+        for kill in (os.killpg, os.kill):  # its group, and itself if it has none
+            with contextlib.suppress(OSError):
+                kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    try:
+        return json.loads(data) if data else None
+    except (ValueError, RecursionError):  # not JSON, or nested too deep
+        return None
+
+
+def child_main(func, write_end):
+    """The child of in_child: run func(), write its result as JSON; never returns."""
+    status = 1
+    try:
+        with contextlib.suppress(OSError):  # without a group of its own, it is killed alone
+            os.setpgid(0, 0)
+        os.closerange(3, write_end)  # the grader's channel among them: not the child's to use
+        os.closerange(write_end + 1, max(os.sysconf("SC_OPEN_MAX"), write_end + 2))
+        data = json.dumps(func()).encode()
+        while data:
+            data = data[os.write(write_end, data):]
+        status = 0
+    finally:  # whatever func raised (exit() and the like too)
+        os._exit(status)
+
+
+def read_until(fd, deadline):
+    """All of what `fd` carries until its end, or None past `deadline` or MAX_NAMES_BYTES."""
+    data = b""
+    while len(data) <= MAX_NAMES_BYTES:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, MAX_NAMES_BYTES)
+        if not chunk:
+            return data
+        data += chunk
+    return None
+
+
+@functools.cache
+def staged_net_names(path):
+    """NetNames of the student's two_layer_net.py staged at `path`, or None when it cannot be
+    imported, built or matched within half of the test's remaining time (once per worker)."""
+    remaining = signal.getitimer(signal.ITIMER_REAL)[0]
+    seconds = remaining / 2 if remaining > 0 else CHILD_SECONDS
+    data = in_child(functools.partial(own_net_names, path), seconds)
+    return NetNames.checked(data) if isinstance(data, dict) else None
+
+
+class NamedLikeOwn:
+    """
+    Our TwoLayerNet `net` under the student's names (NetNames): parameters() and backward's
+    grads under the student's keys, each parameter as `model.<key>` and in the attributes
+    and dicts (model.params, ...) the student's model keeps it in. All of them are the live
+    arrays of `net`, so every number is our net's.
+    """
+
+    def __init__(self, net, names):
+        params = net.parameters()
+        self._grader_net, self._grader_keys = net, names.keys
+        self._grader_params = {key: params[name] for name, key in names.keys.items()}
+        for attr, entries in names.dicts.items():
+            setattr(self, attr, {key: params[name] for key, name in entries.items()})
+        for attr, name in names.attrs.items():
+            setattr(self, attr, params[name])
+
+    def parameters(self):
+        return self._grader_params
+
+    def forward(self, X):
+        return self._grader_net.forward(X)
+
+    def backward(self, grad_scores, cache):
+        grads = self._grader_net.backward(grad_scores, cache)
+        return {key: grads[name] for name, key in self._grader_keys.items()}
+
+    def predict(self, X):
+        return self._grader_net.predict(X)
+
+    def __getattr__(self, name):
+        """Anything else (input_dim, ...) is our net's."""
+        if name.startswith("_grader"):
+            raise AttributeError(name)
+        return getattr(self._grader_net, name)
+
+
+def training_net():
+    """
+    The TwoLayerNet that training_step gets: the one the grader put next to train.py (the
+    student's when it passed its tests, else ours), and ours under the student's names when
+    the student's two_layer_net.py is staged beside it (OWN_NET_FILE) and can be built.
+    """
     import two_layer_net  # the one that the grader put next to the student's train.py
 
     model = new_net(two_layer_net, NET_SIZES)
+    own = Path(two_layer_net.__file__).with_name(OWN_NET_FILE)
+    names = staged_net_names(str(own)) if own.is_file() else None
+    return NamedLikeOwn(model, names) if names else model
+
+
+def run_training_step(module, rng):
+    """training_step on a TwoLayerNet (training_net), weights set."""
+    model = training_net()
     values = net_values(rng, NET_SIZES, bias_scale=0.5)  # a bias penalty shows
     keys = set_params(model, values, NET_SIZES)
     X = net_inputs(rng, 8)

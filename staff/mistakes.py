@@ -15,6 +15,10 @@ students write them for the original starter (weights as attributes or in a dict
 own keys, f3 with math.exp as drawn, softmax with -log(p), relu with >=, (1, H) biases, an
 original train.py importing LinearClassifier and matplotlib, the optional f1/f2/f4 left as
 stubs): each must pass every driver and every shipped test and get every code point.
+SOLUTION_MISTAKES plant a mistake in one file of such a solution (Replace(inside=False)): it
+is checked like any mistake, so it must cost no point in the solution's other files (a
+mistake in TwoLayerNet.backward none in train.py, whose training_step names the solution's
+own keys: fc1_W, weight1, layer1_W).
 
 Each case runs on a temporary copy of the student-facing tree (what `make starter` ships,
 with the solutions kept: backprop/, neuralnet/, the shipped tests and their helpers), never in
@@ -25,8 +29,9 @@ the repository:
   * tests: pytest on the shipped test files that run the edited file (TESTS) must fail for a
     mistake (exit code 1) and pass for a variant;
   * grader: `staff/grade.py` on the four graded .py files of the copy (the edited one, the
-    reference others) must give less than full points at the graded test named for the
-    function and every point to the unedited files (mistake), or every code point (variant).
+    others of the reference or of its solution) must give less than full points at the
+    graded test named for the function and every point to the unedited files (mistake), or
+    every code point (variant).
 A solution runs every driver, every shipped test file and the grader on its four files.
 The rows `reference:<file>` (the unedited reference, checked like a variant) show that the
 tools accept the reference itself.
@@ -111,6 +116,7 @@ class Case:
     grader: str | None  # prefix of the graded test names ("fc_backward"); None: not graded
     correct: bool = False  # a correct variant: everything must pass
     why: str = ""
+    solution: str = None  # planted in this whole solution (SOLUTIONS) instead of the reference
 
     @property
     def tests(self):
@@ -211,10 +217,17 @@ def apply_edits(text, edits):
     return text
 
 
+def unedited_path(case, root=ROOT):
+    """The file a case's edits apply to: case.file of the reference, or of its solution."""
+    if case.solution:
+        return root / ORIGINAL_SOLUTIONS / case.solution / Path(case.file).name
+    return root / case.file
+
+
 def edited_source(case, root=ROOT):
     """The text of case.file after the case's edits; CorpusError naming the case otherwise."""
     try:
-        text = apply_edits((root / case.file).read_text(), case.edits)
+        text = apply_edits(unedited_path(case, root).read_text(), case.edits)
         compile(text, case.file, "exec")
     except (CorpusError, SyntaxError) as err:
         raise CorpusError(f"{case.name}: {case.file}: {err}") from None
@@ -225,6 +238,13 @@ def edited_source(case, root=ROOT):
 def mistake(name, file, edits, function, driver, driver_name=None, grader=None, why=""):
     return Case(name, file, tuple(edits), function, driver, driver_name or function, grader,
                 False, why)
+
+
+def planted(name, solution, file, edits, function, driver, driver_name, grader, why):
+    """A mistake planted in the whole original-style solution `solution` (its other three
+    files unedited): it, too, must cost points only at its own graded test."""
+    return Case(name, file, tuple(edits), function, driver, driver_name, grader, False, why,
+                solution)
 
 
 def variant(name, file, edits, function, grader=None, why=""):
@@ -408,6 +428,25 @@ MISTAKES = [
             TRAINING_DRIVER, grader="training_step", why="reg is ignored"),
 ]
 
+# Mistakes in the net of whole original-style solutions whose training_step names their own
+# keys: train.py then runs with our TwoLayerNet under the solution's names, and keeps its points.
+SOLUTION_MISTAKES = [
+    planted("attrs_fc1_W:no_relu_backward", "attrs_fc1_W", N,
+            [Replace("        grad_hidden = relu_backward(grad_hidden, relu_cache)\n", "",
+                     inside=False)], "TwoLayerNet.backward", CLASSIFIER_DRIVER, NET,
+            "TwoLayerNet.backward", why="unmasked ReLU gradient; training_step reads "
+                                        "model.fc1_W and grads['fc1_W']"),
+    planted("attrs_weight1:relu_grad_unused", "attrs_weight1", N,
+            [Replace("fc_backward(grad_fc1, fc1_cache)", "fc_backward(grad_relu, fc1_cache)",
+                     inside=False)], "TwoLayerNet.backward", CLASSIFIER_DRIVER, NET,
+            "TwoLayerNet.backward", why="the ReLU's gradient computed but not passed on; "
+                                        "training_step regularizes the keys holding 'weight'"),
+    planted("float32_layer_keys:no_relu_backward", "float32_layer_keys", N,
+            [Replace("        dh = relu_backward(dh, c2)\n", "", inside=False)],
+            "TwoLayerNet.backward", CLASSIFIER_DRIVER, NET, "TwoLayerNet.backward",
+            why="unmasked ReLU gradient; training_step regularizes the keys ending in '_W'"),
+]
+
 F4_OWN = '''
 def f4(a, b, c):
     """
@@ -572,7 +611,7 @@ SOLUTIONS = [Solution(name, why) for name, why in (
 )]
 
 
-CASES = MISTAKES + VARIANTS
+CASES = MISTAKES + SOLUTION_MISTAKES + VARIANTS
 # The unedited reference, one row per graded file: must pass like a variant. A failure here
 # means a tool rejects the reference itself (then the other rows say little).
 REFERENCE = [variant(f"reference:{Path(file).name}", file, [], Path(file).stem,
@@ -652,10 +691,11 @@ def case_tree(base, work, case, root):
         elif source.is_file():
             tree.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, tree / part)
-    if isinstance(case, Solution):
+    solution = case.name if isinstance(case, Solution) else case.solution
+    if solution:
         for name, path in TESTS_BY_NAME.items():
-            shutil.copyfile(root / ORIGINAL_SOLUTIONS / case.name / name, tree / path)
-    else:
+            shutil.copyfile(root / ORIGINAL_SOLUTIONS / solution / name, tree / path)
+    if not isinstance(case, Solution):
         (tree / case.file).write_text(edited_source(case, root))
     return tree
 
@@ -897,8 +937,9 @@ def main(argv=None):
     if args.list:
         for c in cases:
             kind = kind_of(c) if c.correct else f"mistake -> {c.driver} names {c.driver_name}"
-            where = c.file or f"{ORIGINAL_SOLUTIONS}/{c.name}/"
-            print(f"{c.name:<38}{where:<28}{kind}; grader: {c.grader}; {c.why}")
+            where = (unedited_path(c).relative_to(ROOT).as_posix() if c.file
+                     else f"{ORIGINAL_SOLUTIONS}/{c.name}/")
+            print(f"{c.name:<38}{where:<28} {kind}; grader: {c.grader}; {c.why}")
         return 0
     start = time.time()
     try:

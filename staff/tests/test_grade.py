@@ -4,6 +4,7 @@ exactly its points), hangs (within the time budget), crashes at import, stderr n
 notebooks without outputs or with a low accuracy, malicious and malformed zips, and
 Gradescope's folder layout."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -177,9 +178,9 @@ def test_original_starter_stubs_score_zero_as_not_implemented(tmp_path):
 ORIGINAL = original_solution("dict_W1")  # whole solutions: test_mistakes.py runs them all
 
 
-def original(file_name, old, new):
+def original(file_name, old, new, solution=ORIGINAL):
     """The original-style solution's file with `old` replaced by `new` (once)."""
-    text = ORIGINAL[file_name]
+    text = solution[file_name]
     assert text.count(old) == 1, f"{old!r} not found once in the original {file_name}"
     return text.replace(old, new)
 
@@ -229,8 +230,10 @@ def test_original_style_mistakes_lose_points_only_at_their_test(tmp_path, mistak
 
 
 def test_training_step_reading_attributes_keeps_its_points_with_our_net(tmp_path):
-    """A net with a mistake in backward: train.py runs with our TwoLayerNet, whose
-    parameters read as attributes too, so `l2_regularization(model.W1, reg)` still works."""
+    """A net with a mistake in backward: train.py runs with our TwoLayerNet under the
+    student's names, so `l2_regularization(model.W1, reg)` still works (with (1, H) biases in
+    the student's net, (H,) in ours). staff/mistakes.py plants such mistakes in the solutions
+    whose training_step names other keys (fc1_W, weight1, layer1_W)."""
     files = original_solution("attrs_W1_bias_rows")
     old = "grad_out1 = relu_backward(grad_out2, cache2)"
     assert files["two_layer_net.py"].count(old) == 1 and "model.W1" in files["train.py"]
@@ -238,6 +241,116 @@ def test_training_step_reading_attributes_keeps_its_points_with_our_net(tmp_path
     results = grade.grade(make_submission_zip(tmp_path, overrides=files),
                           limits=SLOW_IMPORT_LIMITS)
     assert_lost_exactly(results, {"net_backward"})
+
+
+W1_NUMPY_STEP = ("    for k, v in model.parameters().items():\n        if v.ndim == 2:\n"
+                 "            loss_k, grad_k = l2_regularization(v, reg)\n")
+
+
+@pytest.mark.parametrize("keys, lost", [
+    ("'w1', 'w2'", set()),
+    ("'w1', 'b1', 'w2', 'b2'", {"training_step_loss", "training_step_grads"})])
+def test_training_step_gets_our_net_under_the_students_keys(tmp_path, keys, lost):
+    """dict_w1_numpy with a mistake in backward, its training_step reading model.params['w1']:
+    train.py runs with our net under the names of the student's own (built in the sandbox),
+    so a right training_step keeps its points, and one regularizing the biases loses them
+    for that mistake (not for a KeyError)."""
+    solution = original_solution("dict_w1_numpy")
+    step = (f"    for k in ({keys}):\n        if k in model.params:\n"
+            "            loss_k, grad_k = l2_regularization(model.params[k], reg)\n")
+    files = {**solution,
+             "two_layer_net.py": original("two_layer_net.py", "relu_backward(grad_a1, cache_relu)",
+                                          "grad_a1", solution),
+             "train.py": original("train.py", W1_NUMPY_STEP, step, solution)}
+    results = grade.grade(make_submission_zip(tmp_path, overrides=files),
+                          limits=SLOW_IMPORT_LIMITS)
+    assert_lost_exactly(results, {"net_backward", *lost})
+    for test_id in lost:
+        assert "regularized" in outputs(results)[test_id], outputs(results)[test_id]
+
+
+def test_the_students_net_file_cannot_change_our_nets_numbers(tmp_path):
+    """The student's two_layer_net.py, when ours runs in its place beside train.py, is run
+    only in a child process that learns its names: one that sabotages numpy when imported
+    costs its own points, never train.py's."""
+    solution = original_solution("attrs_fc1_W")
+    net = original("two_layer_net.py", "        grad_hidden = relu_backward(grad_hidden, "
+                   "relu_cache)\n", "", solution)
+    files = {**solution, "two_layer_net.py": net + "\nnp.exp = np.expm1\n"}
+    results = grade.grade(make_submission_zip(tmp_path, overrides=files),
+                          limits=SLOW_IMPORT_LIMITS)
+    assert_lost_exactly(results, {"net_backward"})
+
+
+def hang_catching_the_alarm():
+    while True:
+        try:
+            while True:
+                pass
+        except BaseException:  # noqa: BLE001 -- the alarm too
+            pass
+
+
+def sabotage_numpy():
+    np.maximum = np.minimum
+    return {"sabotaged": True}
+
+
+def test_a_child_process_cannot_hang_or_change_the_worker():
+    maximum = np.maximum
+    assert grading_tests.in_child(sabotage_numpy, 5.0) == {"sabotaged": True}
+    assert np.maximum is maximum
+    start = time.monotonic()
+    assert grading_tests.in_child(hang_catching_the_alarm, 0.3) is None
+    assert time.monotonic() - start < 3
+    assert grading_tests.in_child(lambda: "x" * grading_tests.MAX_NAMES_BYTES, 5.0) is None
+    assert grading_tests.in_child(lambda: exit(0), 5.0) is None
+
+
+@pytest.mark.parametrize("solution, old, new, expected", [
+    ("attrs_fc1_W", "", "", {
+        "keys": [["W1", "fc1_W"], ["b1", "fc1_b"], ["W2", "fc2_W"], ["b2", "fc2_b"]],
+        "attrs": {"fc1_W": "W1", "fc1_b": "b1", "fc2_W": "W2", "fc2_b": "b2"}, "dicts": {}}),
+    ("dict_w1_numpy", "return self.params\n", "return {k: v.copy() for k, v in "
+     "self.params.items()}\n", {  # copies: the dict is found by its keys
+        "keys": [["W1", "w1"], ["b1", "b1"], ["W2", "w2"], ["b2", "b2"]], "attrs": {},
+        "dicts": {"params": {"w1": "W1", "b1": "b1", "w2": "W2", "b2": "b2"}}}),
+    ("dict_w1_numpy", "import numpy as np\n", "import numpy as np\nexit(3)\n", None),
+], ids=["attributes", "parameters() copying a dict", "exit at import"])
+def test_the_names_of_the_students_net_are_learned_in_a_child(tmp_path, solution, old, new,
+                                                               expected):
+    path = tmp_path / grading_tests.OWN_NET_FILE
+    path.write_text(original("two_layer_net.py", old, new, original_solution(solution))
+                    if old else original_solution(solution)["two_layer_net.py"])
+    learn = functools.partial(grading_tests.own_net_names, str(path))
+    assert grading_tests.in_child(learn, 10.0) == expected
+
+
+def test_our_net_under_the_students_names():
+    from two_layer_net import TwoLayerNet
+
+    sent = {"keys": [["W2", "fc2_W"], ["b2", "fc2_b"], ["W1", "fc1_W"], ["b1", "fc1_b"]],
+            "attrs": {"first": "W1", "forward": "W2", "_grader_net": "b1"},
+            "dicts": {"params": {"w1": "W1", "b1": "b1"}, "__dict__": {"x": "W1"}}}
+    names = grading_tests.NetNames.checked(sent)
+    assert names.attrs == {"fc2_W": "W2", "fc2_b": "b2", "fc1_W": "W1", "fc1_b": "b1",
+                           "first": "W1"}  # each key too; no method's or our own name
+    assert list(names.dicts) == ["params"]
+    net = TwoLayerNet(*grading_tests.NET_SIZES, 0.01, seed=0)
+    model = grading_tests.NamedLikeOwn(net, names)
+    ours = net.parameters()
+    assert list(model.parameters()) == ["fc2_W", "fc2_b", "fc1_W", "fc1_b"]
+    assert model.parameters()["fc1_W"] is ours["W1"] is model.fc1_W is model.first
+    assert model.params == {"w1": ours["W1"], "b1": ours["b1"]}
+    X = np.random.default_rng(0).normal(size=(3, grading_tests.NET_SIZES[0]))
+    scores, cache = model.forward(X)  # not shadowed by the attribute "forward"
+    grads = model.backward(np.ones_like(scores), cache)
+    expected = net.backward(np.ones_like(scores), net.forward(X)[1])
+    assert list(grads) == list(model.parameters())
+    assert all(np.array_equal(grads[key], expected[name]) for name, key in names.keys.items())
+    for bad in ({**sent, "keys": sent["keys"][:3]}, {**sent, "keys": [["W1", "k"]] * 4},
+                {**sent, "attrs": {"a": "W9"}}, {**sent, "dicts": "x"}, [], None):
+        assert grading_tests.NetNames.checked(bad) is None, bad
 
 
 FAILURES = {  # name: (file, old, new, lost test ids, words in the explanation)

@@ -79,6 +79,18 @@ def test_mistake_is_a_small_edit_inside_a_region(name):
     assert all(path.startswith("tests/test_") for path in c.tests)
 
 
+def test_mistakes_planted_in_whole_solutions_are_small_edits_of_them():
+    """Each changes one file of a solution of SOLUTIONS, whose train.py then runs with our
+    net: in the full run it must cost points only at its own test (not training_step's)."""
+    solutions = {s.name for s in mistakes.SOLUTIONS}
+    assert len(mistakes.SOLUTION_MISTAKES) >= 3
+    for c in mistakes.SOLUTION_MISTAKES:
+        assert c.solution in solutions and c.grader and c.driver_name and not c.correct
+        unedited = mistakes.unedited_path(c).read_text()
+        edited = mistakes.edited_source(c)
+        assert edited != unedited and len(edited.splitlines()) >= len(unedited.splitlines()) - 2
+
+
 @pytest.mark.parametrize("name", VARIANT_NAMES)
 def test_variant_applies(name):
     c = case(name)
