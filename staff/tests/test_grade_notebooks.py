@@ -319,6 +319,10 @@ def ran(*sources):
 
 
 STUB = "def f():\n    raise NotImplementedError\n"
+LEFT_BELOW_RETURN = ('def p(x):\n    if x:\n        return [("cat", 0.9)]\n    else:\n'
+                     '        return []\n'
+                     '        raise NotImplementedError("p: not implemented yet")\n'
+                     '    raise NotImplementedError("p: not implemented yet (predict)")\n')
 
 
 def test_runs_the_code_could_not_have_produced_are_named():
@@ -330,6 +334,8 @@ def test_runs_the_code_could_not_have_produced_are_named():
     in_a_loop = ('def h(xs):\n    total = 0\n    for x in xs:\n'
                  '        raise NotImplementedError("h: not implemented yet (sum)")\n')
     assert "calls h" in ran(in_a_loop, "h([1])")[1]
+    kept_in_loop = in_a_loop.replace("        raise", "        total += x\n        raise")
+    assert "calls h" in ran(kept_in_loop + "    return total\n", "h([1])")[1]  # it still runs
     model = "class M:\n    def forward(self):\n        raise NotImplementedError\n"
     assert "calls M" in ran(model, "m = M()")[1]
     assert impossible_cells(["raise NotImplementedError"], [False]) == {}  # it did not run
@@ -346,6 +352,9 @@ def test_runs_the_code_could_not_have_produced_are_named():
     ["x = 1\nx?", "print(undefined_but_unknowable)"],  # IPython syntax: names not known
     ["def f():\n    global z\n    z = 1\n", "f()", "print(z)"],
     ["print([i for i in range(3)], display, In)", "class A:\n    k = 1\n    j = k + 1\n"],
+    [LEFT_BELOW_RETURN, "class M:\n    def forward(self, x):\n        return x\n"
+     "        raise NotImplementedError('M.forward: not implemented yet (the pass)')\n",
+     "p(1)", "M()"],  # the starter's raise kept below the student's return: dead code
 ])
 def test_code_that_runs_is_never_held_against_a_notebook(cells):
     assert ran(*cells) == {}
