@@ -859,3 +859,23 @@ def test_gradescope_export_without_total_is_refused(tmp_path):
     export.write_text("Name,Score\nJane,1\n")
     assert grade_all.main(["--gradescope-csv", str(export), "--out", str(tmp_path / "o"),
                            "--quiet"]) == 2
+
+
+def test_look_alike_files_never_crowd_out_a_copied_file_or_the_reference():
+    """Many students' identical functions.py (f1, f2 written the same way) fill more than
+    the listing's limit; a layers.py copied between two students and a copy of the staff
+    solution's two_layer_net.py (markers removed) are still leads."""
+    unmarked = "".join(line for line in reference("two_layer_net.py").splitlines(True)
+                       if "SOLUTION" not in line)
+    same = {"functions.py": solved("functions.py", INDEPENDENT)}
+    texts = {f"s{i}": same for i in range(4)}  # 6 pairs of functions.py, over the limit of 5
+    texts["copier"] = {"two_layer_net.py": unmarked}
+    texts["x"] = texts["y"] = {"layers.py": solved("layers.py", THIRD)}
+    texts[similarity.REFERENCE_KEY] = similarity.reference_texts()
+    texts = {key: uploads.code_texts(files) for key, files in texts.items()}
+    starter = uploads.code_texts(similarity.starter_texts())
+    pairs, _, _ = similarity.rank_pairs(texts, starter, limit=5)
+    found = lead_pairs({"pairs": [vars(p) for p in pairs]})
+    assert ("copier", similarity.REFERENCE_KEY, "two_layer_net.py") in found
+    assert ("x", "y", "layers.py") in found
+    assert sum(1 for p in found if p[2] == "functions.py") == 5
