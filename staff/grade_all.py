@@ -23,7 +23,8 @@ changed uploads. --force regrades all.
 Never stops on a bad submission, and never loses one silently: every upload gets a row
 saying what was done and why, and every row a person should settle (unreadable, no graded
 file found, chosen among several, layout repaired, notebooks the grader flags, failed to
-grade, a name that is not a student's, a file holding the reference's solution markers) is
+grade, a name that is not a student's, two rows for one Canvas id, a file holding the
+reference's solution markers) is
 flagged and left out of canvas_import.csv
 (--include-flagged puts the flagged rows that have a score back in); gradebook.csv keeps
 every row. Canvas matches the score column by "Name (id)": give --assignment "Homework 4
@@ -582,6 +583,23 @@ def apply_roster(rows, roster):
     return rows
 
 
+def flag_shared_ids(rows):
+    """Flag every row whose Canvas ID is another row's too (two uploads matched to one roster
+    student, `jdoe.zip` and `JDoe.zip`; a student renamed during the term): Canvas would keep
+    whichever row comes last, so none of them is imported until a person picks one."""
+    by_id = {}
+    for row in rows:
+        if row.user_id:
+            by_id.setdefault(row.user_id, []).append(row)
+    for user_id, shared in by_id.items():
+        if len(shared) > 1:
+            files = ", ".join(row.file or row.student for row in shared)
+            for row in shared:
+                row.flag(f"Canvas id {user_id} has {len(shared)} rows ({files}): keep the "
+                         "one that is this student's")
+    return rows
+
+
 def run_similarity(out, threshold, quiet, timeout=SIMILARITY_TIMEOUT, previous=None):
     """
     The similarity report over OUT/similarity/code, in its own process (python -m
@@ -784,6 +802,7 @@ def main(argv=None):
                 rows, course_summary.read_gradescope_csv(args.gradescope_csv))
         if args.roster:
             rows = apply_roster(rows, course_summary.read_roster(args.roster))
+        rows = flag_shared_ids(rows)
     except (UsageError, ValueError, OSError, zipfile.BadZipFile) as err:
         print(f"grade_all: {err}", file=sys.stderr)
         return 2

@@ -832,6 +832,26 @@ def test_roster_fills_canvas_columns_and_lists_students_without_submission(fake_
     assert [r["Student"] for r in read_csv(out / "canvas_import.csv")] == ["Zero, Sam"]
 
 
+def test_two_uploads_matched_to_one_student_are_both_left_out(tmp_path):
+    """`jdoe.zip` and `JDoe.zip` (someone else's) both match jdoe's roster login: Canvas would
+    keep whichever row comes last, so both are flagged and neither is imported."""
+    course = tmp_path / "course"
+    course.mkdir()
+    for i, name in enumerate(("jdoe.zip", "JDoe.zip", "asmith.zip")):
+        fake_zip(course, i, name)
+    grader = tmp_path / "fake_grade.py"
+    grader.write_text(FAKE_GRADER)
+    roster = tmp_path / "export.csv"
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section\n"
+                      "\"Doe, Jane\",100,U0,jdoe,CV 101\n\"Smith, Al\",101,U1,asmith,CV 101\n")
+    out = tmp_path / "out"
+    run_fake(course, grader, tmp_path / "fake.log", out, "--roster", roster, "--no-similarity")
+    assert [r["Student"] for r in read_csv(out / "canvas_import.csv")] == ["Smith, Al"]
+    flagged = [r["Needs a person"] for r in read_csv(out / "gradebook.csv") if r["ID"] == "100"]
+    assert flagged == ["Canvas id 100 has 2 rows (JDoe.zip, jdoe.zip): keep the one that is "
+                       "this student's"] * 2
+
+
 GRADESCOPE = """Name,SID,Email,Total Score,Max Points,Status,Submission ID,Submission Time,\
 Lateness (H:M:S),1: Autograder (80.0 pts)
 Jane Doe,123,jd@u.edu,80.0,80.0,Graded,1,2026-11-01,00:00:00,80.0
