@@ -850,6 +850,9 @@ def test_two_uploads_matched_to_one_student_are_both_left_out(tmp_path):
     flagged = [r["Needs a person"] for r in read_csv(out / "gradebook.csv") if r["ID"] == "100"]
     assert flagged == ["Canvas id 100 has 2 rows (JDoe.zip, jdoe.zip): keep the one that is "
                        "this student's"] * 2
+    run_fake(course, grader, tmp_path / "fake.log", out, "--roster", roster, "--no-similarity",
+             "--include-flagged")  # never both, whatever the option
+    assert [r["Student"] for r in read_csv(out / "canvas_import.csv")] == ["Smith, Al"]
 
 
 GRADESCOPE = """Name,SID,Email,Total Score,Max Points,Status,Submission ID,Submission Time,\
