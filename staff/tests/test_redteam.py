@@ -520,6 +520,24 @@ def test_channel_accepts_only_the_expected_records_in_order():
     assert list(channel.records) == [first] and not channel.tampered
 
 
+def test_a_flooded_channel_is_read_in_bounded_work(monkeypatch):
+    """8 MB of empty lines on the channel (8 million lines; 22 s of the grader's time each,
+    four files over the budget: 'failed to grade') are counted, not parsed: the tests that
+    had no record before the flood are tampered with."""
+    tests = [t for t in grading_tests.code_tests() if t.file == "layers.py"]
+    first = json.dumps({"id": tests[0].id, "status": "ok", "outputs": {}}).encode()
+    flood = b"\n" * (8 * 2**20)
+    parsed = []
+    monkeypatch.setattr(grading_channel, "parse_line",
+                        lambda line, parse=grading_channel.parse_line: parsed.append(1)
+                        or parse(line))
+    channel = grading_channel.read_channel(grading_worker.READY + b"\n" + first + b"\n"
+                                           + flood, tests)
+    assert len(parsed) == len(tests) + grading_channel.MAX_FOREIGN
+    assert list(channel.records) == [tests[0].id] and channel.foreign == len(flood)
+    assert channel.tampered == {t.id for t in tests[1:]}
+
+
 def test_channel_decoding_checks_sizes_before_allocating():
     tests = [t for t in grading_tests.code_tests() if t.id == "fc_forward"]
 
