@@ -750,7 +750,8 @@ def test_a_grader_that_fails_or_hangs_gives_a_row_without_score(fake_course, tmp
     book = read_gradebook(tmp_path / "out")
     assert "longer than 1 s" in book["s1"]["Failed to grade"]
     assert "grader broke" in book["s0"]["Failed to grade"] and book["s0"]["Homework 4"] == ""
-    assert not (tmp_path / "out" / "manifest.jsonl").exists()
+    entries = (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()
+    assert all(json.loads(line)["failed"] for line in entries)  # counted, never reused
     assert read_csv(tmp_path / "out" / "canvas_import.csv") == []
 
 
@@ -768,12 +769,16 @@ def test_flagged_and_failed_rows_stay_out_of_the_canvas_import(fake_course, tmp_
     assert {r["Student"] for r in read_csv(out / "canvas_import.csv")} == {"s0", "s3", "s4", "s5"}
     assert "  s1: failed to grade: the grader failed" in result.stdout
     assert "  s2: needs a person: part1.ipynb" in result.stdout
-    assert len([line for line in (out / "manifest.jsonl").read_text().splitlines()]) == 5
+    lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert [bool(entry.get("failed")) for entry in lines].count(False) == 5
     run_fake(course, grader, log, out, "--no-similarity", "--assignment-id", 77,
              "--include-flagged", env=env)
     assert {r["Student"] for r in read_csv(out / "canvas_import.csv")} == \
         {"s0", "s2", "s3", "s4", "s5"}
     assert sum("student-1x " in line for line in logged(log)) == 2  # a failure is retried
+    book = read_gradebook(out)  # ...and one that keeps failing says so
+    assert "failed on the same upload in 1 earlier run(s) too" in book["s1"]["Failed to grade"]
+    assert "earlier run" not in book["s0"]["Failed to grade"] + book["s0"]["Needs a person"]
 
 
 def test_grading_without_isolation_is_announced_everywhere(fake_course, tmp_path):
