@@ -16,7 +16,9 @@ have happened:
   function again);
 - it uses a name that no cell defines (nor Python or IPython), where that is knowable: a
   star import, exec/eval/globals() or %run anywhere turn this check off for the whole
-  notebook.
+  notebook;
+- it has a block with no code (the starter's raise deleted, leaving a def or class holding
+  only its TODO comment): an IndentationError in every Python and IPython.
 
 It flags only what is certain from the code as written: attribute calls (`model.forward`)
 are not followed, nor calls in a branch (`if`, `try`, `and`/`or`); a cell that does not
@@ -57,6 +59,7 @@ class CellCode:
     defines: frozenset = frozenset()  # names bound, up to a top-level stub raise
     unknowable: bool = False  # binds names this analysis cannot see
     parsed: bool = True
+    empty_block: bool = False  # a def, class, if or loop with no code (only a comment)
 
 
 def python_source(source):
@@ -244,6 +247,9 @@ def read_cell(source):
     text, magic_bound, unknowable = converted
     try:
         tree = ast.parse(text)
+    except IndentationError as err:  # a bare TODO where code must be: no Python can run it
+        return CellCode(parsed=False, unknowable=True,
+                        empty_block=str(err.msg).startswith("expected an indented block"))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return CellCode(parsed=False, unknowable=True)  # IPython syntax? its names are unknown
     cell = CellCode(unknowable=unknowable)
@@ -308,6 +314,9 @@ def impossible_cells(cells, ran):
             env.update(bound)
         if code.raises_stub:
             problems.insert(0, "it still raises the starter's NotImplementedError")
+        if code.empty_block:
+            problems.append("it has a def, class, if or loop with no code in it (a bare TODO "
+                            "where code must be): it cannot run")
         undefined = sorted(code.references - defined) if knowable and code.parsed else []
         if undefined:
             problems.append(f"it uses {', '.join(undefined[:MAX_SHOWN])}, which no cell "

@@ -5,6 +5,7 @@ scored 0 and flagged for a person, spot checks for the rest, and bounded parsing
 
 import base64
 import json
+import re
 import struct
 import time
 
@@ -339,6 +340,9 @@ def test_runs_the_code_could_not_have_produced_are_named():
     model = "class M:\n    def forward(self):\n        raise NotImplementedError\n"
     assert "calls M" in ran(model, "m = M()")[1]
     assert impossible_cells(["raise NotImplementedError"], [False]) == {}  # it did not run
+    bare_todo = "class M:\n    def forward(self, x):\n        # TODO: the forward pass\n"
+    assert "no code in it (a bare TODO" in ran(bare_todo, "print(1)")[0]
+    assert impossible_cells([bare_todo], [False]) == {}  # Jupyter showed its error
 
 
 @pytest.mark.parametrize("cells", [
@@ -360,9 +364,23 @@ def test_code_that_runs_is_never_held_against_a_notebook(cells):
     assert ran(*cells) == {}
 
 
-def test_a_notebook_forged_from_the_starter_gets_zero_and_a_person():
+STUB_RAISE_LINE = re.compile(r"^\s*raise NotImplementedError\(.*\)\n?", re.M)
+
+
+def without_stub_raises(text):
+    """A forged notebook with the starter's raise lines deleted (bare TODOs left)."""
+    nb = json.loads(text)
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = STUB_RAISE_LINE.sub("", source)
+    return json.dumps(nb)
+
+
+@pytest.mark.parametrize("edit", [lambda text: text, without_stub_raises])
+def test_a_notebook_forged_from_the_starter_gets_zero_and_a_person(edit):
     for name, text in (("part1.ipynb", part1_text(0.9137)), ("part2.ipynb", part2_text())):
-        entries = entries_of(name, forged_from_starter(name, text))
+        entries = entries_of(name, edit(forged_from_starter(name, text)))
         assert scores(entries) == [0, 0]
         assert len(flagged(entries)) == 2
         assert all("outputs without code that could have produced them" in text
