@@ -9,13 +9,16 @@ have happened:
 - the cell itself still raises NotImplementedError at its top level (the starter's stub of
   a name it must define);
 - it calls, at its top level, a function or class that is still the starter's stub (its body
-  only raises NotImplementedError, or it still holds the starter kit's `raise
-  NotImplementedError("...: not implemented yet ...")`; for a class, its __init__, forward
-  or __call__), directly or through functions that call it by name, as the names stand at
-  that point of the notebook (a later cell may define the function again);
+  only raises NotImplementedError, or it can still reach the starter kit's `raise
+  NotImplementedError("...: not implemented yet ...")`, which below a `return` it cannot;
+  for a class, its __init__, forward or __call__), directly or through functions that call
+  it by name, as the names stand at that point of the notebook (a later cell may define the
+  function again);
 - it uses a name that no cell defines (nor Python or IPython), where that is knowable: a
   star import, exec/eval/globals() or %run anywhere turn this check off for the whole
-  notebook.
+  notebook;
+- it has a block with no code (the starter's raise deleted, leaving a def or class holding
+  only its TODO comment): an IndentationError in every Python and IPython.
 
 It flags only what is certain from the code as written: attribute calls (`model.forward`)
 are not followed, nor calls in a branch (`if`, `try`, `and`/`or`); a cell that does not
@@ -56,6 +59,7 @@ class CellCode:
     defines: frozenset = frozenset()  # names bound, up to a top-level stub raise
     unknowable: bool = False  # binds names this analysis cannot see
     parsed: bool = True
+    empty_block: bool = False  # a def, class, if or loop with no code (only a comment)
 
 
 def python_source(source):
@@ -102,22 +106,63 @@ def starter_message(node):
     return any(STARTER_STUB.search(text) for text in texts)
 
 
+BLOCK_ENDS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+
+
+def ends_block(statement):
+    """True if running `statement` always leaves its block: a return, raise, break or
+    continue, or an `if` (or `with`) all of whose branches do."""
+    if isinstance(statement, BLOCK_ENDS):
+        return True
+    if isinstance(statement, ast.If):
+        return bool(statement.orelse) and all(
+            branch and ends_block(reachable(branch)[-1])
+            for branch in (statement.body, statement.orelse))
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        return ends_block(reachable(statement.body)[-1])
+    return False
+
+
+def reachable(statements):
+    """The statements of a block up to the first one that always leaves it (ends_block):
+    what follows never runs (a starter's raise left below the student's `return` is dead
+    code)."""
+    kept = []
+    for statement in statements:
+        kept.append(statement)
+        if ends_block(statement):
+            break
+    return kept
+
+
+def reachable_children(node):
+    """The child nodes of `node`, each block of statements cut by `reachable`."""
+    children = []
+    for _, value in ast.iter_fields(node):
+        if isinstance(value, ast.AST):
+            children.append(value)
+        elif isinstance(value, list):
+            items = [item for item in value if isinstance(item, ast.AST)]
+            children += reachable(items) if items and isinstance(items[0], ast.stmt) else items
+    return children
+
+
 def is_stub(function):
     """A def that is the starter's stub: its body (docstring and `pass` aside) only raises
-    NotImplementedError, or it still holds the starter kit's `raise NotImplementedError`
-    (outside functions nested in it)."""
-    body = [s for s in function.body if not isinstance(s, ast.Pass)
+    NotImplementedError, or it can still reach the starter kit's `raise
+    NotImplementedError` (outside functions nested in it; one after a `return` is dead)."""
+    body = [s for s in reachable(function.body) if not isinstance(s, ast.Pass)
             and not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
     if len(body) == 1 and is_stub_raise(body[0]):
         return True
-    stack = list(function.body)
+    stack = reachable(function.body)
     while stack:
         node = stack.pop()
         if starter_message(node):
             return True
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda,
                                  ast.ClassDef)):
-            stack += list(ast.iter_child_nodes(node))
+            stack += reachable_children(node)
     return False
 
 
@@ -202,6 +247,9 @@ def read_cell(source):
     text, magic_bound, unknowable = converted
     try:
         tree = ast.parse(text)
+    except IndentationError as err:  # a bare TODO where code must be: no Python can run it
+        return CellCode(parsed=False, unknowable=True,
+                        empty_block=str(err.msg).startswith("expected an indented block"))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return CellCode(parsed=False, unknowable=True)  # IPython syntax? its names are unknown
     cell = CellCode(unknowable=unknowable)
@@ -266,6 +314,9 @@ def impossible_cells(cells, ran):
             env.update(bound)
         if code.raises_stub:
             problems.insert(0, "it still raises the starter's NotImplementedError")
+        if code.empty_block:
+            problems.append("it has a def, class, if or loop with no code in it (a bare TODO "
+                            "where code must be): it cannot run")
         undefined = sorted(code.references - defined) if knowable and code.parsed else []
         if undefined:
             problems.append(f"it uses {', '.join(undefined[:MAX_SHOWN])}, which no cell "

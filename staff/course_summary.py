@@ -224,6 +224,11 @@ def write_gradebooks(rows, out_dir, assignment=DEFAULT_ASSIGNMENT, include_flagg
     """
     tests = test_columns(rows)
     reasons = [left_out_reason(row, include_flagged) for row in rows]
+    ids = collections.Counter(row.user_id for row, reason in zip(rows, reasons, strict=True)
+                              if not reason)
+    reasons = [reason or (f"Canvas id {row.user_id} is in {ids[row.user_id]} rows: enter the "
+                          "right one by hand" if ids[row.user_id] > 1 else "")
+               for row, reason in zip(rows, reasons, strict=True)]
     full = [gradebook_cells(row, assignment, tests, reason or "yes")
             for row, reason in zip(rows, reasons, strict=True)]
     header = list(full[0]) if full else [*CANVAS_COLUMNS, assignment]

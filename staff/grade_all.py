@@ -18,12 +18,14 @@ graded by its own `python -m staff.grade SUBMISSION --out results.json` process,
 Resumable: every graded upload is recorded in OUT/manifest.jsonl under the SHA-256 of its
 bytes (of the chosen files, when they were repaired) and a fingerprint of the grader and the
 reference; a rerun (or a run after a killed one) reuses those results and grades only new or
-changed uploads. --force regrades all.
+changed uploads. --force regrades all. A failure to grade is recorded too, never reused: its
+row says how many earlier runs failed on the same upload.
 
 Never stops on a bad submission, and never loses one silently: every upload gets a row
 saying what was done and why, and every row a person should settle (unreadable, no graded
 file found, chosen among several, layout repaired, notebooks the grader flags, failed to
-grade, a name that is not a student's, a file holding the reference's solution markers) is
+grade, a name that is not a student's, two rows for one Canvas id, a file holding the
+reference's solution markers) is
 flagged and left out of canvas_import.csv
 (--include-flagged puts the flagged rows that have a score back in); gradebook.csv keeps
 every row. Canvas matches the score column by "Name (id)": give --assignment "Homework 4
@@ -216,14 +218,19 @@ class Manifest:
         self.cache.mkdir(parents=True, exist_ok=True)
         self.fingerprint = fingerprint
         self.entries = {}
+        self.failures = {}  # sha256 -> how many earlier runs failed to grade it
         self.lock = threading.Lock()
         lines = self.path.read_text().splitlines() if self.path.is_file() else []
         for line in lines:
             try:
                 entry = json.loads(line)
-                if entry["grader"] == fingerprint:
+                if entry["grader"] != fingerprint:
+                    continue
+                if entry.get("failed"):
+                    self.failures[entry["sha256"]] = self.failures.get(entry["sha256"], 0) + 1
+                else:
                     self.entries[entry["sha256"]] = entry
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError):
                 continue
 
     def results_path(self, sha):
@@ -239,15 +246,20 @@ class Manifest:
         except (OSError, ValueError):
             return None
 
-    def add(self, sha, student, seconds):
+    def add(self, sha, student, seconds, failed=""):
+        """Record a graded upload (its results are in the cache), or one that failed to grade
+        (`failed`: why; never reused, only counted by later runs)."""
         entry = {"sha256": sha, "grader": self.fingerprint, "student": student,
                  "seconds": round(seconds, 2), "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        if failed:
+            entry["failed"] = failed[:300]
         with self.lock:
             with open(self.path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(entry) + "\n")
                 handle.flush()
                 os.fsync(handle.fileno())
-            self.entries[sha] = entry
+            if not failed:
+                self.entries[sha] = entry
 
 
 @dataclass
@@ -398,9 +410,10 @@ def sandbox_mode(results):
     return "none" if "without isolation" in output.lower() else ""
 
 
-def fill_from_results(row, results):
+def fill_from_results(row, results, earlier=0):
     """Score, per-test points and reasons, sandbox mode, and grade.py's own flags: its
-    'needs a person' notes, and a failure on the grader's side (failed_to_grade)."""
+    'needs a person' notes, and a failure on the grader's side (failed_to_grade; `earlier`:
+    how many earlier runs failed on this upload)."""
     row.score, row.max_score = float(results["score"]), float(results["max_score"])
     row.tests = {str(t["name"]): (float(t["score"]), float(t["max_score"]))
                  for t in results["tests"]}
@@ -420,8 +433,18 @@ def fill_from_results(row, results):
                 row.flag(f"{test['name']}: {str(test['output'])[:300]}")
     failed = failed_to_grade(results)
     if failed:
-        row.fail(f"the grader failed: {failed}")
+        row.fail(again(f"the grader failed: {failed}", earlier))
         row.score = None
+
+
+def again(reason, earlier):
+    """A failure to grade, saying how often earlier runs failed on the same upload: one that
+    keeps failing is for a person to grade (and to look at: an attack on the grader's time or
+    sandbox fails every time)."""
+    if not earlier:
+        return reason
+    return (f"{reason} (failed on the same upload in {earlier} earlier run(s) too: grade it "
+            "by hand, and look at its code for an attack on the grader)")
 
 
 def failed_to_grade(results):
@@ -460,15 +483,21 @@ def grade_prepared(submission, row, ctx, scratch):
         log = ctx.out / "logs" / f"{row.student}.log"
         results, seconds, problem = run_grader(work.source, ctx, log)
         row.seconds = seconds
-        if problem:
+        if problem == "interrupted":
             row.fail(problem)
             return
-        if not failed_to_grade(results):  # a failure on the grader's side is retried
+        failed = problem or failed_to_grade(results)
+        if failed:  # a failure on the grader's side is retried, and counted
+            ctx.manifest.add(sha, row.student, seconds, failed)
+        else:
             write_json(results, ctx.manifest.results_path(sha))
             ctx.manifest.add(sha, row.student, seconds)
+        if problem:
+            row.fail(again(problem, ctx.manifest.failures.get(sha, 0)))
+            return
     row.results = f"results/{row.student}.json"
     write_json(results, ctx.out / row.results)
-    fill_from_results(row, results)
+    fill_from_results(row, results, ctx.manifest.failures.get(sha, 0))
 
 
 def write_code(work, path, row):
@@ -579,6 +608,23 @@ def apply_roster(rows, roster):
                             name=record["Student"], user_id=record["ID"],
                             sis_user_id=record["SIS User ID"], sis_login=record["SIS Login ID"],
                             section=record["Section"], failed="no submission"))
+    return rows
+
+
+def flag_shared_ids(rows):
+    """Flag every row whose Canvas ID is another row's too (two uploads matched to one roster
+    student, `jdoe.zip` and `JDoe.zip`; a student renamed during the term): Canvas would keep
+    whichever row comes last, so none of them is imported until a person picks one."""
+    by_id = {}
+    for row in rows:
+        if row.user_id:
+            by_id.setdefault(row.user_id, []).append(row)
+    for user_id, shared in by_id.items():
+        if len(shared) > 1:
+            files = ", ".join(row.file or row.student for row in shared)
+            for row in shared:
+                row.flag(f"Canvas id {user_id} has {len(shared)} rows ({files}): keep the "
+                         "one that is this student's")
     return rows
 
 
@@ -784,6 +830,7 @@ def main(argv=None):
                 rows, course_summary.read_gradescope_csv(args.gradescope_csv))
         if args.roster:
             rows = apply_roster(rows, course_summary.read_roster(args.roster))
+        rows = flag_shared_ids(rows)
     except (UsageError, ValueError, OSError, zipfile.BadZipFile) as err:
         print(f"grade_all: {err}", file=sys.stderr)
         return 2

@@ -10,7 +10,8 @@ values are only numbers: whether they pass is decided by comparing them with the
 on inputs from this grading's fresh seed, which the student's code cannot know beforehand.
 
 A channel without READY comes from a sandbox (or harness) that did not start: no student
-code ran, so that is the grader's failure, never the student's score.
+code ran, so that is the grader's failure, never the student's score. Reading it is bounded
+work whatever the worker sent (read_channel), so a flood cannot use up the grader's time.
 """
 
 import base64
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from staff import grading_worker as worker
+
+MAX_FOREIGN = 64  # lines besides the expected ones read one by one (see read_channel)
 
 
 @dataclass
@@ -90,15 +93,34 @@ def parse_line(line):
     return record if isinstance(record, dict) and isinstance(record.get("id"), str) else None
 
 
+def lines_of(output, start, limit):
+    """The first `limit` complete lines of output[start:] (a last line without a newline, cut
+    off when the process ended, is not one), and where the rest begins."""
+    lines = []
+    while len(lines) < limit:
+        end = output.find(b"\n", start)
+        if end < 0:
+            break
+        lines.append(output[start:end])
+        start = end + 1
+    return lines, start
+
+
 def read_channel(output, tests):
-    """The Channel of a worker asked to run `tests` (in this order), from its stdout bytes.
-    A last line without a newline (cut off when the process ended) is ignored."""
-    lines = output.split(b"\n")[:-1]
-    if not lines or lines[0] != worker.READY:
+    """
+    The Channel of a worker asked to run `tests` (in this order), from its stdout bytes.
+    Bounded work: an honest worker writes READY and one line per test, so at most
+    MAX_FOREIGN lines besides those are read one by one; past them (a flood: 8 MB of empty
+    lines would take the grader minutes to parse) the lines are only counted, and every test
+    without a record by then is tainted.
+    """
+    first, start = lines_of(output, 0, 1)
+    if first != [worker.READY]:
         return Channel(started=False)
     channel = Channel(started=True)
     order = [t.id for t in tests]
-    for line in lines[1:]:
+    lines, rest = lines_of(output, start, len(order) + MAX_FOREIGN)
+    for line in lines:
         expected = order[len(channel.records)] if len(channel.records) < len(order) else None
         record = parse_line(line)
         named = record.get("id") if record is not None else None
@@ -107,4 +129,8 @@ def read_channel(output, tests):
             continue
         channel.foreign += 1
         channel.tampered.update(t for t in (expected, named) if t in order)
+    flood = output.count(b"\n", rest)
+    if flood:
+        channel.foreign += flood
+        channel.tampered.update(t for t in order if t not in channel.records)
     return channel

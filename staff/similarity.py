@@ -12,8 +12,9 @@ markers included: a copy of it is a lead, and a file holding those markers is al
 listed), and with the same file of previous terms' submissions (--previous-terms DIR: every
 zip below DIR, e.g. unpacked Canvas downloads, and the code files of an earlier grade-all
 run, OUT/similarity/code/*.json). The pairs are estimated from the fingerprints they share
-(one matrix product per file), the MAX_PAIRS most similar are compared by copydetect and
-ranked by the larger of the two similarities (the fraction of one side's fingerprinted code
+(one matrix product per file), the MAX_PAIRS most similar of each file and every pair with
+the reference solution are compared by copydetect and ranked by the larger of the two
+similarities (the fraction of one side's fingerprinted code
 found in the other's), and the top pairs get copydetect's side-by-side HTML report.
 
 Input: FOLDER/code/<student>.json, graded name -> code text (staff/uploads.py's code_texts;
@@ -57,7 +58,7 @@ NOISE = 25  # copydetect's noise threshold: matches shorter than this (filtered 
 GUARANTEE = 30  # matches at least this long are always found (winnowing window 6)
 THRESHOLD = 0.5  # pairs above this similarity are listed
 MIN_OVERLAP = 60  # ...and only when they share at least this many filtered characters
-MAX_PAIRS = 100  # pairs compared exactly (by copydetect) and listed, most similar first
+MAX_PAIRS = 100  # pairs of each file compared exactly (by copydetect) and listed
 MAX_REPORTS = 30  # side-by-side reports written for the top pairs
 MIN_SHARED = 4  # fingerprints two files must share to be a pair at all
 MAX_PREVIOUS = 5000  # previous terms' submissions read
@@ -172,6 +173,25 @@ def marker_pairs(all_prints, texts, listed):
     return pairs
 
 
+def most_similar(estimates, limit):
+    """
+    The estimated pairs to compare exactly: every pair with the reference, and the `limit`
+    most similar of each graded file (so that many look-alike short files, f3 written as its
+    graph is drawn, never crowd out one copied file or a copy of the staff solution).
+
+    estimates: [(estimate, graded name, a, b)], most similar first
+    """
+    kept, per_file = [], {}
+    for item in estimates:
+        _, name, _, b = item
+        if b == REFERENCE_KEY:
+            kept.append(item)
+        elif per_file.get(name, 0) < limit:
+            per_file[name] = per_file.get(name, 0) + 1
+            kept.append(item)
+    return kept
+
+
 def rank_pairs(texts, starter, threshold=THRESHOLD, min_overlap=MIN_OVERLAP, limit=MAX_PAIRS):
     """
     The pairs of every graded file, compared by copydetect.
@@ -182,9 +202,10 @@ def rank_pairs(texts, starter, threshold=THRESHOLD, min_overlap=MIN_OVERLAP, lim
     - starter: dict graded name -> the starter kit's code text
 
     Returns a tuple of:
-    - pairs: the `limit` pairs estimated most similar that are above `threshold` and share
-      at least min_overlap characters, and every student file holding the solution
-      markers (paired with the reference), most similar first
+    - pairs: the pairs of most_similar(`limit` a file, and every pair with the reference)
+      that are above `threshold` and share at least min_overlap characters, and every
+      student file holding the solution markers (paired with the reference), most similar
+      first
     - estimated: how many pairs are estimated above the threshold in all
     - prints: dict graded name -> key -> CodeFingerprint (for the reports)
     """
@@ -195,7 +216,7 @@ def rank_pairs(texts, starter, threshold=THRESHOLD, min_overlap=MIN_OVERLAP, lim
                       for estimate, a, b in estimated_pairs(prints[name], threshold)]
     estimates.sort(key=lambda item: (-round(item[0], 6), item[1], item[2], item[3]))
     pairs = []
-    for _, name, a, b in estimates[:limit]:
+    for _, name, a, b in most_similar(estimates, limit):
         pair = compared(prints[name], name, a, b)
         if pair.similarity > threshold and pair.overlap >= min_overlap:
             pairs.append(pair)

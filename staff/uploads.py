@@ -300,8 +300,8 @@ def candidates_in(container):
         for name, copies in by_name.items():
             depth = min(len(e.parts) for e in copies)
             shallowest = [e for e in copies if len(e.parts) == depth]
-            if len(shallowest) == 1:
-                files[name] = shallowest[0]
+            if len({e.parts for e in shallowest}) == 1:  # one path (a zip may hold it twice:
+                files[name] = shallowest[-1]  # its last entry is what extracting it leaves)
         if files:
             found.append(Candidate(container, root, files))
     return found

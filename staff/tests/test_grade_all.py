@@ -750,7 +750,8 @@ def test_a_grader_that_fails_or_hangs_gives_a_row_without_score(fake_course, tmp
     book = read_gradebook(tmp_path / "out")
     assert "longer than 1 s" in book["s1"]["Failed to grade"]
     assert "grader broke" in book["s0"]["Failed to grade"] and book["s0"]["Homework 4"] == ""
-    assert not (tmp_path / "out" / "manifest.jsonl").exists()
+    entries = (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()
+    assert all(json.loads(line)["failed"] for line in entries)  # counted, never reused
     assert read_csv(tmp_path / "out" / "canvas_import.csv") == []
 
 
@@ -768,12 +769,16 @@ def test_flagged_and_failed_rows_stay_out_of_the_canvas_import(fake_course, tmp_
     assert {r["Student"] for r in read_csv(out / "canvas_import.csv")} == {"s0", "s3", "s4", "s5"}
     assert "  s1: failed to grade: the grader failed" in result.stdout
     assert "  s2: needs a person: part1.ipynb" in result.stdout
-    assert len([line for line in (out / "manifest.jsonl").read_text().splitlines()]) == 5
+    lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert [bool(entry.get("failed")) for entry in lines].count(False) == 5
     run_fake(course, grader, log, out, "--no-similarity", "--assignment-id", 77,
              "--include-flagged", env=env)
     assert {r["Student"] for r in read_csv(out / "canvas_import.csv")} == \
         {"s0", "s2", "s3", "s4", "s5"}
     assert sum("student-1x " in line for line in logged(log)) == 2  # a failure is retried
+    book = read_gradebook(out)  # ...and one that keeps failing says so
+    assert "failed on the same upload in 1 earlier run(s) too" in book["s1"]["Failed to grade"]
+    assert "earlier run" not in book["s0"]["Failed to grade"] + book["s0"]["Needs a person"]
 
 
 def test_grading_without_isolation_is_announced_everywhere(fake_course, tmp_path):
@@ -832,6 +837,29 @@ def test_roster_fills_canvas_columns_and_lists_students_without_submission(fake_
     assert [r["Student"] for r in read_csv(out / "canvas_import.csv")] == ["Zero, Sam"]
 
 
+def test_two_uploads_matched_to_one_student_are_both_left_out(tmp_path):
+    """`jdoe.zip` and `JDoe.zip` (someone else's) both match jdoe's roster login: Canvas would
+    keep whichever row comes last, so both are flagged and neither is imported."""
+    course = tmp_path / "course"
+    course.mkdir()
+    for i, name in enumerate(("jdoe.zip", "JDoe.zip", "asmith.zip")):
+        fake_zip(course, i, name)
+    grader = tmp_path / "fake_grade.py"
+    grader.write_text(FAKE_GRADER)
+    roster = tmp_path / "export.csv"
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section\n"
+                      "\"Doe, Jane\",100,U0,jdoe,CV 101\n\"Smith, Al\",101,U1,asmith,CV 101\n")
+    out = tmp_path / "out"
+    run_fake(course, grader, tmp_path / "fake.log", out, "--roster", roster, "--no-similarity")
+    assert [r["Student"] for r in read_csv(out / "canvas_import.csv")] == ["Smith, Al"]
+    flagged = [r["Needs a person"] for r in read_csv(out / "gradebook.csv") if r["ID"] == "100"]
+    assert flagged == ["Canvas id 100 has 2 rows (JDoe.zip, jdoe.zip): keep the one that is "
+                       "this student's"] * 2
+    run_fake(course, grader, tmp_path / "fake.log", out, "--roster", roster, "--no-similarity",
+             "--include-flagged")  # never both, whatever the option
+    assert [r["Student"] for r in read_csv(out / "canvas_import.csv")] == ["Smith, Al"]
+
+
 GRADESCOPE = """Name,SID,Email,Total Score,Max Points,Status,Submission ID,Submission Time,\
 Lateness (H:M:S),1: Autograder (80.0 pts)
 Jane Doe,123,jd@u.edu,80.0,80.0,Graded,1,2026-11-01,00:00:00,80.0
@@ -859,3 +887,23 @@ def test_gradescope_export_without_total_is_refused(tmp_path):
     export.write_text("Name,Score\nJane,1\n")
     assert grade_all.main(["--gradescope-csv", str(export), "--out", str(tmp_path / "o"),
                            "--quiet"]) == 2
+
+
+def test_look_alike_files_never_crowd_out_a_copied_file_or_the_reference():
+    """Many students' identical functions.py (f1, f2 written the same way) fill more than
+    the listing's limit; a layers.py copied between two students and a copy of the staff
+    solution's two_layer_net.py (markers removed) are still leads."""
+    unmarked = "".join(line for line in reference("two_layer_net.py").splitlines(True)
+                       if "SOLUTION" not in line)
+    same = {"functions.py": solved("functions.py", INDEPENDENT)}
+    texts = {f"s{i}": same for i in range(4)}  # 6 pairs of functions.py, over the limit of 5
+    texts["copier"] = {"two_layer_net.py": unmarked}
+    texts["x"] = texts["y"] = {"layers.py": solved("layers.py", THIRD)}
+    texts[similarity.REFERENCE_KEY] = similarity.reference_texts()
+    texts = {key: uploads.code_texts(files) for key, files in texts.items()}
+    starter = uploads.code_texts(similarity.starter_texts())
+    pairs, _, _ = similarity.rank_pairs(texts, starter, limit=5)
+    found = lead_pairs({"pairs": [vars(p) for p in pairs]})
+    assert ("copier", similarity.REFERENCE_KEY, "two_layer_net.py") in found
+    assert ("x", "y", "layers.py") in found
+    assert sum(1 for p in found if p[2] == "functions.py") == 5

@@ -5,6 +5,7 @@ scored 0 and flagged for a person, spot checks for the rest, and bounded parsing
 
 import base64
 import json
+import re
 import struct
 import time
 
@@ -319,6 +320,10 @@ def ran(*sources):
 
 
 STUB = "def f():\n    raise NotImplementedError\n"
+LEFT_BELOW_RETURN = ('def p(x):\n    if x:\n        return [("cat", 0.9)]\n    else:\n'
+                     '        return []\n'
+                     '        raise NotImplementedError("p: not implemented yet")\n'
+                     '    raise NotImplementedError("p: not implemented yet (predict)")\n')
 
 
 def test_runs_the_code_could_not_have_produced_are_named():
@@ -330,9 +335,14 @@ def test_runs_the_code_could_not_have_produced_are_named():
     in_a_loop = ('def h(xs):\n    total = 0\n    for x in xs:\n'
                  '        raise NotImplementedError("h: not implemented yet (sum)")\n')
     assert "calls h" in ran(in_a_loop, "h([1])")[1]
+    kept_in_loop = in_a_loop.replace("        raise", "        total += x\n        raise")
+    assert "calls h" in ran(kept_in_loop + "    return total\n", "h([1])")[1]  # it still runs
     model = "class M:\n    def forward(self):\n        raise NotImplementedError\n"
     assert "calls M" in ran(model, "m = M()")[1]
     assert impossible_cells(["raise NotImplementedError"], [False]) == {}  # it did not run
+    bare_todo = "class M:\n    def forward(self, x):\n        # TODO: the forward pass\n"
+    assert "no code in it (a bare TODO" in ran(bare_todo, "print(1)")[0]
+    assert impossible_cells([bare_todo], [False]) == {}  # Jupyter showed its error
 
 
 @pytest.mark.parametrize("cells", [
@@ -346,14 +356,31 @@ def test_runs_the_code_could_not_have_produced_are_named():
     ["x = 1\nx?", "print(undefined_but_unknowable)"],  # IPython syntax: names not known
     ["def f():\n    global z\n    z = 1\n", "f()", "print(z)"],
     ["print([i for i in range(3)], display, In)", "class A:\n    k = 1\n    j = k + 1\n"],
+    [LEFT_BELOW_RETURN, "class M:\n    def forward(self, x):\n        return x\n"
+     "        raise NotImplementedError('M.forward: not implemented yet (the pass)')\n",
+     "p(1)", "M()"],  # the starter's raise kept below the student's return: dead code
 ])
 def test_code_that_runs_is_never_held_against_a_notebook(cells):
     assert ran(*cells) == {}
 
 
-def test_a_notebook_forged_from_the_starter_gets_zero_and_a_person():
+STUB_RAISE_LINE = re.compile(r"^\s*raise NotImplementedError\(.*\)\n?", re.M)
+
+
+def without_stub_raises(text):
+    """A forged notebook with the starter's raise lines deleted (bare TODOs left)."""
+    nb = json.loads(text)
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = STUB_RAISE_LINE.sub("", source)
+    return json.dumps(nb)
+
+
+@pytest.mark.parametrize("edit", [lambda text: text, without_stub_raises])
+def test_a_notebook_forged_from_the_starter_gets_zero_and_a_person(edit):
     for name, text in (("part1.ipynb", part1_text(0.9137)), ("part2.ipynb", part2_text())):
-        entries = entries_of(name, forged_from_starter(name, text))
+        entries = entries_of(name, edit(forged_from_starter(name, text)))
         assert scores(entries) == [0, 0]
         assert len(flagged(entries)) == 2
         assert all("outputs without code that could have produced them" in text

@@ -520,6 +520,24 @@ def test_channel_accepts_only_the_expected_records_in_order():
     assert list(channel.records) == [first] and not channel.tampered
 
 
+def test_a_flooded_channel_is_read_in_bounded_work(monkeypatch):
+    """8 MB of empty lines on the channel (8 million lines; 22 s of the grader's time each,
+    four files over the budget: 'failed to grade') are counted, not parsed: the tests that
+    had no record before the flood are tampered with."""
+    tests = [t for t in grading_tests.code_tests() if t.file == "layers.py"]
+    first = json.dumps({"id": tests[0].id, "status": "ok", "outputs": {}}).encode()
+    flood = b"\n" * (8 * 2**20)
+    parsed = []
+    monkeypatch.setattr(grading_channel, "parse_line",
+                        lambda line, parse=grading_channel.parse_line: parsed.append(1)
+                        or parse(line))
+    channel = grading_channel.read_channel(grading_worker.READY + b"\n" + first + b"\n"
+                                           + flood, tests)
+    assert len(parsed) == len(tests) + grading_channel.MAX_FOREIGN
+    assert list(channel.records) == [tests[0].id] and channel.foreign == len(flood)
+    assert channel.tampered == {t.id for t in tests[1:]}
+
+
 def test_channel_decoding_checks_sizes_before_allocating():
     tests = [t for t in grading_tests.code_tests() if t.id == "fc_forward"]
 
@@ -565,8 +583,30 @@ def test_what_can_leave_is_tens_of_bytes(old_grading):
     """docs/STAFF.md's bound: every code test's possible messages, counted from the grader's
     own templates and the reference's output sizes."""
     bits = feedback.leak_bits(old_grading[0])
-    assert max(v for k, v in bits.items() if k != "total") < 40
-    assert bits["total"] < 72 * 8, bits
+    assert max(v for k, v in bits.items() if k not in ("total", "flags")) < 40
+    assert bits["flags"] == pytest.approx(4 * 23, abs=0.01)  # 4 files' count of foreign lines
+    assert bits["total"] < 82 * 8, bits
+
+
+def test_the_leak_bound_counts_the_tampering_flags_number(tmp_path):
+    """Records forged in order at import, then N empty lines: 0 and a flag; where the flag
+    shown to the student spells N out (a number of the student's choosing, up to 2**23),
+    feedback.leak_bits counts it."""
+    forged = {}
+    for name, tests in grade.tests_by_file().items():
+        ids = [t.id for t in tests]
+        forged[name] = (f"import json as _j, os as _o\nfor _id in {ids!r}:\n"
+                        "    _o.write(3, _j.dumps(dict(id=_id, status='error', "
+                        "kind='exception')).encode() + b'\\n')\n"
+                        f"_o.write(3, b'\\n' * {1000 + len(name)})\n_o._exit(0)\n")
+    submission = hostile_submission(tmp_path / "sub", forged)
+    results = grade_cli(submission, tmp_path / "results.json")
+    assert code_scores(results) == dict.fromkeys(CODE_IDS, 0)
+    shown = [f"{name}: tampering: {1000 + len(name)} line(s)" in results["output"]
+             for name in grade.tests_by_file()]
+    assert not any(shown) or feedback.tampering_flag_bits() >= 4 * 23  # counted if shown
+    flags = [f for f in results["needs_person"] if not f.startswith(gn.SPOT_CHECK)]
+    assert len(flags) >= 4  # flagged, whatever the output says
 
 
 def test_without_a_sandbox_the_results_say_so(honest):

@@ -127,6 +127,17 @@ def test_a_stray_copy_next_to_the_work_is_flagged_but_not_chosen(tmp_path):
     assert "layers.py x2" in work.flags[0]
 
 
+def test_a_path_held_twice_in_one_zip_is_its_last_entry_as_the_grader_reads_it(tmp_path):
+    """Python's zipfile in append mode adds a second hw4/layers.py: extracting keeps the last,
+    as `make grade` grades it (was: layers.py dropped, 20 points lost in grade-all only)."""
+    path = write_zip(tmp_path / "jdoe.zip", submission("jdoe", "final"))
+    with zipfile.ZipFile(path, "a") as archive, pytest.warns(UserWarning, match="Duplicate"):
+        archive.writestr(zipfile.ZipInfo("jdoe/layers.py", NEW), text("layers.py", "again"))
+    work = find(tmp_path, path)
+    assert graded_text(work, "layers.py") == text("layers.py", "again")
+    assert work.as_is == path and "layers.py x2" in work.flags[0]
+
+
 def test_several_uploaded_zips_grade_the_most_complete_whatever_their_names(tmp_path):
     final = write_zip(tmp_path / "a_final.zip", submission("hw4", "final"))
     draft = write_zip(tmp_path / "z_draft.zip", submission("hw4", "draft", GRADED[:2]))
