@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handin import manifest
-from staff import grading_tests, sandbox
+from staff import grading_tests
 from staff import grading_worker as worker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -305,18 +305,17 @@ def value_messages(outputs):
 
 
 def tampering_flag_bits():
-    """What grade.py's per-file flag "FILE: tampering: N line(s) on the grader's channel that
-    its worker did not write" (shown when the foreign lines came after every record) can
-    say: N is the student's choice, up to one line per byte of the channel."""
-    return log2(sandbox.OUTPUT_CAP + 1) * len(manifest.CODE_FILES)
+    """What grade.py's per-file flag "FILE: tampering: lines on the grader's channel that its
+    worker did not write" can say: whether it is there, one bit a file (it states no count)."""
+    return float(len(manifest.CODE_FILES))
 
 
 def leak_bits(expected, seconds=90):
     """
     An upper bound on what one submission's code can send out through the grader's
     messages: for each code test, log2 of the number of different messages it can get
-    (`expected`: test id -> the reference's outputs of one grading); the count in each
-    file's tampering flag ("flags"); plus the execution time in whole seconds (up to
+    (`expected`: test id -> the reference's outputs of one grading); whether each file's
+    tampering flag is shown ("flags"); plus the execution time in whole seconds (up to
     `seconds`). Returns dict test id -> bits, "flags" and "total".
     """
     bits = {test_id: log2(1 + error_messages() + value_messages(outputs))

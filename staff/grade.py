@@ -26,9 +26,11 @@ channel as tampering); the grader compares them and builds every message
 Notebooks are never executed (handin/notebooks.py).
 
 Time: one submission takes at most BUDGET seconds of wall-clock time, start to results
-(the grader stops itself one second before): the code tests' sandboxes end by 87 s, in
-phases that each keep 15 s for each phase after them; each test has TEST_TIMEOUT seconds,
-an import twice that (the reserves scale with --budget). In "uid" mode the wait for the
+(the grader stops itself one second before): the code tests' sandboxes end by 82 s, in
+phases that each keep 15 s for each phase after them (a phase that the student's earlier
+files left too little time scores 0), and 5 s more are kept for ending their processes;
+each test has TEST_TIMEOUT seconds, an import twice that (the reserves scale with
+--budget). In "uid" mode the wait for the
 machine-wide lock comes before the budget starts. A submission the grader could not grade
 (a sandbox that did not start, a reference that failed, the grader's own crash or its own
 use of the time) gets results.json with extra_data.failed_to_grade and a needs_person entry
@@ -66,12 +68,14 @@ from handin.notebooks import (
     needs_person,
     result,
 )
-from staff import feedback, grading_tests, reference_run, sandbox
+from staff import canvas_names, feedback, grading_tests, reference_run, sandbox, uploads
 from staff import grading_worker as worker
 from staff.grading_channel import read_channel
 
 ROOT = Path(__file__).resolve().parents[1]
 STAFF_DIR = Path(__file__).resolve().parent
+
+
 def reference_folder(reference_root, file_name):
     """The folder of the reference files that the student file `file_name` runs with."""
     return Path(reference_root) / manifest.graded_file(file_name).folder
@@ -100,8 +104,11 @@ HARNESS_FILES = {  # the worker's flat folder: name there -> our file
 }
 BUDGET = 90.0  # wall-clock seconds for one submission, start to results (docs/STAFF.md)
 FINISH_RESERVE = 3.0  # seconds of the budget kept for the results after the code tests
+# of the budget (5 s): ending the last phase's processes, charged to the student's time
+# (bwrap's pid 1 waits for its namespace to empty, a tmpfs of many files to go; PID1_WAIT)
+TEARDOWN_RESERVE = sandbox.PID1_WAIT / 90
 PHASE_RESERVE = 15 / 90  # of the budget: what a phase keeps for each phase after it (15 s)
-MIN_PHASE = 5 / 90  # of the budget: a phase left with less means the grader used the time
+MIN_PHASE = 5 / 90  # of the budget: the first phase left with less: the grader used the time
 TEST_TIMEOUT = 5.0  # seconds per code test
 IMPORT_TIMEOUT = 2  # times the test timeout: to import a student file (sklearn takes ~1 s)
 MEMORY_MB = 1536  # address-space limit of each worker process
@@ -143,14 +150,34 @@ def locate_in_folder(folder):
     return best
 
 
-def prepare_submission(submission, work_dir, notes):
+def prepare_submission(submission, work_dir, notes, flags):
     """
-    Get the student's files into work_dir from a zip or a folder.
+    Get the student's files into work_dir from a zip or a folder: where `make submission`
+    puts them (the folder or one subfolder of it); when that finds less than all of them in
+    a readable upload, wherever they are in it (find_anywhere), flagged for a person. A zip
+    that handin/check.py rejects (unsafe entries, a bomb) scores 0 with the reason, as
+    `make check` tells the student before they upload it.
 
     Returns:
     - files: dict required name -> Path (missing names are absent); None if rejected
     """
     submission = Path(submission)
+    files = files_as_submitted(submission, work_dir, notes)
+    if files is None or len(files) == len(checker.REQUIRED_FILES):
+        return files
+    found = find_anywhere(submission, work_dir)
+    if found is None or len(found.files) <= len(files):
+        return files
+    notes.append("the graded files were not all in one folder, as make submission writes "
+                 "them: they were found elsewhere in the upload and graded, and a person will "
+                 "check the layout")
+    flags.extend(found.flags)
+    return found.files
+
+
+def files_as_submitted(submission, work_dir, notes):
+    """The files where `make submission` puts them: dict required name -> Path, or None if
+    the zip is rejected (the reasons in notes)."""
     if submission.is_dir():
         files = locate_in_folder(submission)
         zips = sorted(p for p in submission.iterdir() if p.suffix == ".zip" and p.is_file())
@@ -168,6 +195,28 @@ def prepare_submission(submission, work_dir, notes):
     if report.rejected:
         return None
     return locate_in_folder(dest)
+
+
+@dataclass
+class Found:
+    files: dict  # required name -> Path
+    flags: list  # for a person: where they were found
+
+
+def find_anywhere(submission, work_dir):
+    """The graded files located by name anywhere in the upload (a whole-project zip, deeper
+    folders, a zip inside the zip), as grade-all finds them (staff/uploads.py); None if none
+    is found."""
+    scratch = Path(work_dir) / "found"
+    scratch.mkdir()
+    upload = canvas_names.Upload(submission, "", "", original=submission.name)
+    work = uploads.find_work([upload], scratch)
+    if work.problem or work.folder is None:
+        return None
+    files = {name: work.folder / name for name in checker.REQUIRED_FILES
+             if (work.folder / name).is_file()}
+    flags = work.flags or [f"layout repaired: graded the files found in {work.graded}"]
+    return Found(files, flags)
 
 
 def worker_job(code_dir, harness_dir, tests, limits, wall, seed):
@@ -289,6 +338,7 @@ class Grading:
     harness: Path = None
     passed: set = field(default_factory=set)  # ids of the tests passed so far
     flags: list = field(default_factory=list)  # for a person (tampering)
+    ran_phase: bool = False  # a phase of student code has run
 
 
 def grade_code(files, reference_root, limits, mode, seed, deadline):
@@ -320,11 +370,17 @@ def grade_code(files, reference_root, limits, mode, seed, deadline):
 
 
 def phase_walls(grading, present, later):
-    """dict file -> its worker's wall-clock seconds in this phase (files of a phase run at
-    once; in "uid" mode one after another, sharing the phase's time)."""
+    """
+    dict file -> its worker's wall-clock seconds in this phase (files of a phase run at
+    once; in "uid" mode one after another, sharing the phase's time); None when the phases
+    before this one (the student's code, ending it included) left it too little time.
+    GraderFailure when the first phase has too little: the grader itself used the time.
+    """
     budget = grading.limits.budget
     cap = grading.deadline - time.monotonic() - PHASE_RESERVE * budget * later
     if cap < MIN_PHASE * budget:
+        if grading.ran_phase:
+            return None
         raise GraderFailure(f"the grader itself used up the submission's {grading.limits.budget:g}"
                             " s before the code tests were done (a slow or overloaded machine?)")
     walls = {f: min(file_wall(grading.by_file[f], grading.limits), cap) for f in present}
@@ -340,6 +396,11 @@ def run_phase(grading, present, later):
     if not present:
         return {}
     walls = phase_walls(grading, present, later)
+    if walls is None:
+        return {f: zero_code_entries(grading.by_file[f], "did not run: the submission's code "
+                                     "in the files before it used up its time")
+                for f in present}
+    grading.ran_phase = True
     jobs, folders = [], []
     for file_name in present:
         helpers = helper_paths(file_name, grading.files, grading.reference_root, grading.passed)
@@ -373,8 +434,10 @@ def score_file(grading, file_name, outcome, wall):
                                source, grading.limits, test.id in channel.tampered)
                for test in tests]
     if channel.foreign and not channel.tampered:
-        grading.flags.append(f"{file_name}: tampering: {channel.foreign} line(s) on the "
-                             "grader's channel that its worker did not write")
+        # no count: the output shows this line, and a count would be a number of the
+        # student code's choosing (feedback.tampering_flag_bits)
+        grading.flags.append(f"{file_name}: tampering: lines on the grader's channel that its "
+                             "worker did not write")
     grading.passed.update(t.id for t, e in zip(tests, entries, strict=True)
                           if e["score"] >= e["max_score"])
     return entries
@@ -505,16 +568,18 @@ def grade_in_budget(submission, reference_root, limits, mode, seed):
     start = time.monotonic()
     notes = [] if mode.name != "none" else [f"note: {mode.detail}"]
     with tempfile.TemporaryDirectory(prefix="hw4-grade-") as work_dir:
-        files = prepare_submission(submission, work_dir, notes)
+        layout_flags = []
+        files = prepare_submission(submission, work_dir, notes, layout_flags)
         if files is None:
             return Graded(all_zero(notes), notes)
-        flags = check_privacy(mode, reference_root, submission, limits)
+        flags = layout_flags + check_privacy(mode, reference_root, submission, limits)
         missing = [name for name in checker.REQUIRED_FILES if name not in files]
         if missing:
             notes.append(f"missing files: {', '.join(missing)}")
         notebook_entries, spot_checks = grade_notebooks(files)
         code, code_flags = grade_code(files, reference_root, limits, mode, seed,
-                                      start + limits.budget - FINISH_RESERVE)
+                                      start + limits.budget - FINISH_RESERVE
+                                      - TEARDOWN_RESERVE * limits.budget)
     return Graded(code + notebook_entries, notes, flags + code_flags, spot_checks)
 
 

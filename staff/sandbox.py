@@ -60,6 +60,7 @@ FSIZE_MB = 64
 NPROC = 128  # tasks (processes and threads) of one job
 OUTPUT_CAP = 8 * 2**20  # bytes a job may send back on stdout
 ERRORS_KEEP = 4096  # bytes of a job's stderr kept (the reason a sandbox did not start)
+PID1_WAIT = 5.0  # seconds at most to wait for a stopped bwrap job's pid 1 to be gone
 POLL = 0.1  # seconds between counts of a sandbox's threads where bwrap runs as root
 WRITABLE_DIRS = ("/tmp", "/var/tmp", "/dev/shm")  # swept even if the scan missed them
 UID_LOCK = "/tmp/hw4-uid-sandbox.lock"
@@ -514,7 +515,7 @@ class Running:
             info.setdefault(name, int(number))
         return info
 
-    def wait_for_pid1(self, timeout=5.0):
+    def wait_for_pid1(self, timeout=None):
         """
         In bwrap, wait until the sandbox's pid 1 has exited: it got SIGKILL when bwrap died
         (--die-with-parent), and the kernel ends it only after every other process of its pid
@@ -525,7 +526,7 @@ class Running:
         pid1 = self.read_info().get("child-pid")
         os.close(self.info)
         self.info = None
-        end = time.monotonic() + timeout
+        end = time.monotonic() + (PID1_WAIT if timeout is None else timeout)
         while pid1 and time.monotonic() < end and alive(pid1):
             time.sleep(0.005)
 

@@ -493,6 +493,22 @@ def test_gradescope_submission_folder(tmp_path, layout):
     assert grade.grade(submission, limits=LIMITS)["score"] == FULL
 
 
+def test_a_whole_project_upload_is_graded_and_flagged(tmp_path):
+    """Gradescope unpacks a zip of the whole kit folder: the graded files sit in backprop/,
+    neuralnet/ and the top, among the kit's other files. They are found by name, graded in
+    full, and the result is flagged for a person (as grade-all does), never a silent 0."""
+    flat = write_submission_dir(tmp_path / "flat")
+    project = tmp_path / "submission" / "hw4-starter"
+    for name, relative in manifest.GRADED_FILES.items():
+        (project / relative).parent.mkdir(parents=True, exist_ok=True)
+        (flat / name).replace(project / relative)
+    (project / "neuralnet" / "data.py").write_text((ROOT / "neuralnet" / "data.py").read_text())
+    results = grade.grade(tmp_path / "submission", limits=LIMITS)
+    assert results["score"] == FULL, results["output"]
+    assert any("layout repaired" in flag for flag in results["needs_person"])
+    assert "found elsewhere in the upload and graded" in results["output"]
+
+
 def test_cli_always_writes_results_json(tmp_path):
     out = tmp_path / "results" / "results.json"
     command = [sys.executable, "-m", "staff.grade", str(tmp_path / "missing.zip"),
@@ -596,6 +612,17 @@ def test_each_phase_keeps_time_for_the_phases_after_it():
     assert sum(shared.values()) <= 87 - 2 * reserve  # one job after another
     with pytest.raises(grade.GraderFailure, match="the grader itself used up"):
         grade.phase_walls(grading_with("bwrap", 2 * reserve + 1), ["train.py"], 2)
+
+
+def test_a_phase_left_without_time_by_earlier_student_code_scores_0():
+    """Once student code has run (ending it included), a later phase left with too little
+    time is the student's: 0 for its tests, never a failure to grade."""
+    grading = grading_with("bwrap", 1)
+    grading.ran_phase = True
+    assert grade.phase_walls(grading, ["train.py"], 0) is None
+    entries = grade.run_phase(grading, ["train.py"], 0)["train.py"]
+    assert [e["score"] for e in entries] == [0, 0]
+    assert all("used up its time" in e["output"] for e in entries)
 
 
 ALARM_PROOF_HANG = """

@@ -584,14 +584,14 @@ def test_what_can_leave_is_tens_of_bytes(old_grading):
     own templates and the reference's output sizes."""
     bits = feedback.leak_bits(old_grading[0])
     assert max(v for k, v in bits.items() if k not in ("total", "flags")) < 40
-    assert bits["flags"] == pytest.approx(4 * 23, abs=0.01)  # 4 files' count of foreign lines
+    assert bits["flags"] == 4  # whether each of the 4 files' tampering flag is shown
     assert bits["total"] < 82 * 8, bits
 
 
-def test_the_leak_bound_counts_the_tampering_flags_number(tmp_path):
-    """Records forged in order at import, then N empty lines: 0 and a flag; where the flag
-    shown to the student spells N out (a number of the student's choosing, up to 2**23),
-    feedback.leak_bits counts it."""
+def test_the_tampering_flag_states_no_number_of_the_students_choosing(tmp_path):
+    """Records forged in order at import, then N empty lines: 0 and a flag for a person; the
+    flag the student reads does not spell N out (it would carry up to 23 bits a file past
+    feedback.leak_bits, which counts one bit a file: the flag is there or not)."""
     forged = {}
     for name, tests in grade.tests_by_file().items():
         ids = [t.id for t in tests]
@@ -602,11 +602,10 @@ def test_the_leak_bound_counts_the_tampering_flags_number(tmp_path):
     submission = hostile_submission(tmp_path / "sub", forged)
     results = grade_cli(submission, tmp_path / "results.json")
     assert code_scores(results) == dict.fromkeys(CODE_IDS, 0)
-    shown = [f"{name}: tampering: {1000 + len(name)} line(s)" in results["output"]
-             for name in grade.tests_by_file()]
-    assert not any(shown) or feedback.tampering_flag_bits() >= 4 * 23  # counted if shown
+    assert not any(str(1000 + len(name)) in results["output"] for name in forged)
     flags = [f for f in results["needs_person"] if not f.startswith(gn.SPOT_CHECK)]
-    assert len(flags) >= 4  # flagged, whatever the output says
+    assert len(flags) >= 4  # flagged for a person
+    assert feedback.tampering_flag_bits() == len(forged)
 
 
 def test_without_a_sandbox_the_results_say_so(honest):
