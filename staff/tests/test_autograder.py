@@ -54,6 +54,19 @@ def test_zip_layout(autograder_zip):
     assert not any(name.startswith(("tests/", "bench/", "results/")) for name in infos)
 
 
+def test_the_grader_imports_only_what_the_zip_holds(autograder_zip, tmp_path):
+    """Every module of ours that grade.py imports is in the zip (here our own install of the
+    packages would hide a missing one: it must not be where they come from)."""
+    source = install(autograder_zip, tmp_path)
+    listing = ("import staff.grade, sys; print('\\n'.join(m.__file__ for n, m in "
+               "list(sys.modules.items()) if n.split('.')[0] in ('staff', 'handin')))")
+    run = subprocess.run([sys.executable, "-c", listing], cwd=source, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    files = run.stdout.split()
+    assert files and all(path.startswith(str(source)) for path in files), files
+
+
 def test_shell_scripts_parse(autograder_zip, tmp_path):
     source = install(autograder_zip, tmp_path)
     for name in ("setup.sh", "run_autograder"):
