@@ -254,7 +254,10 @@ class ModelCheck:
         self.flags, self.note, self.sources, self.printed = [], None, None, None
         self.thread = None
         if path is not None and part1_earned(entries):
-            self.plan(path)
+            try:
+                self.plan(path)
+            except Exception as err:  # noqa: BLE001 -- an auxiliary check never fails a grading
+                self.failed(err)
 
     def plan(self, path):
         """Read the notebook: what to run and compare, or the note saying why not."""
@@ -298,9 +301,13 @@ class ModelCheck:
             outcome, token = run_job(self.sources, self.mode, wall)
             self.conclude(read_result(outcome, token), outcome, wall)
         except Exception as err:  # noqa: BLE001 -- an auxiliary check never fails a grading
-            traceback.print_exc(file=sys.stderr)
-            self.note = ("it could not be re-derived: the grader's check failed "
-                         f"({type(err).__name__})")
+            self.failed(err)
+
+    def failed(self, err):
+        """The grader's own error (printed for the staff): a note, never a failed grading."""
+        traceback.print_exc(file=sys.stderr)
+        self.sources = None
+        self.note = f"it could not be re-derived: the grader's check failed ({type(err).__name__})"
 
     def conclude(self, result, outcome, wall):
         """Set the note and flags from the job's Result."""

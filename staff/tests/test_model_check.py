@@ -269,6 +269,16 @@ def test_uid_mode_runs_it_after_the_code_tests_in_the_time_left(monkeypatch):
     assert len(ran) == 1 and "no time was left" in late.note and late.flags == []
 
 
+def test_the_graders_own_failure_is_a_note_never_a_failed_grading(monkeypatch, capsys):
+    def broken(*args):
+        raise OSError("the sandbox could not start")
+
+    monkeypatch.setattr(model_check, "run_job", broken)
+    check, _ = checked(ROOT / "part1.ipynb", sandbox.Mode("none", "test"))
+    assert check.flags == [] and check.note.endswith("the grader's check failed (OSError)")
+    assert "the sandbox could not start" in capsys.readouterr().err  # for the staff
+
+
 def test_a_forgery_is_flagged_with_the_numbers(tmp_path):
     """(The reference notebook, graded end to end, matches: test_grade_notebooks.py.)"""
     check, _ = checked(forged(tmp_path))
