@@ -388,7 +388,6 @@ def main(config):
     os.dup2(devnull, 1)  # what the notebook's code prints goes nowhere
     with open(os.path.join(config["harness"], CELLS_FILE), encoding="utf-8") as f:
         sources = json.load(f)
-    sys.path.remove(config["harness"])
     try:
         import torch
         recorder = install_recorder()
