@@ -207,13 +207,12 @@ ERROR_NOTES = {
     "too_many_layers": f"the model has more than {job.MAX_LAYERS} layers",
     "unreadable": "its result could not be read",
 }
-SANDBOX = "no GPU, data or network there"
+SANDBOX = "the sandbox has no GPU, data or network"
 
 
 def error_note(result):
     if result.error == "raised":
-        raised = result.error_type or "an exception"
-        return f"the notebook's code raised {raised} in the sandbox ({SANDBOX})"
+        return f"its code raised {result.error_type or 'an exception'} ({SANDBOX})"
     return ERROR_NOTES.get(result.error, "its code failed there")
 
 

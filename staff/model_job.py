@@ -391,7 +391,7 @@ def main(config):
     try:
         import torch
         recorder = install_recorder()
-    except ImportError:
+    except Exception:  # noqa: BLE001 -- not installed, or it cannot load in this sandbox
         torch = None
     channel.write(READY + b"\n")
     channel.flush()
@@ -404,7 +404,10 @@ def main(config):
         with contextlib.suppress(BaseException):
             record = error("raised")
             record = derive(torch, sources, recorder, deadline, seconds)
-    record["token"] = config["token"]
-    channel.write(json.dumps(record).encode() + b"\n")
+    try:
+        line = json.dumps({**record, "token": config["token"]})
+    except (TypeError, ValueError, RecursionError):  # the cell's batch_size was no number
+        line = json.dumps({**error("raised"), "token": config["token"]})
+    channel.write(line.encode() + b"\n")
     channel.flush()
     os._exit(0)  # skip atexit handlers and finalizers the notebook's code may have registered
