@@ -645,6 +645,7 @@ def grade_part2(path, missing_reason=None):
 # Starter cells a person compares, found by what their code holds.
 MODEL_MARKER, SUMMARY_MARKER, TRAINING_MARKER = "class FashionCNN", "summary(model", \
     "= train_one_epoch("
+MODEL_SPOT_CHECK = "part1.ipynb: compare the model summary"  # the grader may add a note
 VALIDATION_RE = re.compile(r"val loss \d{1,3}\.\d{1,6} acc (\d\.\d{1,6})")
 
 
@@ -681,8 +682,7 @@ def spot_checks(name, nb, entries):
         validation = last_validation(found)
         shown = f"{accuracy:.2%}" if accuracy is not None else "(none)"
         summary, model = (cell_with(found, spec, m) for m in (SUMMARY_MARKER, MODEL_MARKER))
-        return [f"part1.ipynb: compare the model summary of {summary} with the FashionCNN "
-                f"class of {model}",
+        return [f"{MODEL_SPOT_CHECK} of {summary} with the FashionCNN class of {model}",
                 f"part1.ipynb: compare the test accuracy {shown} of the evaluation cell with the "
                 f"last validation accuracy ({validation or 'not found'}) of the training log "
                 f"in {cell_with(found, spec, TRAINING_MARKER)}"]

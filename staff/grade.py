@@ -23,7 +23,8 @@ two_layer_net.py, then train.py). The worker sends back only the values the stud
 functions returned (staff/grading_channel.py reads them, and treats anything else on the
 channel as tampering); the grader compares them and builds every message
 (staff/feedback.py).
-Notebooks are never executed (handin/notebooks.py).
+Notebooks are never executed (handin/notebooks.py); while the code tests run, part1's model
+summary is re-derived in the sandbox from the notebook's own code (staff/model_check.py).
 
 Time: one submission takes at most BUDGET seconds of wall-clock time, start to results
 (the grader stops itself one second before): the code tests' sandboxes end by 82 s, in
@@ -68,7 +69,15 @@ from handin.notebooks import (
     needs_person,
     result,
 )
-from staff import canvas_names, feedback, grading_tests, reference_run, sandbox, uploads
+from staff import (
+    canvas_names,
+    feedback,
+    grading_tests,
+    model_check,
+    reference_run,
+    sandbox,
+    uploads,
+)
 from staff import grading_worker as worker
 from staff.grading_channel import read_channel
 
@@ -577,10 +586,12 @@ def grade_in_budget(submission, reference_root, limits, mode, seed):
         if missing:
             notes.append(f"missing files: {', '.join(missing)}")
         notebook_entries, spot_checks = grade_notebooks(files)
-        code, code_flags = grade_code(files, reference_root, limits, mode, seed,
-                                      start + limits.budget - FINISH_RESERVE
-                                      - TEARDOWN_RESERVE * limits.budget)
-    return Graded(code + notebook_entries, notes, flags + code_flags, spot_checks)
+        deadline = start + limits.budget - FINISH_RESERVE - TEARDOWN_RESERVE * limits.budget
+        with model_check.running(files.get("part1.ipynb"), notebook_entries, mode,
+                                 deadline) as model:  # part1's model summary, in parallel
+            code, code_flags = grade_code(files, reference_root, limits, mode, seed, deadline)
+    return Graded(code + notebook_entries, notes, flags + code_flags + model.flags,
+                  model.annotated(spot_checks))
 
 
 def grade(submission, reference_root=ROOT, limits=None):

@@ -65,16 +65,15 @@ from tqdm import tqdm
 
 from handin import check as checker
 from handin.notebooks import SPOT_CHECK
-from staff import canvas_names, course_summary, uploads
+from staff import canvas_names, course_summary, make_autograder, uploads
 from staff.course_summary import Row
 from staff.starter.regions import BEGIN
 
 ROOT = Path(__file__).resolve().parents[1]
 STAFF_DIR = Path(__file__).resolve().parent
 GRADER = STAFF_DIR / "grade.py"
-GRADER_INPUTS = ("staff/grad*.py", "staff/sandbox.py", "handin/*.py", "backprop/*.py",
+GRADER_INPUTS = (*make_autograder.GRADER_FILES, "backprop/*.py",
                  "neuralnet/*.py")  # a change to any of these regrades everything
-NOT_GRADER_INPUTS = {"grade_all.py"}
 MAX_UPLOAD_BYTES = 2**31  # one upload in Canvas's download (a whole project may be large)
 TIMEOUT = 600.0  # seconds per submission (grade.py has its own limits per test)
 SIMILARITY_TIMEOUT = 900.0  # seconds for the similarity report (300 students: about 1 min)
@@ -197,8 +196,7 @@ def file_digest(paths):
 
 def grader_fingerprint(root=ROOT):
     """SHA-256 over the grader's and the reference's source: results from another one are stale."""
-    paths = sorted({p for pattern in GRADER_INPUTS for p in Path(root).glob(pattern)
-                    if p.name not in NOT_GRADER_INPUTS})
+    paths = sorted({p for pattern in GRADER_INPUTS for p in Path(root).glob(pattern)})
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())

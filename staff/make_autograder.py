@@ -27,7 +27,8 @@ ROOT_FILES = {  # name in the zip -> source path
 GRADER_FILES = ("staff/__init__.py", "staff/grade.py", "staff/grading_worker.py",
                 "staff/grading_tests.py", "staff/grading_channel.py", "staff/feedback.py",
                 "staff/reference_run.py", "staff/sandbox.py", "staff/student_view.py",
-                "staff/uploads.py", "staff/canvas_names.py",
+                "staff/uploads.py", "staff/canvas_names.py", "staff/model_check.py",
+                "staff/model_job.py",
                 "handin/__init__.py", "handin/check.py", "handin/notebooks.py",
                 "handin/cell_code.py", "handin/manifest.py")
 REFERENCE_FOLDERS = ("backprop", "neuralnet")

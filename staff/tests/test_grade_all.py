@@ -537,6 +537,9 @@ def test_grader_fingerprint_follows_the_grader_and_the_reference(tmp_path):
     assert grade_all.grader_fingerprint(tmp_path) == first
     (tmp_path / "neuralnet/layers.py").write_text("# v2\n")
     assert grade_all.grader_fingerprint(tmp_path) != first
+    second = grade_all.grader_fingerprint(tmp_path)
+    (tmp_path / "staff/model_check.py").write_text("# v1\n")  # every file the autograder ships
+    assert grade_all.grader_fingerprint(tmp_path) != second
 
 
 def names_folder(tmp_path, names):
