@@ -181,7 +181,9 @@ def run(out, course, jobs):
     rows = list(csv_rows(out / "gradebook.csv"))
     return {"exit_code": code, "grading_s": round(grading, 1),
             "similarity_s": round(similarity, 1), "students": len(rows),
-            "failed_to_grade": sum(1 for r in rows if r["Failed to grade"]),
+            "not_graded": sum(1 for r in rows if r["Failed to grade"]),
+            "grader_failed": sum(1 for r in rows
+                                 if r["Failed to grade"].startswith("the grader failed")),
             "needs_a_person": sum(1 for r in rows if r["Needs a person"]),
             "in_canvas_import": sum(1 for r in rows if r["In Canvas import"] == "yes"),
             "similar_pairs": leads.estimated, "listed_pairs": len(leads.pairs),
@@ -209,7 +211,8 @@ def report(numbers, args):
         f"files above 50%, {numbers['listed_pairs']} listed (target {SIMILARITY_TARGET_S} s for "
         f"{TARGET_COUNT}{'' if args.count == TARGET_COUNT else ', measured on ' + str(args.count)})"
         f"{'; ' + numbers['similarity_problem'] if numbers['similarity_problem'] else ''}",
-        f"  rows: {numbers['students']}, failed to grade: {numbers['failed_to_grade']}, "
+        f"  rows: {numbers['students']}, not graded: {numbers['not_graded']} (the grader "
+        f"failed on {numbers['grader_failed']}; the rest are unreadable uploads), "
         f"need a person: {numbers['needs_a_person']}, in canvas_import.csv: "
         f"{numbers['in_canvas_import']}, kinds: {numbers['kinds']}",
     ]
