@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from staff.student_view import student_module
+from staff.grading.student_view import student_module
 
 ROOT = Path(__file__).resolve().parents[1]
 load_cifar10 = student_module("data").load_cifar10

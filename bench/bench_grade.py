@@ -4,7 +4,7 @@
     flock /tmp/hw4-cpu.lock .venv/bin/python bench/bench_grade.py --worst-case
 
 Zips the reference's six graded files (as `make submission` would) and times
-`python staff/grade.py ZIP --out results.json` in a fresh process, the way run_autograder
+`python -m staff.grading.grade ZIP --out results.json` in a fresh process, the way run_autograder
 calls it, in each sandbox mode this machine has (bwrap, uid, and none: without isolation;
 the reference outputs are computed in every run, for its fresh inputs). Prints the median
 wall time of each and checks that every run gave full marks. Target (issue "Grading you can
@@ -30,7 +30,7 @@ import zipfile
 from pathlib import Path
 
 from handin.manifest import CODE_FILES, GRADED_FILES
-from staff import sandbox
+from staff.grading import sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +46,7 @@ def reference_zip(folder):
 def grade_once(zip_path, folder, mode):
     """Seconds for one grade.py run; checks it gave full marks in `mode`."""
     out = Path(folder) / "results.json"
-    command = [sys.executable, "-m", "staff.grade", str(zip_path), "--out",
+    command = [sys.executable, "-m", "staff.grading.grade", str(zip_path), "--out",
                str(out), "--sandbox", mode, "--allow-readable"]
     start = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
@@ -113,7 +113,7 @@ def worst_case_zip(folder):
 def worst_case(folder):
     """Grade worst_case_zip in the best mode; returns 1 if it broke the budget."""
     zip_path, out = worst_case_zip(folder), Path(folder) / "results.json"
-    command = [sys.executable, "-m", "staff.grade", str(zip_path), "--out", str(out),
+    command = [sys.executable, "-m", "staff.grading.grade", str(zip_path), "--out", str(out),
                "--allow-readable"]
     start = time.perf_counter()
     subprocess.run(command, capture_output=True, cwd=ROOT, check=False)

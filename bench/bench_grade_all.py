@@ -6,11 +6,11 @@
 Writes a Canvas "Download Submissions" folder of --count students (every one unique, so no
 result comes from the cache): the reference solution (25 %, the only ones with the
 notebooks' solution code: a group that copied), the starter kit (15 %), one case of the
-mistakes corpus each (staff/mistakes.py, 45 %: mistakes and correct variants), and messy
+mistakes corpus each (staff/corpus/mistakes.py, 45 %: mistakes and correct variants), and messy
 uploads (15 %: empty file, truncated zip, not a zip, a .rar, zip inside a zip, loose files,
 a whole-project zip, two zips of which the draft's name sorts last). A tenth of the students
 are late, and a tenth also have an older upload. Then grades them
-with staff/grade_all.py (JOBS=--jobs, fresh output folder) and times, separately, the
+with staff/course/grade_all.py (JOBS=--jobs, fresh output folder) and times, separately, the
 grading (target: 300 in at most 10 min on 2 cores) and the similarity report (target: at
 most 1 min). Prints the numbers as a BENCHMARKS.md block.
 """
@@ -29,7 +29,8 @@ import zipfile
 from pathlib import Path
 
 from handin.manifest import GRADED_FILES
-from staff import grade_all, mistakes
+from staff.corpus import mistakes
+from staff.course import grade_all
 from staff.starter.notebooks import strip_notebook
 from staff.starter.regions import strip_python
 from staff.tests.corpus import PY_FILES, part1_text, part2_text

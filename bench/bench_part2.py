@@ -23,7 +23,7 @@ from pathlib import Path
 import skimage.data
 import torch
 
-from staff.notebook_code import load_as_module
+from staff.reference.notebook_code import load_as_module
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKUP = ROOT / "python_backup" / "part2.py"

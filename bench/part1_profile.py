@@ -26,7 +26,7 @@ import torchvision
 from torch import nn
 from torch.profiler import ProfilerActivity, profile, record_function
 
-from staff.notebook_code import run_tagged_cells
+from staff.reference.notebook_code import run_tagged_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 

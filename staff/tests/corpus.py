@@ -168,8 +168,8 @@ def symlink_attr():
 
 def original_solution(name):
     """The four graded .py files of the whole original-style solution `name` (the mistakes
-    corpus's SOLUTIONS, in staff/original_solutions/), as dict file name -> text."""
-    folder = STAFF_DIR / "original_solutions" / name
+    corpus's SOLUTIONS, in staff/corpus/original_solutions/), as dict file name -> text."""
+    folder = STAFF_DIR / "corpus" / "original_solutions" / name
     return {path.name: path.read_text() for path in sorted(folder.glob("*.py"))}
 
 

@@ -36,7 +36,7 @@ def _summary(config: str, final_train: float, final_val: float) -> dict:
 
 
 def write_fake_results(results: Path) -> Path:
-    """Write the run outputs staff/report.py reads under `results`; returns `results`."""
+    """Write the run outputs staff/reference/report.py reads under `results`; returns `results`."""
     for sub in ("best", "overfit"):
         (results / sub).mkdir(parents=True, exist_ok=True)
     (results / "best/summary.json").write_text(

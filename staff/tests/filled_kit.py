@@ -9,8 +9,8 @@ import sys
 
 import matplotlib
 
+from staff.grading.student_view import student_module
 from staff.starter.build import ROOT, build
-from staff.student_view import student_module
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402

@@ -1,4 +1,4 @@
-"""staff/make_autograder.py: the Gradescope zip's layout, and run_autograder end to end on a
+"""staff/grading/make_autograder.py: the Gradescope zip's layout, and run_autograder end to end on a
 simulated /autograder folder (reference submission -> full marks; broken Python -> a
 results.json that says so)."""
 
@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from staff import grade, make_autograder, sandbox
+from staff.grading import grade, make_autograder, sandbox
 from staff.tests.corpus import write_submission_dir
 
 
@@ -58,7 +58,7 @@ def test_the_grader_imports_only_what_the_zip_holds(autograder_zip, tmp_path):
     """Every module of ours that grade.py imports is in the zip (here our own install of the
     packages would hide a missing one: it must not be where they come from)."""
     source = install(autograder_zip, tmp_path)
-    listing = ("import staff.grade, sys; print('\\n'.join(m.__file__ for n, m in "
+    listing = ("import staff.grading.grade, sys; print('\\n'.join(m.__file__ for n, m in "
                "list(sys.modules.items()) if n.split('.')[0] in ('staff', 'handin')))")
     run = subprocess.run([sys.executable, "-c", listing], cwd=source, capture_output=True,
                          text=True, timeout=120)

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from kit import BACKPROP_DIR, NEURALNET_DIR, ROOT, run_script
 
-from staff import f4_graph, make_backprop_data
+from staff.reference import f4_graph, make_backprop_data
 
 F1_ARGS = (0.7, -1.2, 2.5, 0.3, -0.4, 1.1)
 REFERENCE = (BACKPROP_DIR / "functions.py").read_text()

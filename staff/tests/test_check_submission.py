@@ -1,4 +1,4 @@
-"""staff/check_submission.py: layout, contents and archive-safety checks, exit codes, --json."""
+"""handin/check.py (make check): layout, contents and archive-safety checks, exit codes, --json."""
 
 import json
 import subprocess
@@ -308,7 +308,7 @@ def test_a_path_fifteen_folders_deep_is_fine(tmp_path):
     ("jdoe/part1.ipynb", b"[" * 100_000, "nested more than 64 levels"),
 ])
 def test_grader_scores_hostile_zips_zero_with_the_reason(tmp_path, entry, data, words):
-    from staff import grade
+    from staff.grading import grade
 
     folder = write_submission_dir(tmp_path / "src" / "jdoe", tiny=True)
     (folder / "layers.py").unlink()

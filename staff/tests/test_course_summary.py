@@ -1,11 +1,11 @@
-"""staff/course_summary.py on hand-made rows: spreadsheet-safe cells that keep numbers
+"""staff/course/course_summary.py on hand-made rows: spreadsheet-safe cells that keep numbers
 numbers, the Canvas import's settled rows under "Name (id)", pass rates over the gradable
 submissions with the grader's reasons counted, students who share a name told apart."""
 
 import csv
 
-from staff import course_summary
-from staff.course_summary import Leads, Pair, Row
+from staff.course import course_summary
+from staff.course.course_summary import Leads, Pair, Row
 
 COLUMN = "Homework 4 (12345)"
 

@@ -1,11 +1,12 @@
-"""staff/get_data.py (`make data`): offline build from a course copy, clear download errors."""
+"""staff/reference/get_data.py (`make data`): offline build from a course copy, clear download
+errors."""
 
 import sys
 import types
 
 import pytest
 
-from staff import get_data
+from staff.reference import get_data
 
 
 def fake_shared(tmp_path):

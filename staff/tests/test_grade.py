@@ -1,4 +1,4 @@
-"""staff/grade.py on a corpus of generated submissions, each with its exact expected score:
+"""staff/grading/grade.py on a corpus of generated submissions, each with its exact expected score:
 the reference (full), the starter (0 on every code test), one bug per graded function (loses
 exactly its points), hangs (within the time budget), crashes at import, stderr noise,
 notebooks without outputs or with a low accuracy, malicious and malformed zips, and
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from handin import manifest, notebooks
-from staff import grade, grading_tests, sandbox
+from staff.grading import grade, grading_tests, sandbox
 from staff.starter.notebooks import strip_notebook
 from staff.starter.regions import strip_python
 from staff.tests.corpus import (
@@ -232,7 +232,7 @@ def test_original_style_mistakes_lose_points_only_at_their_test(tmp_path, mistak
 def test_training_step_reading_attributes_keeps_its_points_with_our_net(tmp_path):
     """A net with a mistake in backward: train.py runs with our TwoLayerNet under the
     student's names, so `l2_regularization(model.W1, reg)` still works (with (1, H) biases in
-    the student's net, (H,) in ours). staff/mistakes.py plants such mistakes in the solutions
+    the student's net, (H,) in ours). staff/corpus/mistakes.py plants such mistakes in the solutions
     whose training_step names other keys (fc1_W, weight1, layer1_W)."""
     files = original_solution("attrs_W1_bias_rows")
     old = "grad_out1 = relu_backward(grad_out2, cache2)"
@@ -511,7 +511,7 @@ def test_a_whole_project_upload_is_graded_and_flagged(tmp_path):
 
 def test_cli_always_writes_results_json(tmp_path):
     out = tmp_path / "results" / "results.json"
-    command = [sys.executable, "-m", "staff.grade", str(tmp_path / "missing.zip"),
+    command = [sys.executable, "-m", "staff.grading.grade", str(tmp_path / "missing.zip"),
                "--out", str(out), "--test-timeout", "2"]
     run = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr

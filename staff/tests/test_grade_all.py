@@ -1,4 +1,4 @@
-"""staff/grade_all.py on a generated Canvas download with known scores, graded once with
+"""staff/course/grade_all.py on a generated Canvas download with known scores, graded once with
 the real grade.py (JOBS=2): the reference verbatim (solution markers included), a copy of it
 with renamed variables (late), a whole-project zip after an older starter upload, a zip
 holding two zips (the complete one with a mistake, and a newer partial one), an empty file,
@@ -25,11 +25,11 @@ import pytest
 from bench.bench_grade_all import kit_notebooks  # the notebooks with the kit's code
 from handin import check as checker
 from handin.manifest import GRADED_FILES
-from staff import canvas_names, grade_all, similarity, uploads
+from staff.course import canvas_names, grade_all, similarity, uploads
 from staff.starter.regions import find_regions, python_stub, replace_regions, strip_python
 from staff.tests.corpus import PY_FILES, ROOT, tiny_sources, write_submission_dir
 
-GRADE_ALL = ["-m", "staff.grade_all"]
+GRADE_ALL = ["-m", "staff.course.grade_all"]
 ASSIGNMENT = "Homework 4 (12345)"
 
 INDEPENDENT = {  # a second way to write each function (f3, f4 and the tuned settings left out)
@@ -529,16 +529,17 @@ def test_rerun_regrades_nothing_and_a_lost_entry_only_that_one(graded, tmp_path,
 
 
 def test_grader_fingerprint_follows_the_grader_and_the_reference(tmp_path):
-    for relative in ("staff/grade.py", "staff/grade_all.py", "neuralnet/layers.py"):
+    for relative in ("staff/grading/grade.py", "staff/course/grade_all.py", "neuralnet/layers.py"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("# v1\n")
     first = grade_all.grader_fingerprint(tmp_path)
-    (tmp_path / "staff/grade_all.py").write_text("# v2\n")
+    (tmp_path / "staff/course/grade_all.py").write_text("# v2\n")
     assert grade_all.grader_fingerprint(tmp_path) == first
     (tmp_path / "neuralnet/layers.py").write_text("# v2\n")
     assert grade_all.grader_fingerprint(tmp_path) != first
     second = grade_all.grader_fingerprint(tmp_path)
-    (tmp_path / "staff/model_check.py").write_text("# v1\n")  # every file the autograder ships
+    # every file the autograder ships
+    (tmp_path / "staff/grading/model_check.py").write_text("# v1\n")
     assert grade_all.grader_fingerprint(tmp_path) != second
 
 
@@ -564,7 +565,7 @@ def test_canvas_names_are_parsed(tmp_path):
     assert not bob.resubmitted
     assert "also uploaded, not graded: roebob_124_500_notes.pdf" in bob.notes
     assert sorted(u.original for u in subs["leeann_125"].chosen) == ["functions.py", "layers.py"]
-    assert len(subs["kimbo_126"].chosen) == 2  # both zips are candidates (staff/uploads.py)
+    assert len(subs["kimbo_126"].chosen) == 2  # both zips are candidates (staff/course/uploads.py)
     assert "does not follow Canvas's" in subs["stray.zip"].misnamed
 
 

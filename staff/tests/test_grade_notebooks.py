@@ -15,7 +15,7 @@ import pytest
 from handin import manifest
 from handin import notebooks as gn
 from handin.cell_code import impossible_cells
-from staff import grade
+from staff.grading import grade
 from staff.tests.corpus import (
     ROOT,
     TINY_PNG,
@@ -310,7 +310,7 @@ def test_honest_submission_graded_end_to_end(tmp_path):
     assert "NEEDS A PERSON" not in results["output"]  # nothing flagged; 4 spot checks:
     assert len(results["needs_person"]) == 4
     assert all(line.startswith("spot-check: part") for line in results["needs_person"])
-    assert results["needs_person"][0].endswith(  # re-derived in the sandbox: staff/model_check.py
+    assert results["needs_person"][0].endswith(  # re-derived in the sandbox: model_check.py
         "re-derived from the notebook's code in the grader's sandbox: the same 21 layers and "
         "about 289,000 parameters")
     assert "test accuracy 93.59%" in results["needs_person"][1]  # and the log's last val acc

@@ -98,7 +98,7 @@ def test_constant_factor_is_the_one_factor_that_fits_or_none():
 
 
 def test_the_grader_names_a_factor_as_the_student_checks_do():
-    from staff import grading_tests
+    from staff.grading import grading_tests
 
     want = np.random.default_rng(0).normal(size=(5, 3)) + 2.0
     hint = gc.diagnose(want, 5 * want, n=5)

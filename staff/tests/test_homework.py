@@ -1,4 +1,5 @@
-"""staff/homework.py (`make homework`): stage skipping, failures, data discovery, smoke run."""
+"""staff/reference/homework.py (`make homework`): stage skipping, failures, data discovery,
+smoke run."""
 
 import io
 import json
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from staff import homework
-from staff.homework import Settings, Stage
+from staff.reference import homework
+from staff.reference.homework import Settings, Stage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -260,7 +261,8 @@ def test_smoke_run_end_to_end(tmp_path):
     from handin import writeup_questions as questions
 
     results = tmp_path / "smoke"
-    cmd = [sys.executable, "-m", "staff.homework", "--smoke", "--results-dir", str(results)]
+    cmd = [sys.executable, "-m", "staff.reference.homework", "--smoke", "--results-dir",
+           str(results)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=540)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.startswith("[")]

@@ -10,7 +10,7 @@ from kit import ROOT
 
 # The two places that put folders on sys.path: the student's view for in-process imports of
 # student files, and the grading worker inside the sandbox.
-SYS_PATH_EDITORS = {"staff/student_view.py", "staff/grading_worker.py"}
+SYS_PATH_EDITORS = {"staff/grading/student_view.py", "staff/grading/grading_worker.py"}
 STUDENT_SIDE = ("backprop", "neuralnet", "tests", "handin")
 
 

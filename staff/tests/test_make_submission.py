@@ -1,4 +1,4 @@
-"""staff/make_submission.py: builds UNIQNAME.zip, refuses missing files, unrun notebooks,
+"""handin/pack.py (`make submission`): builds UNIQNAME.zip, refuses missing files, unrun notebooks,
 overwrites and bad uniqnames."""
 
 import subprocess

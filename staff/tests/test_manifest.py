@@ -1,5 +1,5 @@
 """handin/manifest.py is the one list of graded tests: docs/POINTS.md is its output, each code
-test has one run function in staff/grading_tests.py (also in the sandbox's flat harness
+test has one run function in staff/grading/grading_tests.py (also in the sandbox's flat harness
 folder), the notebook graders score exactly its notebook tests, and the points add up to the
 homework's. That the grader gives the reference TOTAL_POINTS under the manifest's names is
 test_grade.py's test_reference_gets_full_marks_under_the_manifests_names."""
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from handin import manifest, notebooks
-from staff import grade, grading_tests
+from staff.grading import grade, grading_tests
 from staff.tests.corpus import ROOT
 
 

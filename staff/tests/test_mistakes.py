@@ -1,4 +1,4 @@
-"""staff/mistakes.py: the corpus of typical mistakes, correct variants and whole
+"""staff/corpus/mistakes.py: the corpus of typical mistakes, correct variants and whole
 original-style solutions, and the full run.
 
 The fast tests check the corpus itself (every edit applies exactly once inside a solution
@@ -11,7 +11,7 @@ reference accepted by all three (every driver, every shipped test, every code po
 import pytest
 from kit import ROOT
 
-from staff import mistakes
+from staff.corpus import mistakes
 
 REQUIRED_FUNCTIONS = {
     "f1", "f2", "f3", "f4", "fc_forward", "fc_backward", "relu_forward", "relu_backward",

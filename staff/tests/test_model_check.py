@@ -1,7 +1,7 @@
-"""staff/model_check.py and staff/model_job.py: part1's printed model summary re-derived from
-the notebook's own code in the sandbox. The reference notebook matches; a notebook forged
-from the starter (stubs replaced by the least code that runs, outputs pasted from the
-reference) and an honest one whose class changed after its run are flagged with the numbers
+"""staff/grading/model_check.py and staff/grading/model_job.py: part1's printed model summary
+re-derived from the notebook's own code in the sandbox. The reference notebook matches; a
+notebook forged from the starter (stubs replaced by the least code that runs, outputs pasted
+from the reference) and an honest one whose class changed after its run are flagged with the numbers
 and lose no points; a model cell that cannot run there is named in the spot-check line; and
 hostile model cells (a fake table, floods, writes on the channel, a forged record, a loop
 that catches the alarm) end within the time and get no result in their favour."""
@@ -14,7 +14,7 @@ import pytest
 
 from bench.bench_grade_all import STUB_RAISE, filled_stub
 from handin import notebooks as gn
-from staff import grade, model_check, model_job, sandbox
+from staff.grading import grade, model_check, model_job, sandbox
 from staff.starter.notebooks import strip_notebook
 from staff.tests.corpus import ROOT, make_submission_zip, part1_text
 from staff.tests.test_redteam import mode_skip_reason, runner_modes

@@ -14,8 +14,8 @@ nbformat = pytest.importorskip("nbformat")
 jupytext = pytest.importorskip("jupytext")
 torchvision = pytest.importorskip("torchvision")
 
-from staff.fake_fashion_mnist import write_fake_fashion_mnist  # noqa: E402
-from staff.notebook_code import run_tagged_cells  # noqa: E402
+from staff.reference.fake_fashion_mnist import write_fake_fashion_mnist  # noqa: E402
+from staff.reference.notebook_code import run_tagged_cells  # noqa: E402
 
 NOTEBOOK = ROOT / "part1.ipynb"
 SCRIPT = ROOT / "python_backup" / "part1.py"

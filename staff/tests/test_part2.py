@@ -18,7 +18,7 @@ import torch
 from kit import ROOT, run_script
 from PIL import Image
 
-from staff.notebook_code import load_as_module
+from staff.reference.notebook_code import load_as_module
 
 NOTEBOOK = ROOT / "part2.ipynb"
 BACKUP = ROOT / "python_backup" / "part2.py"

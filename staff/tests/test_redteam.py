@@ -1,4 +1,4 @@
-"""Red team: hostile submissions against staff/grade.py and run_autograder, in every sandbox
+"""Red team: hostile submissions against staff/grading/grade.py and run_autograder, in every sandbox
 mode this machine can run: bwrap run as a fresh uid per job (root), bwrap run as root with
 its threads counted, bwrap run by a normal user who has hundreds of threads running, and the
 fresh-uid fallback (root, Gradescope without user namespaces). The tests skip where student
@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 from handin import notebooks as gn
-from staff import (
+from staff.grading import (
     feedback,
     grade,
     grading_channel,
@@ -108,7 +108,7 @@ from pathlib import Path as _P
 _here = _P(_s.argv[0]).resolve().parent
 _targets = [_here / "grading_tests.py", _here / "grading_worker.py", _P(__file__)]
 for _root in (_P({root!r}), _P({source!r}), _here.parent):
-    _targets += [_root / "staff" / "grade.py", _root / "neuralnet" / "layers.py",
+    _targets += [_root / "staff" / "grading" / "grade.py", _root / "neuralnet" / "layers.py",
                  _root / "backprop" / "functions.py"]
 for _t in _targets:
     try:
@@ -321,7 +321,7 @@ def forged_notebooks():
 
 
 def grade_cli(submission, out, *options):
-    command = [sys.executable, "-m", "staff.grade", str(submission), "--out", str(out),
+    command = [sys.executable, "-m", "staff.grading.grade", str(submission), "--out", str(out),
                *LIMITS, *options]
     run = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:] + run.stdout[-3000:]
@@ -806,7 +806,7 @@ def test_bwrap_as_a_busy_normal_user_starts_and_bounds_each_job(busy_user):
              for job in shell_jobs(mark)]
     library = busy_user.home / "lib"
     library.mkdir()
-    shutil.copy(STAFF_DIR / "sandbox.py", library / "sandbox.py")
+    shutil.copy(STAFF_DIR / "grading" / "sandbox.py", library / "sandbox.py")
     run = busy_user.run([sys.executable, "-c", AS_USER, str(library), json.dumps(specs)])
     assert run.returncode == 0, run.stderr[-2000:]
     outcomes = [sandbox.Outcome(**{k: v.encode("latin-1") if isinstance(v, str) else v
@@ -826,7 +826,7 @@ def test_grading_as_a_busy_normal_user(busy_user, tmp_path, old_grading):
 
     def graded(submission, nproc=None):
         out = folder / f"{submission.name}-{nproc}.json"
-        run = busy_user.run([sys.executable, "-m", "staff.grade", str(submission), "--out",
+        run = busy_user.run([sys.executable, "-m", "staff.grading.grade", str(submission), "--out",
                              str(out), *LIMITS], nproc=nproc)
         return run.returncode, json.loads(out.read_text())
 

@@ -21,7 +21,7 @@ from layers import (
     softmax_loss,
 )
 
-from staff import make_neuralnet_data
+from staff.reference import make_neuralnet_data
 
 
 def softmax_reference(x, y):

@@ -1,4 +1,4 @@
-"""staff/report.py: the course's write-up, built by the students' own builder
+"""staff/reference/report.py: the course's write-up, built by the students' own builder
 (handin/writeup.py) from (fake) make homework run outputs, this repository's code and its
 executed notebooks."""
 
@@ -11,7 +11,7 @@ import pytest
 
 from handin import writeup
 from handin import writeup_questions as questions
-from staff import report
+from staff.reference import report
 from staff.tests.fake_results import (
     BEST_TEST_ACCURACY,
     BEST_VAL_ACCURACY,
@@ -29,9 +29,9 @@ def test_cli_builds_every_page_from_the_outputs_and_names_the_missing_stage(tmp_
     results = write_fake_results(tmp_path / "results")
     (results / "overfit/plot.png").unlink()
     out = tmp_path / "report.pdf"
-    proc = subprocess.run([sys.executable, "-m", "staff.report", "--results-dir", str(results),
-                           "--output", str(out)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run([sys.executable, "-m", "staff.reference.report", "--results-dir",
+                           str(results), "--output", str(out)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
     assert proc.returncode == 2, proc.stdout + proc.stderr  # something is missing
     assert "the training plot" in proc.stdout and "'overfit' stage" in proc.stdout
     reader = pypdf.PdfReader(out)  # written anyway
@@ -96,7 +96,7 @@ def test_graph_layout_puts_every_node_right_of_its_inputs():
 
 
 def test_the_real_f4_graph_is_drawn_as_a_picture(tmp_path):
-    nodes = report.load_f4_graph()  # staff/f4_graph.py of this repository
+    nodes = report.load_f4_graph()  # staff/reference/f4_graph.py of this repository
     assert len({op for _, op, _ in nodes}) >= 3 and len(nodes) >= 5
     path = report.draw_f4_picture(nodes, tmp_path / "g.png")
     assert path.read_bytes()[:4] == b"\x89PNG"

@@ -7,7 +7,7 @@ import pytest
 from kit import BACKPROP_DIR, NEURALNET_DIR, ROOT, run_script
 
 import backprop
-from staff.layout import DRIVER_SCRIPTS
+from staff.reference.layout import DRIVER_SCRIPTS
 from staff.starter.regions import strip_python
 
 SCRIPTS = [

@@ -123,7 +123,7 @@ def test_notebook_regions_outputs_and_counts():
 def test_shipped_file_importing_a_staff_module_is_reported(tmp_path):
     root = fake_root(tmp_path)
     (root / "tests" / "test_backprop.py").write_text(
-        "from bench import bench_cifar\nfrom staff.grade import score\nimport numpy\n")
+        "from bench import bench_cifar\nfrom staff.grading.grade import score\nimport numpy\n")
     out = tmp_path / "starter"
     build(root, out)
     assert (out / "tests" / "test_backprop.py").is_file()  # shipped as it is
@@ -138,11 +138,11 @@ def fake_root(tmp_path):
     root = tmp_path / "repo"
     files = {
         "backprop/functions.py": FUNCS,
-        "staff/make_backprop_data.py": "ANSWER = 42\n",
+        "staff/reference/make_backprop_data.py": "ANSWER = 42\n",
         "neuralnet/train.py": TRAIN,
         "neuralnet/__pycache__/x.pyc": "",
         "neuralnet/checkpoint.npz": "",
-        "staff/grade.py": "SECRET = 1\n",
+        "staff/grading/grade.py": "SECRET = 1\n",
         "bench/bench.py": "x = 1\n",
         "results/best/summary.json": "{}",
         "staff/tests/test_hidden.py": "def test_hidden():\n    pass\n",
@@ -401,7 +401,7 @@ def test_staff_mentions_in_a_shipped_readme_are_caught(tmp_path):
     assert checks.check_leaks(out, candidates) == []
     with open(out / "README.md", "a") as f:
         f.write("\nNumbers: see BENCHMARKS.md.\nRun `make homework` first.\n"
-                "python staff/grade.py x.zip\nour tuned settings\nyour tuned settings\n")
+                "python staff/grading/grade.py x.zip\nour tuned settings\nyour tuned settings\n")
     problems = checks.check_leaks(out, candidates)
     assert [p.split(": mentions")[0] for p in problems] == [
         f"staff-only mention: README.md:{n}" for n in range(56, 60)] or len(problems) == 4
@@ -411,7 +411,7 @@ def test_staff_mentions_in_a_shipped_readme_are_caught(tmp_path):
 
 def test_staff_requirements_and_markdown_staff_blocks_are_dropped(tmp_path):
     text = ("-r requirements.txt\n# what the grader adds\n-r staff/grader.txt\npytest==9\n"
-            "copydetect==0.5  # for staff/grade_all.py\n")
+            "copydetect==0.5  # for staff/course/grade_all.py\n")
     assert drop_staff_requirements(text) == "-r requirements.txt\npytest==9\n"
     source, _ = strip_markdown_cell(
         "Intro:\n\n| a |\n\n<!-- BEGIN STAFF ONLY -->\nours: 93.59%\n<!-- END STAFF ONLY -->\n"
@@ -426,7 +426,7 @@ def test_staff_requirements_and_markdown_staff_blocks_are_dropped(tmp_path):
 @pytest.mark.parametrize("line, mentioned", [
     ("run python -m staff.starter", True),
     ("from bench.bench_cifar import run", True),
-    ("see staff/grade.py", True),
+    ("see staff/grading/grade.py", True),
     ("ask the course staff.", False),
     ("handin/check.py checks your zip", False),
 ])

@@ -14,7 +14,7 @@ import pytest
 from fake_cifar10 import write_fake_cifar10
 
 from handin.manifest import GRADED_FILES
-from staff.layout import DRIVER_SCRIPTS
+from staff.reference.layout import DRIVER_SCRIPTS
 from staff.starter import checks
 from staff.starter.build import ROOT, build
 from staff.starter.notebooks import compiles
@@ -245,7 +245,7 @@ def run_cells(cells, namespace):
 @pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")  # imshow
 def test_real_starter_part1_stops_at_each_todo_naming_it(real_starter, tmp_path, monkeypatch):
     pytest.importorskip("torchsummary")
-    from staff.fake_fashion_mnist import write_fake_fashion_mnist
+    from staff.reference.fake_fashion_mnist import write_fake_fashion_mnist
 
     out, _ = real_starter
     write_fake_fashion_mnist(tmp_path / "data", num_train=240, num_test=100, seed=0)

@@ -1,4 +1,4 @@
-"""staff/uploads.py: the graded files are found wherever they are in an upload (nested
+"""staff/course/uploads.py: the graded files are found wherever they are in an upload (nested
 folders, a whole-project zip, a zip inside the zip, several zips, loose files), the most
 complete candidate is chosen and the choice flagged, and unsafe or unreadable uploads are
 refused with the reason. No grading here: only what would be handed to the grader."""
@@ -12,8 +12,8 @@ import pytest
 
 from handin import check as checker
 from handin.manifest import GRADED_FILES
-from staff import uploads
-from staff.canvas_names import Upload
+from staff.course import uploads
+from staff.course.canvas_names import Upload
 
 GRADED = checker.REQUIRED_FILES
 KIT_OTHERS = ("backprop/backprop.py", "neuralnet/classifier.py", "neuralnet/data.py",

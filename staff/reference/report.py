@@ -1,14 +1,14 @@
 """Build the course's write-up, report.pdf, from the outputs of `make homework`.
 
-    python -m staff.report                         # results/ -> report.pdf
-    python -m staff.report --results-dir R --output R/report.pdf [--smoke]
+    python -m staff.reference.report                         # results/ -> report.pdf
+    python -m staff.reference.report --results-dir R --output R/report.pdf [--smoke]
 
 It is the students' own builder (handin/writeup.py, `make writeup` in the kit) fed with
 the reference's files instead of a student's: the runs of train.py and test.py under the
 results folder (best/ and overfit/: plot.png, summary.json; best/test.json), the executed
 notebooks (<results>/notebooks/partN.ipynb when make homework ran copies, else the
 committed partN.ipynb it ran in place), the code of this repository, and for task 1.2 the
-graph of the reference f4, drawn here from staff/f4_graph.py into <results>/f4_graph.png.
+graph of the reference f4, drawn here from staff/reference/f4_graph.py into <results>/f4_graph.png.
 So the pages, their order and every number are made as in a student's write-up
 (docs/STAFF.md).
 
@@ -24,13 +24,13 @@ import matplotlib
 
 from handin import writeup
 from handin import writeup_questions as questions
-from staff.student_view import module_from_file
+from staff.grading.student_view import module_from_file
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STAFF_NAME = "course staff: the reference solution (make homework)"
 
 # The run outputs the report reads, under the results folder -> the stage that makes them.
@@ -42,9 +42,10 @@ REQUIRED_OUTPUTS = {
     "overfit/plot.png": "overfit",
 }
 NOTEBOOK_STAGES = ("part1", "part2")
-F4_PICTURE = "f4_graph.png"  # under the results folder, drawn from staff/f4_graph.py
+F4_PICTURE = "f4_graph.png"  # under the results folder, drawn from staff/reference/f4_graph.py
 # What a missing page tells staff to run (the students' pages name their own commands).
-STAGE_FIXES = {key: f"make homework (its '{key}' stage; python -m staff.homework --only {key})"
+STAGE_FIXES = {key: f"make homework (its '{key}' stage; "
+                    f"python -m staff.reference.homework --only {key})"
                for key in ("best", "overfit", "test", *NOTEBOOK_STAGES)}
 
 
@@ -55,8 +56,9 @@ def executed_notebook(results_dir, root, part):
     return copy if copy.is_file() else Path(root) / f"{part}.ipynb"
 
 
-def load_f4_graph(graph_file: Path = ROOT / "staff" / "f4_graph.py") -> list:
-    """F4_GRAPH from staff/f4_graph.py (the reference f4 as data): [(node, op, [inputs]), ...]."""
+def load_f4_graph(graph_file: Path = ROOT / "staff" / "reference" / "f4_graph.py") -> list:
+    """F4_GRAPH from staff/reference/f4_graph.py (the reference f4 as data):
+    [(node, op, [inputs]), ...]."""
     if not graph_file.is_file():
         raise FileNotFoundError(f"{graph_file} not found (the reference f4's graph)")
     graph = getattr(module_from_file(graph_file), "F4_GRAPH", None)
@@ -183,7 +185,7 @@ def draw_f4_picture(nodes, path):
               fontsize=8, frameon=False, ncols=3)
     rows = [[name, op, ", ".join(inputs)] for name, op, inputs in nodes]
     table(fig, [0.06, 0.02, 0.88, 0.36], rows, ["node", "operator", "inputs"],
-          title="Nodes in evaluation order (the reference f4, staff/f4_graph.py)",
+          title="Nodes in evaluation order (the reference f4, staff/reference/f4_graph.py)",
           col_widths=[0.25, 0.3, 0.45])
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -203,7 +205,7 @@ def report_inputs(results_dir, root=ROOT, note="", smoke=False, f4_picture=None)
 def build_report(results_dir, output, note="", root=ROOT, smoke=False):
     """Write the report PDF to `output`; returns the handin.writeup.Writeup (its .gaps say
     what is missing)."""
-    nodes = load_f4_graph(Path(root) / "staff" / "f4_graph.py")
+    nodes = load_f4_graph(Path(root) / "staff" / "reference" / "f4_graph.py")
     picture = Path(results_dir) / F4_PICTURE
     picture.parent.mkdir(parents=True, exist_ok=True)
     draw_f4_picture(nodes, picture)

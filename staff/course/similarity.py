@@ -1,6 +1,6 @@
 """Similarity leads, file by file, with copydetect (winnowing fingerprints, as MOSS).
 
-    python -m staff.similarity FOLDER [--threshold 0.5] [--previous-terms DIR]
+    python -m staff.course.similarity FOLDER [--threshold 0.5] [--previous-terms DIR]
 
 Each graded file is compared on its own (the four .py files, and each notebook's code
 cells), so one copied file surfaces even when the rest of the submission is the student's
@@ -17,7 +17,7 @@ the reference solution are compared by copydetect and ranked by the larger of th
 similarities (the fraction of one side's fingerprinted code
 found in the other's), and the top pairs get copydetect's side-by-side HTML report.
 
-Input: FOLDER/code/<student>.json, graded name -> code text (staff/uploads.py's code_texts;
+Input: FOLDER/code/<student>.json, graded name -> code text (staff/course/uploads.py's code_texts;
 grade_all.py writes them). Output: FOLDER/leads.json and FOLDER/pairs/pair-NNN.html.
 copydetect fingerprints with Python's hash(), which is randomised per process: grade_all.py
 runs this module in its own process with a fixed PYTHONHASHSEED and a timeout, so the same
@@ -47,13 +47,13 @@ from copydetect import CopyDetector
 from copydetect.detector import CodeFingerprint, compare_files
 
 from handin.manifest import GRADED_FILES
-from staff import uploads
-from staff.canvas_names import Upload
-from staff.course_summary import LEADS_FILE, PREVIOUS_KEY, REFERENCE_KEY, Pair
+from staff.course import uploads
+from staff.course.canvas_names import Upload
+from staff.course.course_summary import LEADS_FILE, PREVIOUS_KEY, REFERENCE_KEY, Pair
 from staff.starter.notebooks import strip_notebook
 from staff.starter.regions import BEGIN, strip_python
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOISE = 25  # copydetect's noise threshold: matches shorter than this (filtered chars) ignored
 GUARANTEE = 30  # matches at least this long are always found (winnowing window 6)
 THRESHOLD = 0.5  # pairs above this similarity are listed

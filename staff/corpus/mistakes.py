@@ -1,7 +1,7 @@
 """The mistakes corpus: typical student mistakes and correct-but-different solutions, each run
 through the drivers, the shipped student tests and the autograder.
 
-    python -m staff.mistakes [--only NAME[,NAME...]] [--jobs N] [--rev REV] [--list]
+    python -m staff.corpus.mistakes [--only NAME[,NAME...]] [--jobs N] [--rev REV] [--list]
 
 --rev HEAD checks what has been committed (a `git archive` of that revision) instead of the
 working tree. About 110 s of CPU for the whole corpus (111 s measured with --jobs 2).
@@ -10,7 +10,7 @@ Every case is a small edit of the reference solution: a text replacement that mu
 exactly once inside a `# BEGIN SOLUTION` ... `# END SOLUTION` region (Replace), a new body for
 the region of one function (Region), or, for correct variants only, a rewritten top-level
 definition or import (Definition, Replace(inside=False)). The SOLUTIONS are whole solutions
-instead, the four graded .py files of staff/original_solutions/<name>/, written the way
+instead, the four graded .py files of staff/corpus/original_solutions/<name>/, written the way
 students write them for the original starter (weights as attributes or in a dict under their
 own keys, f3 with math.exp as drawn, softmax with -log(p), relu with >=, (1, H) biases, an
 original train.py importing LinearClassifier and matplotlib, the optional f1/f2/f4 left as
@@ -28,7 +28,7 @@ the repository:
     its folder;
   * tests: pytest on the shipped test files that run the edited file (TESTS) must fail for a
     mistake (exit code 1) and pass for a variant;
-  * grader: `staff/grade.py` on the four graded .py files of the copy (the edited one, the
+  * grader: `staff/grading/grade.py` on the four graded .py files of the copy (the edited one, the
     others of the reference or of its solution) must give less than full points at the
     graded test named for the function and every point to the unedited files (mistake), or
     every code point (variant).
@@ -57,10 +57,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from staff.layout import DRIVER_SCRIPTS
+from staff.reference.layout import DRIVER_SCRIPTS
 from staff.starter.regions import StarterError, find_regions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 BACKPROP_DRIVER = "backprop/backprop.py"
 LAYERS_DRIVER = "neuralnet/gradcheck_layers.py"
@@ -592,7 +592,7 @@ VARIANTS = [
         why="L2 written inline, a new grads entry instead of +=, other names"),
 ]
 
-ORIGINAL_SOLUTIONS = "staff/original_solutions"  # in the repository
+ORIGINAL_SOLUTIONS = "staff/corpus/original_solutions"  # in the repository
 SOLUTIONS = [Solution(name, why) for name, why in (
     ("dict_W1", "self.params['W1'] = np.random.randn(...) * weight_scale, parameters() returns "
                 "self.params, backward fills grads['W1'] from fc_backward; dx[x <= 0] = 0; f4 a "
@@ -774,7 +774,7 @@ def check_tests(case, tree):
 
 def grade_folder(root, submission, out):
     """Run root's grade.py on a folder; returns its tests list (or raises RuntimeError)."""
-    code, stdout, stderr = run([sys.executable, "-m", "staff.grade", str(submission),
+    code, stdout, stderr = run([sys.executable, "-m", "staff.grading.grade", str(submission),
                                 "--out", str(out)], root, GRADE_TIMEOUT)
     if code != 0 or not Path(out).is_file():
         raise RuntimeError(f"grade.py exit {code}: {(stdout + stderr)[-500:]}")

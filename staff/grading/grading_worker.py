@@ -2,7 +2,7 @@
 
     python -I -B -c BOOTSTRAP < CONFIG
 
-Started by grade.py through staff/sandbox.py, with its configuration as one JSON line on
+Started by grade.py through staff/grading/sandbox.py, with its configuration as one JSON line on
 stdin (never on the command line, which other processes can read):
 
     {"harness": DIR, "code": DIR, "tests": [ID, ...], "seed": N, "test_timeout": S,
@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 if __package__:  # imported by grade.py
-    from staff import grading_tests
+    from staff.grading import grading_tests
 else:  # run as a script in the sandbox's flat harness folder, beside grading_tests.py
     import grading_tests
 

@@ -19,7 +19,7 @@ letters, digits, `_` and `-`). Any other name (`jdoe.old.zip`, `=HYPERLINK(...).
 outside Canvas's pattern in a Canvas download) is never matched to a student by a guess: it
 is its own submission, under its whole file name, flagged for a person.
 
-Which of a student's uploads hold the work is decided by staff/uploads.py: every zip,
+Which of a student's uploads hold the work is decided by staff/course/uploads.py: every zip,
 folder and loose graded file of the latest submission is a candidate.
 """
 
@@ -64,7 +64,7 @@ class Submission:
     student: str
     name: str
     user_id: str
-    chosen: list  # Uploads that may hold the work (staff/uploads.py picks among them)
+    chosen: list  # Uploads that may hold the work (staff/course/uploads.py picks among them)
     older: list = field(default_factory=list)  # Uploads superseded by `chosen`
     notes: list = field(default_factory=list)  # sentences for the gradebook row
 

@@ -4,7 +4,7 @@ The expected values come from closed forms (squared error, tanh, log-sum-exp), n
 functions.py, so the data is an independent reference for the driver. f4 is the student's own
 graph, so it has no entry: the driver checks it against numeric differences only.
 
-    python -m staff.make_backprop_data        # rewrites backprop/backprop-data.pkl
+    python -m staff.reference.make_backprop_data        # rewrites backprop/backprop-data.pkl
 
 File format: a dict function name -> {"args": names of the arguments in call order,
 "grad_args": names of the arguments that grads refers to, "cases": [case, ...],
@@ -25,7 +25,7 @@ import pickle
 import random
 from pathlib import Path
 
-DATA_FILE = Path(__file__).resolve().parents[1] / "backprop" / "backprop-data.pkl"
+DATA_FILE = Path(__file__).resolve().parents[2] / "backprop" / "backprop-data.pkl"
 
 
 def sigmoid(s):

@@ -6,7 +6,7 @@ them and downloads nothing. Every class is a fixed random blob pattern (28x28, u
 each image shows shifted by up to 2 pixels, scaled in brightness and covered in noise: a
 small CNN learns it within one epoch, a model that guesses stays at 10%.
 
-    python -m staff.fake_fashion_mnist DEST --num-train 2000 --num-test 500
+    python -m staff.reference.fake_fashion_mnist DEST --num-train 2000 --num-test 500
 """
 
 import argparse

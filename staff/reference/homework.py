@@ -1,9 +1,9 @@
 """`make homework`: run every task of the homework in order and build report.pdf.
 
-    python -m staff.homework                 # real data, outputs under results/
-    python -m staff.homework --smoke         # tiny generated data, a few iterations
-    python -m staff.homework --force         # rerun every stage, even up-to-date ones
-    python -m staff.homework --data-dir DIR  # where CIFAR-10 / Fashion-MNIST are
+    python -m staff.reference.homework                 # real data, outputs under results/
+    python -m staff.reference.homework --smoke         # tiny generated data, a few iterations
+    python -m staff.reference.homework --force         # rerun every stage, even up-to-date ones
+    python -m staff.reference.homework --data-dir DIR  # where CIFAR-10 / Fashion-MNIST are
 
 Stages, in order (each writes its outputs under the results folder; docs/STAFF.md):
 
@@ -13,7 +13,7 @@ Stages, in order (each writes its outputs under the results folder; docs/STAFF.m
     test      test.py once on the best net        -> best/test.json
     part1     part1.ipynb (Fashion-MNIST CNN)     -> part1/{summary.json, curves.png, ...}
     part2     part2.ipynb (pretrained ImageNet)   -> part2/{predictions.json, img1.png, img2.png}
-    report    staff/report.py (handin/writeup.py) -> report.pdf
+    report    staff/reference/report.py (handin/writeup.py) -> report.pdf
 
 One line per stage with its result and elapsed time. As in make, a stage is skipped when
 all its outputs exist and none of its inputs (source files, notebooks, upstream outputs) is
@@ -37,11 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from handin.manifest import GRADED_FILES
-from staff import get_data
-from staff.layout import DRIVER_SCRIPTS
-from staff.student_view import student_module
+from staff.grading.student_view import student_module
+from staff.reference import get_data
+from staff.reference.layout import DRIVER_SCRIPTS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RESULTS = ROOT / "results"
 SMOKE_RESULTS = ROOT / "results" / "smoke"
 CIFAR_FOLDER = "cifar-10-batches-py"
@@ -154,7 +154,7 @@ def missing_data_message(name: str, looked: list[Path], layout: str, tried_downl
         "  1. be online and rerun `make homework`: it downloads the data itself\n"
         f"  2. set HW4_DATA to a folder holding {layout}: make homework HW4_DATA=/path/to/data\n"
         "  3. pass the folder explicitly: make homework DATA_DIR=/path/to/data "
-        "(python -m staff.homework --data-dir /path/to/data)"
+        "(python -m staff.reference.homework --data-dir /path/to/data)"
     )
 
 
@@ -224,7 +224,7 @@ def make_smoke_data(settings: Settings, needs: set[str]) -> None:
             student_module("fake_cifar10").write_fake_cifar10(data, **SMOKE_CIFAR)
         settings.cifar_dir = data
     if "fmnist" in needs and settings.fmnist_root is None:
-        from staff.fake_fashion_mnist import write_fake_fashion_mnist
+        from staff.reference.fake_fashion_mnist import write_fake_fashion_mnist
         if not _has_fmnist(data):
             write_fake_fashion_mnist(data, **SMOKE_FMNIST)
         settings.fmnist_root = data
@@ -256,7 +256,8 @@ def inject_parameters(nb, params: dict) -> None:
     import nbformat
 
     lines = [f"{name} = {value!r}" for name, value in params.items()]
-    cell = nbformat.v4.new_code_cell("# Injected by staff/homework.py\n" + "\n".join(lines))
+    injected = "# Injected by staff/reference/homework.py\n"
+    cell = nbformat.v4.new_code_cell(injected + "\n".join(lines))
     cell.metadata["tags"] = ["injected-parameters"]
     index = next((i for i, c in enumerate(nb.cells)
                   if "parameters" in c.get("metadata", {}).get("tags", [])), None)
@@ -402,7 +403,7 @@ def _notebook(part: str):
 
 
 def _report(settings: Settings, log) -> None:
-    cmd = [settings.python, "-m", "staff.report", "--results-dir",
+    cmd = [settings.python, "-m", "staff.reference.report", "--results-dir",
            str(settings.results), "--output", str(settings.report_file)]
     if settings.smoke:
         cmd += ["--smoke", "--note", "SMOKE run: tiny generated data and a few iterations; "
@@ -447,7 +448,7 @@ def net_stages(r: Path) -> list[Stage]:
 
 def notebook_and_report_stages(settings: Settings) -> list[Stage]:
     """part1, part2 (the notebooks) and the write-up, which shows every graded file."""
-    from staff.report import REQUIRED_OUTPUTS
+    from staff.reference.report import REQUIRED_OUTPUTS
 
     r = settings.results
     executed = [ROOT / f"{part}.ipynb" if settings.in_place_notebooks
@@ -463,7 +464,8 @@ def notebook_and_report_stages(settings: Settings) -> list[Stage]:
               [r / "part2" / n for n in ("predictions.json", "img1.png", "img2.png")],
               _notebook("part2"), set(), _part2_result),
         Stage("report", "write-up",
-              [*_rel(("staff/report.py", "staff/f4_graph.py", "writeup.md", *code)),
+              [*_rel(("staff/reference/report.py", "staff/reference/f4_graph.py", "writeup.md",
+                      *code)),
                *_glob(("handin/writeup*.py",)),
                *executed, *(r / p for p in REQUIRED_OUTPUTS)],
               [settings.report_file], _report, result=lambda s: _display(s.report_file)),

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from handin import manifest
-from staff import grading_tests
-from staff import grading_worker as worker
+from staff.grading import grading_tests
+from staff.grading import grading_worker as worker
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 MAX_FILLED = 2  # values of the worker's text written into one structural message
 MAX_QUOTED_LINE = 2000  # a student line number beyond this is not quoted

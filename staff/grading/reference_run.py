@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from staff import grading_worker as worker
-from staff.student_view import modules_apart
+from staff.grading import grading_worker as worker
+from staff.grading.student_view import modules_apart
 
 _LOADED = {}  # (reference root, folders) -> {module name: module}
 

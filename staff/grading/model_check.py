@@ -3,8 +3,8 @@
 Notebooks are never executed, so a notebook whose outputs were pasted from another run (a
 forgery made from the starter, every stub replaced by the least code that runs) or whose
 model class was changed after its run shows a torchsummary table that its code does not
-build. For a part1 that earned points and shows such a table, staff/model_job.py runs in
-the sandbox (staff/sandbox.py, the code tests' isolation, with its own memory limit and at
+build. For a part1 that earned points and shows such a table, staff/grading/model_job.py runs in
+the sandbox (staff/grading/sandbox.py, the code tests' isolation, with its own memory limit and at
 most MODEL_WALL seconds) on the notebook's code only: the definitions of the code cells
 above the model cell (the one showing the table), then the model cell, and it summarizes
 the model that cell passed to torchsummary. The grader compares that with the printed table
@@ -45,10 +45,10 @@ from pathlib import Path
 
 from handin import notebooks
 from handin.cell_code import MAX_CELL_CHARS, python_source
-from staff import feedback, sandbox
-from staff import model_job as job
+from staff.grading import feedback, sandbox
+from staff.grading import model_job as job
 
-STAFF_DIR = Path(__file__).resolve().parent
+GRADING_DIR = Path(__file__).resolve().parent
 MODEL_WALL = 20.0  # seconds for the job (torch's import alone takes about 1.5 s)
 MIN_WALL = 8.0  # "uid" mode: run it after the code tests only if this much time is left
 MEMORY_MB = 4096  # address space: torch needs about 3.5 GB of it
@@ -353,7 +353,7 @@ def stage(sources, mode):
     folder = parent / f"job-{secrets.token_hex(8)}"
     folder.mkdir(mode=0o755)
     os.chmod(folder, 0o755)
-    shutil.copyfile(STAFF_DIR / "model_job.py", folder / "model_job.py")
+    shutil.copyfile(GRADING_DIR / "model_job.py", folder / "model_job.py")
     (folder / job.CELLS_FILE).write_text(json.dumps(sources), encoding="utf-8")
     for name in ("model_job.py", job.CELLS_FILE):
         os.chmod(folder / name, 0o644)

@@ -15,7 +15,7 @@ zip, then the upload itself before a zip inside it, then the shallower folder). 
 graded file appears more than once, or the work could have come from several zips, the row
 is flagged for a person with what was chosen and why.
 
-The grader (staff/grade.py) finds the files in a folder or one subfolder of it, so an
+The grader (staff/grading/grade.py) finds the files in a folder or one subfolder of it, so an
 upload it reads the same way is graded as is (exactly as `make grade` grades it); anything
 else is graded from a clean folder of the chosen files, and flagged as a repaired layout.
 The code of the chosen files (a .py file's text, a notebook's code cells: code_texts) is
@@ -350,7 +350,7 @@ def choice_flag(chosen, others, copies):
 
 def grader_view(container):
     """
-    The graded files staff/grade.py finds in an upload as it is: in the top folder or in one
+    The graded files staff/grading/grade.py finds in an upload as it is: in the top folder or in one
     folder below it (the one holding the most; the first in name order on a tie).
     """
     folders = [()] + sorted({e.parts[:1] for e in container.entries if len(e.parts) > 1}

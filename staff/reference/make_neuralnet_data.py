@@ -1,7 +1,7 @@
 """Write neuralnet/neuralnet-data.pkl: inputs and expected outputs of every graded function
 of Tasks 2-4, computed by the reference solution (layers.py, two_layer_net.py, train.py).
 
-    python -m staff.make_neuralnet_data        # rewrites neuralnet/neuralnet-data.pkl
+    python -m staff.reference.make_neuralnet_data        # rewrites neuralnet/neuralnet-data.pkl
 
 The student checks (gradcheck_layers.py, gradcheck_classifier.py, check_softmax_stability.py,
 check_training_step.py) and the student tests compare against this file, so that nothing
@@ -36,9 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
-from staff.student_view import student_module
+from staff.grading.student_view import student_module
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NEURALNET_DIR = ROOT / "neuralnet"
 DATA_FILE = NEURALNET_DIR / "neuralnet-data.pkl"
 layers = student_module("layers")

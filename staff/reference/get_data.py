@@ -1,6 +1,6 @@
 """`make data`: put CIFAR-10 and Fashion-MNIST into one folder, for HW4_DATA.
 
-    python staff/get_data.py DEST [--from-shared DIR]
+    python staff/reference/get_data.py DEST [--from-shared DIR]
 
 With the course machines' read-only copy (--from-shared, default ../shared/data when it
 exists) it builds CIFAR-10 from it and links Fashion-MNIST, offline. Otherwise it downloads
@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SHARED = ROOT.parent / "shared" / "data"
 
 

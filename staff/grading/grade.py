@@ -1,18 +1,19 @@
 """Autograder: grade one submission and write Gradescope's results.json.
 
-    python -m staff.grade SUBMISSION [--out results.json] [--test-timeout S] [--memory-mb MB]
-        [--budget S] [--sandbox auto|bwrap|uid|none] [--allow-readable] [--seed N]
+    python -m staff.grading.grade SUBMISSION [--out results.json] [--test-timeout S]
+        [--memory-mb MB] [--budget S] [--sandbox auto|bwrap|uid|none] [--allow-readable] [--seed N]
 
 SUBMISSION is the student's zip (checked and extracted with handin/check.py, only into a
 temporary folder) or a folder holding the files (Gradescope unpacks uploads into
 /autograder/submission; the files may sit in it directly or in one subfolder).
 
 Every test's name and points come from handin/manifest.py. Code tests
-(staff/grading_tests.py) run on inputs drawn from a seed that is fresh for every grading; the
-reference's outputs for them are computed in this process first (staff/reference_run.py).
-Then each student .py file runs in its own sandbox (staff/sandbox.py: bubblewrap, a fresh
+(staff/grading/grading_tests.py) run on inputs drawn from a seed that is fresh for every
+grading; the reference's outputs for them are computed in this process first
+(staff/grading/reference_run.py).
+Then each student .py file runs in its own sandbox (staff/grading/sandbox.py: bubblewrap, a fresh
 unprivileged uid, or, where neither is possible, a plain subprocess, said so in the results)
-with staff/grading_worker.py, a memory limit, a CPU limit and a wall-clock timeout. Next to
+with staff/grading/grading_worker.py, a memory limit, a CPU limit and a wall-clock timeout. Next to
 it are only the modules it imports: the student's own graded file when it passed its tests
 (two_layer_net.py gets the student's layers.py, train.py both), else bytecode compiled from
 the reference, so a broken file costs only its own points and no reference source is in
@@ -20,11 +21,11 @@ reach; where train.py runs with our two_layer_net, the student's own is staged b
 under another name (grading_tests.OWN_NET_FILE), for training_step to get our net under the
 student's parameter names. The files run in phases (functions.py and layers.py, then
 two_layer_net.py, then train.py). The worker sends back only the values the student's
-functions returned (staff/grading_channel.py reads them, and treats anything else on the
+functions returned (staff/grading/grading_channel.py reads them, and treats anything else on the
 channel as tampering); the grader compares them and builds every message
-(staff/feedback.py).
+(staff/grading/feedback.py).
 Notebooks are never executed (handin/notebooks.py); while the code tests run, part1's model
-summary is re-derived in the sandbox from the notebook's own code (staff/model_check.py).
+summary is re-derived in the sandbox from the notebook's own code (staff/grading/model_check.py).
 
 Time: one submission takes at most BUDGET seconds of wall-clock time, start to results
 (the grader stops itself one second before): the code tests' sandboxes end by 82 s, in
@@ -69,20 +70,13 @@ from handin.notebooks import (
     needs_person,
     result,
 )
-from staff import (
-    canvas_names,
-    feedback,
-    grading_tests,
-    model_check,
-    reference_run,
-    sandbox,
-    uploads,
-)
-from staff import grading_worker as worker
-from staff.grading_channel import read_channel
+from staff.course import canvas_names, uploads
+from staff.grading import feedback, grading_tests, model_check, reference_run, sandbox
+from staff.grading import grading_worker as worker
+from staff.grading.grading_channel import read_channel
 
-ROOT = Path(__file__).resolve().parents[1]
-STAFF_DIR = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[2]
+GRADING_DIR = Path(__file__).resolve().parent
 
 
 def reference_folder(reference_root, file_name):
@@ -106,8 +100,8 @@ def helper_names(file_name):
 
 
 HARNESS_FILES = {  # the worker's flat folder: name there -> our file
-    "grading_worker.py": STAFF_DIR / "grading_worker.py",
-    "grading_tests.py": STAFF_DIR / "grading_tests.py",
+    "grading_worker.py": GRADING_DIR / "grading_worker.py",
+    "grading_tests.py": GRADING_DIR / "grading_tests.py",
     "manifest.py": ROOT / "handin" / "manifest.py",  # grading_tests takes the test files there
     "net_contract.py": ROOT / "neuralnet" / "net_contract.py",  # TwoLayerNet's rules, no answer
 }
@@ -130,7 +124,7 @@ class Limits:
     test_timeout: float = TEST_TIMEOUT
     memory_mb: int = MEMORY_MB
     budget: float = BUDGET  # wall-clock seconds for the whole submission
-    sandbox: str = "auto"  # a mode of staff/sandbox.py, or "auto" for the best available
+    sandbox: str = "auto"  # a mode of staff/grading/sandbox.py, or "auto" for the best available
     allow_readable: bool = False  # "uid" mode: grade even if the sandbox's uids can read the
     # reference or other uploads (with a warning in the results), instead of refusing
     seed: int = None  # the seed of the test inputs; None: a fresh one (the default)
@@ -214,7 +208,7 @@ class Found:
 
 def find_anywhere(submission, work_dir):
     """The graded files located by name anywhere in the upload (a whole-project zip, deeper
-    folders, a zip inside the zip), as grade-all finds them (staff/uploads.py); None if none
+    folders, a zip inside the zip), as grade-all finds them (staff/course/uploads.py); None if none
     is found."""
     scratch = Path(work_dir) / "found"
     scratch.mkdir()

@@ -1,13 +1,13 @@
 """Build the Gradescope autograder upload: `make autograder`.
 
-    python -m staff.make_autograder [--out dist/autograder.zip]
+    python -m staff.grading.make_autograder [--out dist/autograder.zip]
 
 The zip has setup.sh and run_autograder at its root (Gradescope's contract), the course's
 requirements.txt and requirements-grader.txt (setup.sh installs both), the grader
-(staff/grade.py and the modules it uses, from staff/ and handin/) and the reference
+(staff/grading/grade.py and the modules it uses, from staff/ and handin/) and the reference
 solution (backprop/*.py, neuralnet/*.py) that the student files are graded against. setup.sh makes
 /autograder/source readable by root only, and student code runs sandboxed
-(staff/sandbox.py), so no submission can read the reference. Upload it under
+(staff/grading/sandbox.py), so no submission can read the reference. Upload it under
 "Configure Autograder" with the Ubuntu 24.04 base image.
 """
 
@@ -16,7 +16,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).resolve().parent / "autograder"
 ROOT_FILES = {  # name in the zip -> source path
     "setup.sh": TEMPLATES / "setup.sh",
@@ -24,11 +24,14 @@ ROOT_FILES = {  # name in the zip -> source path
     "requirements.txt": ROOT / "requirements.txt",
     "requirements-grader.txt": TEMPLATES / "requirements-grader.txt",
 }
-GRADER_FILES = ("staff/__init__.py", "staff/grade.py", "staff/grading_worker.py",
-                "staff/grading_tests.py", "staff/grading_channel.py", "staff/feedback.py",
-                "staff/reference_run.py", "staff/sandbox.py", "staff/student_view.py",
-                "staff/uploads.py", "staff/canvas_names.py", "staff/model_check.py",
-                "staff/model_job.py",
+GRADER_FILES = ("staff/__init__.py", "staff/grading/__init__.py", "staff/grading/grade.py",
+                "staff/grading/grading_worker.py", "staff/grading/grading_tests.py",
+                "staff/grading/grading_channel.py", "staff/grading/feedback.py",
+                "staff/grading/reference_run.py", "staff/grading/sandbox.py",
+                "staff/grading/student_view.py", "staff/grading/model_check.py",
+                "staff/grading/model_job.py",
+                "staff/course/__init__.py", "staff/course/uploads.py",
+                "staff/course/canvas_names.py",
                 "handin/__init__.py", "handin/check.py", "handin/notebooks.py",
                 "handin/cell_code.py", "handin/manifest.py")
 REFERENCE_FOLDERS = ("backprop", "neuralnet")

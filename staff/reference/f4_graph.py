@@ -1,4 +1,4 @@
-"""The reference f4's graph as data, for the write-up (staff/report.py draws it).
+"""The reference f4's graph as data, for the write-up (staff/reference/report.py draws it).
 
 Staff-only: the student file backprop/functions.py holds only the functions. `F4_GRAPH`
 lists the nodes of the reference `f4(x, w, b, y)` in evaluation order as (node, operator,

@@ -1,6 +1,6 @@
 """Reading what a grading worker sent back: its stdout, untrusted bytes.
 
-The worker (staff/grading_worker.py) writes READY, then one record per test, in the order
+The worker (staff/grading/grading_worker.py) writes READY, then one record per test, in the order
 it was asked to run them. Student code runs in the same process and can write on that
 channel too, so the grader accepts only this sequence: a line that is not the next expected
 record (a second record for a test, one out of order, one for a test not asked for, any
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from staff import grading_worker as worker
+from staff.grading import grading_worker as worker
 
 MAX_FOREIGN = 64  # lines besides the expected ones read one by one (see read_channel)
 

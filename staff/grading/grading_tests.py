@@ -2,7 +2,7 @@
 are compared. Their names, files and points are in handin/manifest.py; RUNS holds what runs
 each one, by its id there.
 
-Each test runs inside the grading worker (staff/grading_worker.py), in a folder holding our
+Each test runs inside the grading worker (staff/grading/grading_worker.py), in a folder holding our
 reference files with one student file swapped in. `run(module, rng)` calls the student's
 module and returns a dict name -> float64 array of what it returned (nothing computed from
 it); the grader runs the same test on the reference files, with the same `rng` (drawn from a
@@ -40,7 +40,7 @@ import numpy as np
 
 if __package__:  # imported by grade.py
     from handin import manifest
-    from staff.student_view import ROOT, module_from_file
+    from staff.grading.student_view import ROOT, module_from_file
 
     net_contract = module_from_file(ROOT / "neuralnet" / "net_contract.py")
 else:  # in the sandbox's flat harness folder, where grade.py puts copies of these two
@@ -48,7 +48,7 @@ else:  # in the sandbox's flat harness folder, where grade.py puts copies of the
     import net_contract
 
 # What the grader's environment has besides numpy (requirements.txt, and
-# staff/autograder/requirements-grader.txt): a submission may import these. Anything else
+# staff/grading/autograder/requirements-grader.txt): a submission may import these. Anything else
 # fails at import, with the reason.
 GRADER_PACKAGES = ("scipy", "scikit-learn (sklearn)", "pandas", "matplotlib", "tqdm",
                    "OpenCV (cv2)")
@@ -789,7 +789,7 @@ def shape_problem(name, got, want):
 def gradient_check():
     """The reference's neuralnet/gradient_check.py, whose constant_factor the student's
     check scripts use too (loaded on the grader's side only, never in the sandbox)."""
-    from staff.student_view import ROOT, module_from_file
+    from staff.grading.student_view import ROOT, module_from_file
 
     return module_from_file(ROOT / "neuralnet" / "gradient_check.py")
 

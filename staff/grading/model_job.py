@@ -2,7 +2,8 @@
 
     python -I -B -c BOOTSTRAP < CONFIG      CONFIG: {"harness": DIR, "token": HEX, "seconds": S}
 
-Started by staff/model_check.py through staff/sandbox.py. DIR holds this file and CELLS_FILE:
+Started by staff/grading/model_check.py through staff/grading/sandbox.py. DIR holds this file
+and CELLS_FILE:
 the Python source (IPython lines made plain) of the code cells that ran above the model cell
 (the cell whose saved output shows a torchsummary table), then the model cell's. The job
 imports torch, replaces torchsummary's `summary` by a recorder (which then calls the real

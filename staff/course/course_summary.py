@@ -48,7 +48,7 @@ LEAD_WARNING = (
 
 @dataclass
 class Pair:
-    """Two files of a similarity lead (staff/similarity.py)."""
+    """Two files of a similarity lead (staff/course/similarity.py)."""
 
     a: str  # a student's key
     b: str  # another student's key, REFERENCE_KEY, or PREVIOUS_KEY + a previous submission

@@ -1,6 +1,6 @@
 """Grade a whole course: `make grade-all SUBMISSIONS=<folder or zip> [JOBS=n] [OUT=dir]`.
 
-    python -m staff.grade_all SUBMISSIONS [--out grades] [--jobs N] [--timeout S] [--force]
+    python -m staff.course.grade_all SUBMISSIONS [--out grades] [--jobs N] [--timeout S] [--force]
                               [--assignment NAME] [--assignment-id ID] [--include-flagged]
                               [--roster gradebook.csv] [--sandbox MODE]
                               [--threshold 0.5] [--no-similarity] [--similarity-timeout S]
@@ -8,11 +8,11 @@
 
 SUBMISSIONS is a folder of submissions (exactly `uniqname.zip` files or `uniqname/` folders,
 as `make submission` writes them) or Canvas's "Download Submissions" zip (or that zip
-unpacked); staff/canvas_names.py says which file names are read and how. The work is found
-wherever it is in a student's uploads (staff/uploads.py: nested folders, a whole-project
+unpacked); staff/course/canvas_names.py says which file names are read and how. The work is found
+wherever it is in a student's uploads (staff/course/uploads.py: nested folders, a whole-project
 zip, a zip inside the zip, several zips, loose files); an upload the grader reads as it is
 is graded as it is, anything else from a clean folder of the chosen files. Each student is
-graded by its own `python -m staff.grade SUBMISSION --out results.json` process, exactly as
+graded by its own `python -m staff.grading.grade SUBMISSION --out results.json` process, exactly as
 `make grade` runs it (same sandbox), JOBS at a time (default: one per core).
 
 Resumable: every graded upload is recorded in OUT/manifest.jsonl under the SHA-256 of its
@@ -65,20 +65,20 @@ from tqdm import tqdm
 
 from handin import check as checker
 from handin.notebooks import SPOT_CHECK
-from staff import canvas_names, course_summary, make_autograder, uploads
-from staff.course_summary import Row
+from staff.course import canvas_names, course_summary, uploads
+from staff.course.course_summary import Row
+from staff.grading import make_autograder
 from staff.starter.regions import BEGIN
 
-ROOT = Path(__file__).resolve().parents[1]
-STAFF_DIR = Path(__file__).resolve().parent
-GRADER = STAFF_DIR / "grade.py"
+ROOT = Path(__file__).resolve().parents[2]
+GRADER = ROOT / "staff" / "grading" / "grade.py"
 GRADER_INPUTS = (*make_autograder.GRADER_FILES, "backprop/*.py",
                  "neuralnet/*.py")  # a change to any of these regrades everything
 MAX_UPLOAD_BYTES = 2**31  # one upload in Canvas's download (a whole project may be large)
 TIMEOUT = 600.0  # seconds per submission (grade.py has its own limits per test)
 SIMILARITY_TIMEOUT = 900.0  # seconds for the similarity report (300 students: about 1 min)
 HASH_SEED = "0"  # the similarity process's PYTHONHASHSEED: copydetect hashes with hash()
-SANDBOX_MODES = ("auto", "bwrap", "uid", "none")  # staff/sandbox.py's modes (grade.py --sandbox)
+SANDBOX_MODES = ("auto", "bwrap", "uid", "none")  # staff/grading/sandbox.py's (grade.py --sandbox)
 NO_ISOLATION = ("graded WITHOUT isolation (sandbox none): the student's code ran with your "
                 "own permissions")
 TITLE = "Homework 4 - Machine Learning: course summary"
@@ -306,7 +306,7 @@ def new_row(submission, student):
 
 def prepare(submission, row, ctx, scratch):
     """
-    Find the work in the submission's uploads (staff/uploads.py) and note what was done.
+    Find the work in the submission's uploads (staff/course/uploads.py) and note what was done.
 
     Returns a tuple (uploads.Work, cache key), or (None, None) if nothing can be graded (the
     row then says why).
@@ -539,7 +539,7 @@ def claim_out(out):
             raise UsageError(f"{out} exists and was not written by grade_all: give a new or "
                              "empty folder as OUT (or the OUT of an earlier grade-all run)")
     private_dir(out)
-    (out / MARKER).write_text("written by staff/grade_all.py\n")
+    (out / MARKER).write_text("written by staff/course/grade_all.py\n")
 
 
 def fresh_dirs(out):
@@ -629,11 +629,11 @@ def flag_shared_ids(rows):
 def run_similarity(out, threshold, quiet, timeout=SIMILARITY_TIMEOUT, previous=None):
     """
     The similarity report over OUT/similarity/code, in its own process (python -m
-    staff.similarity) with PYTHONHASHSEED fixed and a time limit. Returns a
+    staff.course.similarity) with PYTHONHASHSEED fixed and a time limit. Returns a
     course_summary.Leads (its `problem` says why there are no leads, if there are none).
     """
     folder = (out / "similarity").resolve()
-    command = [sys.executable, "-m", "staff.similarity", str(folder), "--threshold",
+    command = [sys.executable, "-m", "staff.course.similarity", str(folder), "--threshold",
                str(threshold)]
     if previous is not None:
         command += ["--previous-terms", str(Path(previous).resolve())]
@@ -686,7 +686,7 @@ def load_leads(path):
 def grader_command(grader):
     """The command that grades one submission: ours as a module, a test's stand-in as a script."""
     if grader.resolve() == GRADER:
-        return [sys.executable, "-m", "staff.grade"]
+        return [sys.executable, "-m", "staff.grading.grade"]
     return [sys.executable, str(grader)]
 
 
@@ -752,7 +752,8 @@ def parse_args(argv):
     parser.add_argument("--gradescope-csv", type=Path,
                         help="Gradescope 'Download Grades' CSV to add to the gradebook/summary")
     parser.add_argument("--grader", type=Path, default=GRADER,
-                        help="the per-submission grader (default staff/grade.py; for tests)")
+                        help="the per-submission grader (default staff/grading/grade.py; "
+                             "for tests)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or messages")
     args = parser.parse_args(argv)
     if args.submissions is None and args.gradescope_csv is None:

@@ -13,7 +13,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STUDENT_FOLDERS = ("backprop", "neuralnet", "tests")  # tests/: the fake data the tests use
 
 
