@@ -20,6 +20,7 @@ random.random() values in [0, 1), for f1(...), f2(...), f3_y1(s1, s2), f3_y2(s1,
 "outputs" (the list of the functions' outputs, floats).
 """
 
+import argparse
 import math
 import pickle
 import random
@@ -120,7 +121,9 @@ def build_data():
     return data
 
 
-def main():
+def main(argv=None):
+    """No options: --help says what the file is, anything else is an error."""
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)
     with open(DATA_FILE, "wb") as f:
         pickle.dump(build_data(), f, protocol=4)
     print(f"wrote {DATA_FILE}")

@@ -31,6 +31,7 @@ a dict function name -> list of cases, each {"case": description, "inputs": {nam
   checker can name a mistake without computing any of it.
 """
 
+import argparse
 import pickle
 from pathlib import Path
 
@@ -209,7 +210,9 @@ def build_data():
     }
 
 
-def main():
+def main(argv=None):
+    """No options: --help says what the file is, anything else is an error."""
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)
     with open(DATA_FILE, "wb") as f:
         pickle.dump(build_data(), f, protocol=4)
     print(f"wrote {DATA_FILE}")

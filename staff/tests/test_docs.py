@@ -1,6 +1,10 @@
-"""The READMEs and docs/ name only things that exist: files, modules and make targets."""
+"""The READMEs and docs/ name only things that exist: files, modules and make targets; every
+staff tool they name answers --help."""
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from kit import ROOT
@@ -11,6 +15,7 @@ PATH_RE = re.compile(r"`((?:backprop|neuralnet|tests|handin|staff|bench|docs)/[\
 LINK_RE = re.compile(r"\]\(([\w./-]+)(?:#[\w-]*)?\)")
 MODULE_RE = re.compile(r"python -m ((?:staff|handin)(?:\.\w+)+)")
 MAKE_RE = re.compile(r"`make ([a-z][\w-]*)")
+STAFF_TOOL_RE = re.compile(r"(?:python -m |`)(staff(?:\.\w+)+)")  # `python -m X`, or `X` in a table
 # written by runs: data, and the outputs of train.py --config best / overfit
 MADE_BY_RUNS = ("neuralnet/.cache", "neuralnet/cifar-10-batches-py", "neuralnet/runs")
 
@@ -50,6 +55,33 @@ def test_every_named_make_target_exists(doc):
     named = set(MAKE_RE.findall((ROOT / doc).read_text()))
     missing = sorted(named - targets - student)
     assert not missing, f"{doc} names make targets that exist in no Makefile: {missing}"
+
+
+def staff_tools():
+    """The staff modules README.md and docs/STAFF.md tell a person to run."""
+    named = set()
+    for doc in ("README.md", "docs/STAFF.md"):
+        named.update(STAFF_TOOL_RE.findall((ROOT / doc).read_text()))
+    return sorted(m for m in named if (ROOT / (m.replace(".", "/") + ".py")).is_file()
+                  or (ROOT / m.replace(".", "/") / "__main__.py").is_file())
+
+
+def test_the_docs_name_the_staff_tools():
+    assert {"staff.grading.grade", "staff.course.grade_all", "staff.starter",
+            "staff.reference.make_backprop_data"} <= set(staff_tools())
+
+
+@pytest.mark.parametrize("module", staff_tools())
+def test_every_named_staff_tool_answers_help_and_writes_nothing(module):
+    """STAFF.md: `python -m staff.<job>.<tool> --help` gives its options (a tool without
+    options must not do its job instead: the data writers rewrote the committed pickles)."""
+    before = {p: p.stat().st_mtime_ns for p in ROOT.glob("*/*-data.pkl")}
+    run = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, timeout=120,
+                         capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("usage:"), run.stdout[:300]
+    assert {p: p.stat().st_mtime_ns for p in before} == before
 
 
 def test_root_readme_is_short_and_its_lines_fit():
