@@ -4,16 +4,20 @@ complete candidate is chosen and the choice flagged, and unsafe or unreadable up
 refused with the reason. No grading here: only what would be handed to the grader."""
 
 import io
+import os
 import stat
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from handin import check as checker
+from handin import pack as make_submission
 from handin.manifest import GRADED_FILES
 from staff.course import uploads
 from staff.course.canvas_names import Upload
+from staff.tests.test_make_submission import fake_repo
 
 GRADED = checker.REQUIRED_FILES
 KIT_OTHERS = ("backprop/backprop.py", "neuralnet/classifier.py", "neuralnet/data.py",
@@ -146,6 +150,22 @@ def test_several_uploaded_zips_grade_the_most_complete_whatever_their_names(tmp_
     assert graded_text(work, "layers.py") == text("layers.py", "final")
     assert "graded the most complete, a_final.zip (6 graded file(s)" in work.flags[0]
     assert "not z_draft.zip (2 graded file(s)" in work.flags[0]
+
+
+def test_two_zips_from_make_submission_grade_the_one_with_the_newer_files(tmp_path):
+    """Entries carry the files' own times: the final zip wins over a draft named to sort later."""
+    root = fake_repo(tmp_path / "kit")
+    draft = make_submission.build_submission("jdoe", root, tmp_path / "draft")
+    train = root / GRADED_FILES["train.py"]
+    train.write_text(train.read_text() + "# final\n")
+    os.utime(train, (time.time() + 120, time.time() + 120))
+    final = make_submission.build_submission("jdoe", root, tmp_path / "final")
+    draft = draft.rename(tmp_path / "zz_draft.zip")
+    work = find(tmp_path, final, draft)
+    assert graded_text(work, "train.py").endswith("# final\n")
+    assert "graded the most complete, jdoe.zip" in work.flags[0]
+    assert make_submission.build_submission("jdoe", root, tmp_path / "again").read_bytes() \
+        == final.read_bytes()  # the same files give the same zip
 
 
 def test_zips_inside_the_zip_are_candidates(tmp_path):
