@@ -2,8 +2,11 @@
 (leaks, staff mentions and imports, compile/validity), the command line, and the helpers
 that run a kit's drivers and student tests (staff/tests/starter_runs.py)."""
 
+import shutil
+import subprocess
 import textwrap
 import zipfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -433,3 +436,17 @@ def test_staff_requirements_and_markdown_staff_blocks_are_dropped(tmp_path):
 def test_staff_mention_patterns(tmp_path, line, mentioned):
     (tmp_path / "notes.txt").write_text(line + "\n")
     assert bool(checks.staff_mentions(tmp_path)) == mentioned
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs GNU make")
+@pytest.mark.parametrize("value, on", [("1", True), ("yes", True), ("0", False), ("", False)])
+def test_kit_makefile_reads_force_and_strict_as_yes_or_no(tmp_path, value, on):
+    """FORCE=0 must not overwrite a student's zip (it did: any value meant yes)."""
+    makefile = Path(__file__).parents[1] / "starter_files" / "Makefile"
+    commands = {}
+    for target, option, args in (("submission", "--force", ["UNIQNAME=jdoe", f"FORCE={value}"]),
+                                 ("writeup", "--strict", [f"STRICT={value}"])):
+        result = subprocess.run(["make", "-n", "-f", str(makefile), target, *args],
+                                capture_output=True, text=True, cwd=tmp_path, check=True)
+        commands[option] = result.stdout
+    assert all((option in text) == on for option, text in commands.items()), commands
