@@ -36,7 +36,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from handin import manifest
+from handin import manifest, module_prog
 from handin.manifest import GRADED_FILES
 from handin.notebooks import code_cells, malformed_notebook, notebook_findings, read_notebook
 
@@ -492,6 +492,7 @@ def print_report(report, zip_path):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
+        prog=module_prog(__spec__),
         description="Check a homework submission zip (layout, required files, notebook "
         "outputs, archive safety). Exit codes: 0 ok, 1 invalid submission, 2 usage error, "
         "3 rejected archive.",

@@ -22,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 from handin import check as checker
+from handin import module_prog
 from handin.manifest import CODE_FILES, GRADED_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,7 +149,9 @@ def build_submission(uniqname, root=ROOT, out_dir=Path("."), force=False):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description="Zip the graded files for upload.")
+    parser = argparse.ArgumentParser(
+        prog=module_prog(__spec__),
+        description="Zip the graded files for upload.")
     parser.add_argument("uniqname", type=check_uniqname, help="your uniqname, e.g. jdoe")
     parser.add_argument("--root", type=Path, default=ROOT,
                         help="folder holding backprop/, neuralnet/ and the notebooks")

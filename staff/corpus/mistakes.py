@@ -57,6 +57,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from handin import module_prog
 from staff.reference.layout import DRIVER_SCRIPTS
 from staff.starter.regions import StarterError, find_regions
 
@@ -921,7 +922,9 @@ def select(names):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog=module_prog(__spec__),
+        description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="run only these cases (repeat, or comma-separated)")
     parser.add_argument("--jobs", type=int, default=2, help="cases run in parallel (default 2)")

@@ -64,6 +64,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from handin import check as checker
+from handin import module_prog
 from handin.notebooks import SPOT_CHECK
 from staff.course import canvas_names, course_summary, uploads
 from staff.course.course_summary import Row
@@ -719,7 +720,9 @@ def grade_folder(args, out):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description="Grade every submission of the course.")
+    parser = argparse.ArgumentParser(
+        prog=module_prog(__spec__),
+        description="Grade every submission of the course.")
     parser.add_argument("submissions", type=Path, nargs="?",
                         help="folder of submissions, or Canvas's Download Submissions zip")
     parser.add_argument("--out", type=Path, default=Path("grades"))

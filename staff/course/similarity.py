@@ -46,6 +46,7 @@ import numpy as np
 from copydetect import CopyDetector
 from copydetect.detector import CodeFingerprint, compare_files
 
+from handin import module_prog
 from handin.manifest import GRADED_FILES
 from staff.course import uploads
 from staff.course.canvas_names import Upload
@@ -347,7 +348,9 @@ def find_leads(folder, threshold=THRESHOLD, previous=None, max_reports=MAX_REPOR
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog=module_prog(__spec__),
+        description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="holds code/<student>.json")
     parser.add_argument("--threshold", type=float, default=THRESHOLD)
     parser.add_argument("--previous-terms", type=Path, default=None)

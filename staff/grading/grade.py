@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from handin import check as checker
-from handin import manifest
+from handin import manifest, module_prog
 from handin.notebooks import (
     NEEDS_PERSON,
     SPOT_CHECK,
@@ -690,7 +690,9 @@ def write_json(data, path):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description="Grade a submission; write results.json.")
+    parser = argparse.ArgumentParser(
+        prog=module_prog(__spec__),
+        description="Grade a submission; write results.json.")
     parser.add_argument("submission", type=Path, help="the zip, or a folder with the files")
     parser.add_argument("--out", type=Path, default=Path("results.json"))
     parser.add_argument("--reference", type=Path, default=ROOT,

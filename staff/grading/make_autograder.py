@@ -16,6 +16,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from handin import module_prog
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).resolve().parent / "autograder"
 ROOT_FILES = {  # name in the zip -> source path
@@ -70,7 +72,9 @@ def build(out, root=ROOT):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Build the Gradescope autograder zip.")
+    parser = argparse.ArgumentParser(
+        prog=module_prog(__spec__),
+        description="Build the Gradescope autograder zip.")
     parser.add_argument("--out", type=Path, default=ROOT / "dist" / "autograder.zip")
     args = parser.parse_args(argv)
     names = build(args.out)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from handin import module_prog
+
 NUM_CLASSES = 10
 SIZE = 28
 FILES = {
@@ -95,7 +97,9 @@ def write_fake_fashion_mnist(root, num_train=2000, num_test=500, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog=module_prog(__spec__),
+        description=__doc__.splitlines()[0])
     parser.add_argument("root", help="torchvision root; files go to ROOT/FashionMNIST/raw/")
     parser.add_argument("--num-train", type=int, default=2000)
     parser.add_argument("--num-test", type=int, default=500)

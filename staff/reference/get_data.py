@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from handin import module_prog
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SHARED = ROOT.parent / "shared" / "data"
 
@@ -55,7 +57,9 @@ def download(dest):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Get CIFAR-10 and Fashion-MNIST into DEST.")
+    parser = argparse.ArgumentParser(
+        prog=module_prog(__spec__),
+        description="Get CIFAR-10 and Fashion-MNIST into DEST.")
     parser.add_argument("dest", type=Path, help="folder to fill (created if missing)")
     parser.add_argument("--from-shared", type=Path,
                         default=DEFAULT_SHARED if DEFAULT_SHARED.is_dir() else None,

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from handin import module_prog
 from handin.manifest import GRADED_FILES
 from staff.grading.student_view import student_module
 from staff.reference import get_data
@@ -588,7 +589,9 @@ def run_stages(settings: Settings, stages: list[Stage], out=sys.stdout) -> int:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=module_prog(__spec__),
+        description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true",
                         help="tiny generated data and a few iterations (outputs: results/smoke/)")
     parser.add_argument("--force", action="store_true", help="rerun every stage")

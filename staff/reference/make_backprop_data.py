@@ -26,6 +26,8 @@ import pickle
 import random
 from pathlib import Path
 
+from handin import module_prog
+
 DATA_FILE = Path(__file__).resolve().parents[2] / "backprop" / "backprop-data.pkl"
 
 
@@ -123,7 +125,9 @@ def build_data():
 
 def main(argv=None):
     """No options: --help says what the file is, anything else is an error."""
-    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)
+    argparse.ArgumentParser(
+        prog=module_prog(__spec__),
+        description=__doc__.split("\n\n")[0]).parse_args(argv)
     with open(DATA_FILE, "wb") as f:
         pickle.dump(build_data(), f, protocol=4)
     print(f"wrote {DATA_FILE}")

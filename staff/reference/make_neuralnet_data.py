@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from handin import module_prog
 from staff.grading.student_view import student_module
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,7 +213,9 @@ def build_data():
 
 def main(argv=None):
     """No options: --help says what the file is, anything else is an error."""
-    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args(argv)
+    argparse.ArgumentParser(
+        prog=module_prog(__spec__),
+        description=__doc__.split("\n\n")[0]).parse_args(argv)
     with open(DATA_FILE, "wb") as f:
         pickle.dump(build_data(), f, protocol=4)
     print(f"wrote {DATA_FILE}")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import matplotlib
 
-from handin import writeup
+from handin import module_prog, writeup
 from handin import writeup_questions as questions
 from staff.grading.student_view import module_from_file
 
@@ -213,7 +213,9 @@ def build_report(results_dir, output, note="", root=ROOT, smoke=False):
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog=module_prog(__spec__),
+        description=__doc__.split("\n\n")[0])
     parser.add_argument("--results-dir", type=Path, default=ROOT / "results",
                         help="folder with the outputs of make homework (default: results/)")
     parser.add_argument("--output", type=Path, default=ROOT / "report.pdf",
