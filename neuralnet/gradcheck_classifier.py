@@ -26,7 +26,7 @@ from checks import (
     summarize,
     unpack,
 )
-from gradient_check import CheckFailed, compare, dtype_name, gradient_problem, matches
+from gradient_check import CheckFailed, compare, dtype_name, gradient_problem
 from net_contract import (
     as_shape,
     init_problems,
@@ -119,23 +119,6 @@ def model_grads(owner, model, mapping, grad_scores, cache, shapes):
     return {name: as_shape(grads[key], shapes[name]) for name, key in mapping.items()}
 
 
-UNMASKED_RELU = ("likely mistake: the gradient skips relu_backward: pass the first layer's "
-                 "fc_backward the hidden gradient masked by relu_backward (0 where the hidden "
-                 "pre-activation is negative)")
-
-
-def relu_skipped(inputs, grads):
-    """True if the W1 and b1 gradients are those of a backward pass that skips the ReLU.
-
-    Inputs:
-    - inputs: the case's X (N, D), W2 (H, C), grad_scores (N, C)
-    - grads: dict our name -> gradient, W1 (D, H) and b1 (H,)
-    """
-    grad_hidden = inputs["grad_scores"] @ inputs["W2"].T  # (N, H), not masked
-    return matches(inputs["X"].T @ grad_hidden, grads["W1"]) \
-        and matches(grad_hidden.sum(axis=0), grads["b1"])
-
-
 def check_model(owner, case):
     """Values and numeric gradients of one case of data[owner] (a name of MODELS)."""
     cls, arg_names, _, names = MODELS[owner]
@@ -151,8 +134,6 @@ def check_model(owner, case):
     problems += [compare(f"gradient of {label(name, mapping)}", case["outputs"][name],
                          grads[name], len(X), kind=kind) for name in names]
     if any(problems):
-        if owner == "TwoLayerNet" and relu_skipped(inputs, grads):
-            problems.append(UNMASKED_RELU)
         return problems, None
     params = model.parameters()
 

@@ -236,25 +236,6 @@ def test_gradcheck_classifier_names_a_wrong_gradient_by_its_key(monkeypatch, cap
     assert out.splitlines()[-1] == "gradcheck_classifier: FAIL (TwoLayerNet)"
 
 
-class UnmaskedReluNet(OriginalNet):
-    """The typical mistake: the hidden gradient reaches fc1 without relu_backward."""
-
-    def backward(self, grad_scores, cache):
-        fc1, _, fc2 = cache
-        grad_hidden, grad_W2, grad_b2 = fc_backward(grad_scores, fc2)
-        _, grad_W1, grad_b1 = fc_backward(grad_hidden, fc1)
-        return {"fc1_W": grad_W1, "fc1_b": grad_b1, "fc2_W": grad_W2, "fc2_b": grad_b2}
-
-
-@pytest.mark.parametrize("cls, named", [(UnmaskedReluNet, True), (WrongBiasNet, False)])
-def test_gradcheck_classifier_names_a_skipped_relu_backward(monkeypatch, capsys, cls, named):
-    use_net(monkeypatch, cls)
-    assert gradcheck_classifier.main() == 1
-    out = capsys.readouterr().out
-    assert ("likely mistake: the gradient skips relu_backward" in out) is named
-    assert out.splitlines()[-1] == "gradcheck_classifier: FAIL (TwoLayerNet)"
-
-
 def test_a_failing_layer_is_named_as_the_cause(monkeypatch, capsys):
     import two_layer_net
 
