@@ -22,7 +22,7 @@ from gradient_check import CheckFailed, compare
 with student_imports(__name__):
     from layers import softmax_loss
 
-OVERFLOW_FIX = ("nan: exp overflowed to inf (inf / inf), or underflowed to 0 for every class "
+OVERFLOW_FIX = ("exp overflowed to inf (inf / inf), or underflowed to 0 for every class "
                 "(0 / 0). Subtract each row's maximum score before exp: the probabilities stay "
                 "the same, and exp never overflows")
 UNDERFLOW_NOTE = ("the label's probability underflows to 0, so -log(p) = inf (the gradient is "
@@ -36,9 +36,10 @@ def judge(case, loss, grad):
     - verdict: "PASS", "NOTE" or "FAIL"
     - message: why (None for PASS)
     """
-    if np.any(np.isnan(np.asarray(loss, dtype=np.float64))) \
-            or np.any(np.isnan(np.asarray(grad, dtype=np.float64))):
-        return "FAIL", OVERFLOW_FIX
+    with_nan = [name for name, value in (("the loss", loss), ("grad_x", grad))
+                if np.any(np.isnan(np.asarray(value, dtype=np.float64)))]
+    if with_nan:
+        return "FAIL", f"nan in {' and '.join(with_nan)}: {OVERFLOW_FIX}"
     kind = "float32" if case["dtype"] == "float32" else None  # float32 in: float32 rounding
     problems = [p for p in (compare("loss", case["outputs"]["loss"], loss, kind=kind),
                             compare("grad_x", case["outputs"]["grad_x"], grad, kind=kind)) if p]

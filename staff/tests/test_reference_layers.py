@@ -279,7 +279,27 @@ def test_stability_check_fails_an_overflowing_softmax(monkeypatch, capsys):
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("[1000, 999, 998]"))
     assert row.endswith("FAIL") and "nan" in row
+    assert "nan in the loss and grad_x: exp overflowed" in out
     assert "Subtract each row's maximum score before exp" in out
+
+
+def log_sum_exp_without_max(x, y):
+    """The loss as log(sum(exp(x))) - x[y], without the max shift: an inf loss, a nan grad."""
+    exps = np.exp(x)
+    total = exps.sum(axis=1, keepdims=True)
+    grad = exps / total
+    grad[np.arange(len(y)), y] -= 1
+    return np.mean(np.log(total[:, 0]) - x[np.arange(len(y)), y]), grad / len(y)
+
+
+def test_stability_check_says_which_output_is_nan(monkeypatch, capsys):
+    monkeypatch.setattr(check_softmax_stability, "softmax_loss", log_sum_exp_without_max)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert check_softmax_stability.main() == 1
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("[1000, 999, 998]"))
+    assert row.endswith("FAIL") and "inf" in row
+    assert "nan in grad_x: exp overflowed" in out and "nan in the loss" not in out
 
 
 def bad(call, *fragments):
