@@ -10,7 +10,7 @@ import sys
 
 
 def module_prog(spec):
-    """The program name for a tool's usage line: `python -m staff.grading.grade` when it runs
-    with `python -m` (argparse would say `grade.py`, a command that does not run), else None
-    (argparse's own: the console script's name, e.g. `hw4-grade`). spec: the tool's __spec__."""
+    """The program name for a tool's usage line: `python -m handin.check` when it runs with
+    `python -m` (argparse would say `check.py`, a command that does not run), else None
+    (argparse's own: the console script's name, e.g. `hw4-check`). spec: the tool's __spec__."""
     return f"python -m {spec.name}" if spec and sys.argv[0].endswith(".py") else None
