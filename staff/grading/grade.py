@@ -227,11 +227,8 @@ def worker_job(code_dir, harness_dir, tests, limits, wall, seed):
     config = {"harness": "{harness}", "code": "{code}", "tests": [t.id for t in tests],
               "seed": seed, "test_timeout": limits.test_timeout,
               "import_timeout": IMPORT_TIMEOUT * limits.test_timeout}
-    env = {"MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
-    return sandbox.Job(["{python}", "-I", "-B", "-c", worker.BOOTSTRAP],
-                       {"code": code_dir, "harness": harness_dir}, wall, limits.memory_mb, env,
-                       config=config)
+    return sandbox.python_job(worker.BOOTSTRAP, {"code": code_dir, "harness": harness_dir},
+                              wall, limits.memory_mb, config)
 
 
 def file_wall(tests, limits):

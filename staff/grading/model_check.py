@@ -346,16 +346,14 @@ class ModelCheck:
 def run_job(sources, mode, wall):
     """Run model_job.py on `sources` in the sandbox. Returns (sandbox.Outcome, token)."""
     token = secrets.token_hex(16)
-    env = {"MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
     with sandbox.staging(mode, "hw4-model-") as parent:
         folder = sandbox.stage_folder(parent, "job", {"model_job.py": GRADING_DIR / "model_job.py"})
         cells = folder / job.CELLS_FILE
         cells.write_text(json.dumps(sources), encoding="utf-8")
         os.chmod(cells, 0o644)
-        task = sandbox.Job(["{python}", "-I", "-B", "-c", job.BOOTSTRAP], {"harness": folder},
-                           wall, MEMORY_MB, env,
-                           config={"harness": "{harness}", "token": token, "seconds": wall})
+        task = sandbox.python_job(job.BOOTSTRAP, {"harness": folder}, wall, MEMORY_MB,
+                                  {"harness": "{harness}", "token": token, "seconds": wall},
+                                  env={"CUDA_VISIBLE_DEVICES": ""})
         outcome = sandbox.Runner(mode).run_all([task])[0]
     return outcome, token
 

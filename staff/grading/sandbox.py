@@ -84,6 +84,17 @@ class Job:
     config: dict = None  # sent as one JSON line on stdin (its strings may use the same {...})
 
 
+QUIET_ENV = {"MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+             "MKL_NUM_THREADS": "1"}  # no display; numeric libraries single-threaded (NPROC)
+
+
+def python_job(bootstrap, folders, wall, memory_mb, config, env=None):
+    """A Job running `python -I -B -c bootstrap` with QUIET_ENV (and `env`), its
+    configuration on stdin (bootstrap reads it)."""
+    return Job(["{python}", "-I", "-B", "-c", bootstrap], folders, wall, memory_mb,
+               {**QUIET_ENV, **(env or {})}, config=config)
+
+
 @dataclass
 class Outcome:
     output: bytes = b""
