@@ -649,23 +649,27 @@ MODEL_SPOT_CHECK = "part1.ipynb: compare the model summary"  # the grader may ad
 VALIDATION_RE = re.compile(r"val loss \d{1,3}\.\d{1,6} acc (\d\.\d{1,6})")
 
 
+def starter_cell_with(found, spec, marker):
+    """The id of the first starter cell of `spec` whose source holds `marker`, or None."""
+    return next((cell_id for cell_id in spec.cells if cell_id in found
+                 and marker in as_text(found[cell_id].get("source"))), None)
+
+
 def cell_with(found, spec, marker):
-    """How messages name the first starter cell whose source holds `marker` ('a cell' if
+    """How messages name the first starter cell whose source holds `marker` ('its cell' if
     none does)."""
-    for cell_id in spec.cells:
-        if cell_id in found and marker in as_text(found[cell_id].get("source")):
-            return where(spec, cell_id)
-    return "its cell"
+    cell_id = starter_cell_with(found, spec, marker)
+    return where(spec, cell_id) if cell_id is not None else "its cell"
 
 
 def last_validation(found):
     """The last validation accuracy the training log shows, as text, or None."""
-    for cell_id in PART1.cells:
-        if cell_id in found and TRAINING_MARKER in as_text(found[cell_id].get("source")):
-            values = [m.group(1) for line in cell_lines(found[cell_id])
-                      for m in [VALIDATION_RE.search(line)] if m]
-            return values[-1] if values else None
-    return None
+    cell_id = starter_cell_with(found, PART1, TRAINING_MARKER)
+    if cell_id is None:
+        return None
+    values = [m.group(1) for line in cell_lines(found[cell_id])
+              for m in [VALIDATION_RE.search(line)] if m]
+    return values[-1] if values else None
 
 
 def spot_checks(name, nb, entries):
