@@ -121,47 +121,61 @@ def json_depth(data):
     return depth
 
 
-_PARSED = {}  # sha256 of a notebook's text -> (parsed JSON or None, problem or None)
+@dataclass(frozen=True)
+class Parsed:
+    """A notebook's text parsed (see parse_json); `problem` follows the file's name."""
+
+    data: object = None  # the JSON, or None
+    problem: str = None  # "is not a readable notebook: ...", or None
+    hostile: bool = False  # built to break tools: too large, too many objects, too deep
+
+
+_PARSED = {}  # sha256 of a notebook's text -> Parsed (no file name in it: any file may hold it)
 PARSED_KEPT = 2
+TOO_DEEP = f"is nested more than {MAX_JSON_DEPTH} levels deep: not a real notebook"
 
 
 def parse_json(text, name):
     """
-    (the JSON of a notebook's text or None, why it is built to break tools or not JSON);
-    bounded (size, objects and strings, nesting) and parsed once per text.
+    (the JSON of a notebook's text or None, why it is built to break tools or not JSON,
+    whether it is built to break tools); bounded (size, objects and strings, nesting) and
+    parsed once per text.
     """
     if len(text) > MAX_NOTEBOOK_CHARS:
-        return None, (f"{name} is {len(text)} characters long; at most {MAX_NOTEBOOK_CHARS} "
-                      "are allowed")
-    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    if key not in _PARSED:
-        _PARSED[key] = bounded_parse(text, name)
-        while len(_PARSED) > PARSED_KEPT:
-            _PARSED.pop(next(iter(_PARSED)))
-    return _PARSED[key]
+        parsed = Parsed(problem=f"is {len(text)} characters long; at most "
+                                f"{MAX_NOTEBOOK_CHARS} are allowed", hostile=True)
+    else:
+        key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        if key not in _PARSED:
+            _PARSED[key] = bounded_parse(text)
+            while len(_PARSED) > PARSED_KEPT:
+                _PARSED.pop(next(iter(_PARSED)))
+        parsed = _PARSED[key]
+    return parsed.data, parsed.problem and f"{name} {parsed.problem}", parsed.hostile
 
 
-def bounded_parse(text, name):
+def bounded_parse(text):
+    """The Parsed of a notebook's text no longer than MAX_NOTEBOOK_CHARS."""
     items = text.count("{") + text.count("[") + text.count('"')
     if items > MAX_JSON_ITEMS:
-        return None, (f"{name} holds {items} JSON objects and strings; a real notebook has "
-                      f"far fewer than {MAX_JSON_ITEMS}")
+        return Parsed(problem=f"holds {items} JSON objects and strings; a real notebook has "
+                              f"far fewer than {MAX_JSON_ITEMS}", hostile=True)
     try:
         data = json.loads(text)
     except RecursionError:
-        return None, f"{name} is nested more than {MAX_JSON_DEPTH} levels deep: not a real notebook"
+        return Parsed(problem=TOO_DEEP, hostile=True)
     except (ValueError, MemoryError) as err:
-        return None, f"{name} is not a readable notebook: {first_line(err)}"
+        return Parsed(problem=f"is not a readable notebook: {first_line(err)}")
     if json_depth(data) > MAX_JSON_DEPTH:
-        return None, f"{name} is nested more than {MAX_JSON_DEPTH} levels deep: not a real notebook"
-    return data, None
+        return Parsed(problem=TOO_DEEP, hostile=True)
+    return Parsed(data)
 
 
 def malformed_notebook(text, name):
     """Why a notebook's text is built to break tools (too large, too many objects, nested
     too deeply), or None."""
-    data, problem = parse_json(text, name)
-    return problem if data is None and "not a readable notebook" not in problem else None
+    _, problem, hostile = parse_json(text, name)
+    return problem if hostile else None
 
 
 def structure_error(nb):
@@ -191,7 +205,7 @@ def read_notebook(text, name):
     - nb: the notebook as a dict (None if it could not be read)
     - problem: why it is invalid, or None
     """
-    nb, problem = parse_json(text, name)
+    nb, problem, _ = parse_json(text, name)
     if nb is None:
         return None, problem
     problem = structure_error(nb)
@@ -649,23 +663,27 @@ MODEL_SPOT_CHECK = "part1.ipynb: compare the model summary"  # the grader may ad
 VALIDATION_RE = re.compile(r"val loss \d{1,3}\.\d{1,6} acc (\d\.\d{1,6})")
 
 
+def starter_cell_with(found, spec, marker):
+    """The id of the first starter cell of `spec` whose source holds `marker`, or None."""
+    return next((cell_id for cell_id in spec.cells if cell_id in found
+                 and marker in as_text(found[cell_id].get("source"))), None)
+
+
 def cell_with(found, spec, marker):
-    """How messages name the first starter cell whose source holds `marker` ('a cell' if
+    """How messages name the first starter cell whose source holds `marker` ('its cell' if
     none does)."""
-    for cell_id in spec.cells:
-        if cell_id in found and marker in as_text(found[cell_id].get("source")):
-            return where(spec, cell_id)
-    return "its cell"
+    cell_id = starter_cell_with(found, spec, marker)
+    return where(spec, cell_id) if cell_id is not None else "its cell"
 
 
 def last_validation(found):
     """The last validation accuracy the training log shows, as text, or None."""
-    for cell_id in PART1.cells:
-        if cell_id in found and TRAINING_MARKER in as_text(found[cell_id].get("source")):
-            values = [m.group(1) for line in cell_lines(found[cell_id])
-                      for m in [VALIDATION_RE.search(line)] if m]
-            return values[-1] if values else None
-    return None
+    cell_id = starter_cell_with(found, PART1, TRAINING_MARKER)
+    if cell_id is None:
+        return None
+    values = [m.group(1) for line in cell_lines(found[cell_id])
+              for m in [VALIDATION_RE.search(line)] if m]
+    return values[-1] if values else None
 
 
 def spot_checks(name, nb, entries):

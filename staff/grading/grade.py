@@ -227,11 +227,8 @@ def worker_job(code_dir, harness_dir, tests, limits, wall, seed):
     config = {"harness": "{harness}", "code": "{code}", "tests": [t.id for t in tests],
               "seed": seed, "test_timeout": limits.test_timeout,
               "import_timeout": IMPORT_TIMEOUT * limits.test_timeout}
-    env = {"MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
-    return sandbox.Job(["{python}", "-I", "-B", "-c", worker.BOOTSTRAP],
-                       {"code": code_dir, "harness": harness_dir}, wall, limits.memory_mb, env,
-                       config=config)
+    return sandbox.python_job(worker.BOOTSTRAP, {"code": code_dir, "harness": harness_dir},
+                              wall, limits.memory_mb, config)
 
 
 def file_wall(tests, limits):
@@ -355,10 +352,8 @@ def grade_code(files, reference_root, limits, mode, seed, deadline):
         raise GraderFailure(str(err)) from err
     grading = Grading(files, by_file, expected, reference_root, limits, mode, seed, deadline)
     entries = {}
-    grading.stage = Path(tempfile.mkdtemp(prefix="hw4-stage-", dir=sandbox.shared_tmp(mode)))
-    try:
-        os.chmod(grading.stage, 0o711)  # a fresh uid may enter its own folders, not list
-        grading.harness = stage_harness(grading.stage)
+    with sandbox.staging(mode, "hw4-stage-") as stage:
+        grading.stage, grading.harness = stage, stage_harness(stage)
         plan = phases(by_file)
         for number, phase in enumerate(plan):
             for file_name in phase:
@@ -367,8 +362,6 @@ def grade_code(files, reference_root, limits, mode, seed, deadline):
                         by_file[file_name], f"{file_name} is missing from the submission")
             later = len(plan) - number - 1
             entries.update(run_phase(grading, [f for f in phase if f in files], later))
-    finally:
-        shutil.rmtree(grading.stage, ignore_errors=True)
     return [entry for file_name in by_file for entry in entries[file_name]], grading.flags
 
 
@@ -642,15 +635,6 @@ def compile_helper(source, target):
     os.chmod(target, 0o644)
 
 
-def stage_folder(parent, name):
-    """A folder the sandbox may read, under an unguessable name (its parent is mode 0711, so
-    in "uid" mode the processes of another submission cannot find it)."""
-    folder = Path(parent) / f"{name}-{secrets.token_hex(8)}"
-    folder.mkdir()
-    os.chmod(folder, 0o755)
-    return folder
-
-
 def stage_code(stage, file_name, student_path, helpers, own_sources=None):
     """
     The code folder of one student file: its source and the helpers.
@@ -659,26 +643,18 @@ def stage_code(stage, file_name, student_path, helpers, own_sources=None):
     copied as a source, ours is compiled to bytecode
     own_sources: dict name there -> Path of more of the student's files, copied (own_net_source)
     """
-    folder = stage_folder(stage, f"code-{file_name[:-3]}")
-    copies = {file_name: student_path, **(own_sources or {})}
+    copies = {file_name: student_path, **(own_sources or {}),
+              **{name: path for name, (path, own) in helpers.items() if own}}
+    folder = sandbox.stage_folder(stage, f"code-{file_name[:-3]}", copies)
     for name, (path, own) in helpers.items():
-        if own:
-            copies[name] = path
-        else:
+        if not own:
             compile_helper(path, folder / (name[:-3] + ".pyc"))
-    for name, path in copies.items():
-        shutil.copyfile(path, folder / name)
-        os.chmod(folder / name, 0o644)
     return folder
 
 
 def stage_harness(stage):
     """The worker's folder: HARNESS_FILES, flat."""
-    folder = stage_folder(stage, "harness")
-    for name, path in HARNESS_FILES.items():
-        shutil.copyfile(path, folder / name)
-        os.chmod(folder / name, 0o644)
-    return folder
+    return sandbox.stage_folder(stage, "harness", HARNESS_FILES)
 
 
 def write_json(data, path):

@@ -302,10 +302,6 @@ def new_net(module, sizes, weight_scale=WEIGHT_SCALE):
     return net_class(module)(*sizes, weight_scale)
 
 
-def describe_params(params):
-    return net_contract.describe(params)
-
-
 def model_params(model):
     """model.parameters(), checked to be a dict of numpy arrays."""
     params = model.parameters()
@@ -331,7 +327,7 @@ def match_params(params, sizes):
     except net_contract.ParameterMismatch as err:
         raise WrongOutput(
             f"TwoLayerNet{sizes}.parameters() holds no array of shape {err.shape} for "
-            f"{err.name}; it holds {describe_params(params)}") from None
+            f"{err.name}; it holds {net_contract.describe(params)}") from None
 
 
 def set_params(model, values, sizes):

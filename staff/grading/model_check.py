@@ -34,9 +34,7 @@ import json
 import os
 import re
 import secrets
-import shutil
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -345,34 +343,18 @@ class ModelCheck:
                 for line in spot_checks]
 
 
-def stage(sources, mode):
-    """A folder holding model_job.py and the cells, readable by a fresh uid; and its parent
-    (mode 0711) to remove afterwards."""
-    parent = Path(tempfile.mkdtemp(prefix="hw4-model-", dir=sandbox.shared_tmp(mode)))
-    os.chmod(parent, 0o711)
-    folder = parent / f"job-{secrets.token_hex(8)}"
-    folder.mkdir(mode=0o755)
-    os.chmod(folder, 0o755)
-    shutil.copyfile(GRADING_DIR / "model_job.py", folder / "model_job.py")
-    (folder / job.CELLS_FILE).write_text(json.dumps(sources), encoding="utf-8")
-    for name in ("model_job.py", job.CELLS_FILE):
-        os.chmod(folder / name, 0o644)
-    return parent, folder
-
-
 def run_job(sources, mode, wall):
     """Run model_job.py on `sources` in the sandbox. Returns (sandbox.Outcome, token)."""
     token = secrets.token_hex(16)
-    env = {"MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
-    parent, folder = stage(sources, mode)
-    try:
-        task = sandbox.Job(["{python}", "-I", "-B", "-c", job.BOOTSTRAP], {"harness": folder},
-                           wall, MEMORY_MB, env,
-                           config={"harness": "{harness}", "token": token, "seconds": wall})
+    with sandbox.staging(mode, "hw4-model-") as parent:
+        folder = sandbox.stage_folder(parent, "job", {"model_job.py": GRADING_DIR / "model_job.py"})
+        cells = folder / job.CELLS_FILE
+        cells.write_text(json.dumps(sources), encoding="utf-8")
+        os.chmod(cells, 0o644)
+        task = sandbox.python_job(job.BOOTSTRAP, {"harness": folder}, wall, MEMORY_MB,
+                                  {"harness": "{harness}", "token": token, "seconds": wall},
+                                  env={"CUDA_VISIBLE_DEVICES": ""})
         outcome = sandbox.Runner(mode).run_all([task])[0]
-    finally:
-        shutil.rmtree(parent, ignore_errors=True)
     return outcome, token
 
 

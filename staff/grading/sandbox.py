@@ -41,6 +41,7 @@ import os
 import random
 import re
 import resource
+import secrets
 import selectors
 import shutil
 import signal
@@ -83,6 +84,17 @@ class Job:
     config: dict = None  # sent as one JSON line on stdin (its strings may use the same {...})
 
 
+QUIET_ENV = {"MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+             "MKL_NUM_THREADS": "1"}  # no display; numeric libraries single-threaded (NPROC)
+
+
+def python_job(bootstrap, folders, wall, memory_mb, config, env=None):
+    """A Job running `python -I -B -c bootstrap` with QUIET_ENV (and `env`), its
+    configuration on stdin (bootstrap reads it)."""
+    return Job(["{python}", "-I", "-B", "-c", bootstrap], folders, wall, memory_mb,
+               {**QUIET_ENV, **(env or {})}, config=config)
+
+
 @dataclass
 class Outcome:
     output: bytes = b""
@@ -111,6 +123,32 @@ def shared_tmp(mode):
     """Where to make folders a fresh uid must reach: /tmp when jobs run as another uid
     ($TMPDIR may be a private folder), else the usual temporary folder."""
     return "/tmp" if mode.launcher else None
+
+
+@contextlib.contextmanager
+def staging(mode, prefix):
+    """A folder for the folders bound into jobs of `mode`, removed with all it holds
+    afterwards. Mode 0711: a fresh uid may enter the folders in it whose names it knows,
+    not list them (see stage_folder)."""
+    parent = Path(tempfile.mkdtemp(prefix=prefix, dir=shared_tmp(mode)))
+    try:
+        os.chmod(parent, 0o711)
+        yield parent
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def stage_folder(parent, name, files=None):
+    """A folder in `parent` (from `staging`) that jobs may read, under an unguessable name
+    (so in "uid" mode the processes of another submission cannot find it), holding copies of
+    `files` (dict name there -> Path), readable by all."""
+    folder = Path(parent) / f"{name}-{secrets.token_hex(8)}"
+    folder.mkdir()
+    os.chmod(folder, 0o755)
+    for file_name, path in (files or {}).items():
+        shutil.copyfile(path, folder / file_name)
+        os.chmod(folder / file_name, 0o644)
+    return folder
 
 
 def python_paths():

@@ -277,6 +277,14 @@ def test_malformed_notebooks_get_a_reason(text, words):
     assert scores(entries_of("part1.ipynb", text)) == [0, 0]
 
 
+@pytest.mark.parametrize("text", ["[" * 100 + "]" * 100, "{not json"])
+def test_a_problem_names_the_file_it_was_read_as(text):
+    """Parses are kept by text: the same text read as another file names that file."""
+    for name in ("part1.ipynb", "part2.ipynb"):
+        assert gn.read_notebook(text, name)[1].startswith(f"{name} ")
+    assert (gn.malformed_notebook(text, "part2.ipynb") is None) == (text == "{not json")
+
+
 def test_odd_field_types_do_not_crash_the_grader():
     nb = json.loads(part2_text())
     first = next(c for c in nb["cells"] if c.get("id") == DISPLAY_CELLS[0])
