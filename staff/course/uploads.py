@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from handin import check as checker
+from handin.notebooks import as_text, code_cells
 
 MAX_NESTING = 2  # zips inside zips followed (upload > inner.zip > inner.zip)
 MAX_INNER_ZIPS = 8  # zips inside one container that are opened
@@ -495,20 +496,13 @@ def describe_choice(work, chosen, containers, candidates, problems):
 
 
 def notebook_code(text):
-    """The code cells' sources of a notebook's JSON text (empty on unreadable JSON)."""
+    """The code cells' sources of a notebook's JSON text (empty on unreadable JSON), read
+    as the grader reads them (handin/notebooks.py: a source's non-string parts ignored)."""
     try:
         nb = json.loads(text)
     except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return []
-    cells = nb.get("cells", []) if isinstance(nb, dict) else []
-    sources = []
-    for cell in cells:
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            source = "".join(source) if isinstance(source, list) else str(source)
-            if source.strip():
-                sources.append(source)
-    return sources
+    return [as_text(cell.get("source")) for cell in code_cells(nb)]
 
 
 def code_text(name, text):
