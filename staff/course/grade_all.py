@@ -433,7 +433,6 @@ def fill_from_results(row, results, earlier=0):
     failed = failed_to_grade(results)
     if failed:
         row.fail(again(f"the grader failed: {failed}", earlier))
-        row.score = None
 
 
 def again(reason, earlier):
