@@ -502,7 +502,7 @@ def write_code(work, path, row):
     """Write the code the similarity report compares (graded name -> code text) to `path`;
     returns it ({} if it cannot be read: the grade still stands)."""
     try:
-        texts = uploads.code_texts(uploads.read_texts(work.folder))
+        texts = uploads.folder_code(work.folder)
     except (OSError, ValueError, RecursionError) as err:
         row.notes.append(f"left out of the similarity report: {type(err).__name__}")
         return {}

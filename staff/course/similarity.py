@@ -312,7 +312,7 @@ def read_zip(path, scratch):
     try:
         work = uploads.find_work([Upload(path, path.stem, path.stem, original=path.name)],
                                  scratch)
-        return uploads.code_texts(uploads.read_texts(work.folder)) if work.folder else {}
+        return uploads.folder_code(work.folder) if work.folder else {}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

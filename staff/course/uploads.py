@@ -526,3 +526,7 @@ def read_texts(folder):
             for path in sorted(Path(folder).iterdir())
             if path.name in GRADED_NAMES and path.is_file()}
 
+
+def folder_code(folder):
+    """dict graded name -> code text of the graded files in `folder` (a Work's folder)."""
+    return code_texts(read_texts(folder))
