@@ -34,6 +34,7 @@ from pathlib import Path
 
 from handin import check as checker
 from handin.notebooks import as_text, code_cells
+from staff.course.canvas_names import is_zip_name
 
 MAX_NESTING = 2  # zips inside zips followed (upload > inner.zip > inner.zip)
 MAX_INNER_ZIPS = 8  # zips inside one container that are opened
@@ -127,10 +128,6 @@ class Work:
 
 def stamp_of(path):
     return time.localtime(path.stat().st_mtime)[:6]
-
-
-def is_zip_name(name):
-    return name.lower().endswith(".zip")
 
 
 def check_safety(infos, label):
