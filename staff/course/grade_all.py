@@ -394,19 +394,11 @@ def load_results(path):
     return results
 
 
-SANDBOX_RE = re.compile(r"sandbox(?:\s+mode)?\s*[:=]\s*([\w-]+)", re.IGNORECASE)
-
-
 def sandbox_mode(results):
-    """How grade.py isolated the student code, as results.json says ('' if it does not)."""
-    extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
-    if extra.get("sandbox"):
-        return str(extra["sandbox"])
-    output = str(results.get("output", ""))
-    match = SANDBOX_RE.search(output)
-    if match:
-        return match.group(1)
-    return "none" if "without isolation" in output.lower() else ""
+    """How grade.py isolated the student code (its extra_data.sandbox; '' if it does not say:
+    a grader that crashed before choosing a mode)."""
+    extra = results.get("extra_data")
+    return str(extra.get("sandbox") or "") if isinstance(extra, dict) else ""
 
 
 def fill_from_results(row, results, earlier=0):
