@@ -414,14 +414,9 @@ def fill_from_results(row, results, earlier=0):
     if row.sandbox == "none":
         row.notes.append(NO_ISOLATION)
     flagged = results.get("needs_person")
-    if isinstance(flagged, list):  # grade.py's list of "test: reason" (and routine spot checks)
-        for reason in flagged:
-            if not str(reason).startswith(SPOT_CHECK):  # routine: every graded notebook
-                row.flag(str(reason)[:300])
-    else:
-        for test in results["tests"]:
-            if "needs a person" in str(test.get("output", "")).lower():
-                row.flag(f"{test['name']}: {str(test['output'])[:300]}")
+    for reason in flagged if isinstance(flagged, list) else []:  # grade.py's "test: reason"
+        if not str(reason).startswith(SPOT_CHECK):  # routine: every graded notebook
+            row.flag(str(reason)[:300])
     failed = failed_to_grade(results)
     if failed:
         row.fail(again(f"the grader failed: {failed}", earlier))
