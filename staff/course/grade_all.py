@@ -326,7 +326,7 @@ def prepare(submission, row, ctx, scratch):
     row.layout = "; ".join(work.layout)
     for reason in work.flags:
         row.flag(reason)
-    key = file_digest([work.as_is] if work.as_is else [work.folder])
+    key = file_digest([work.source])
     return work, key
 
 
