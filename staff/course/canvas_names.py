@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from handin import check as checker
+
 CANVAS_RE = re.compile(
     r"^(?P<name>[^_/]+)_(?:(?P<late>late)_)?(?P<user_id>\d+)_(?P<submission_id>\d+)_"
     r"(?P<original>.+)$",
@@ -34,7 +36,7 @@ CANVAS_RE = re.compile(
 )
 ATTEMPT_RE = re.compile(r"^(?P<stem>.+?)-(?P<attempt>\d{1,3})$")
 UNIQNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-JUNK_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX"}
+JUNK_NAMES = {*checker.IGNORED_NAMES, *checker.IGNORED_DIRS}  # what zip tools add
 
 
 @dataclass

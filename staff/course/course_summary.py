@@ -125,7 +125,7 @@ class Row:
 
     def fail(self, reason):
         """Not graded: no score, a person must look."""
-        self.failed = reason
+        self.failed, self.score = reason, None
         self.flag(reason)
 
 
@@ -274,7 +274,6 @@ def gradescope_row(record, questions):
     row.late = bool(lateness) and lateness.strip("0:") != ""
     if status and status.lower() != "graded":
         row.fail(f"Gradescope status: {status}")
-        row.score = None
     for column, max_score in questions.items():
         score = number(record.get(column))
         if score is not None:

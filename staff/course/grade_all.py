@@ -326,7 +326,7 @@ def prepare(submission, row, ctx, scratch):
     row.layout = "; ".join(work.layout)
     for reason in work.flags:
         row.flag(reason)
-    key = file_digest([work.as_is] if work.as_is else [work.folder])
+    key = file_digest([work.source])
     return work, key
 
 
@@ -394,19 +394,11 @@ def load_results(path):
     return results
 
 
-SANDBOX_RE = re.compile(r"sandbox(?:\s+mode)?\s*[:=]\s*([\w-]+)", re.IGNORECASE)
-
-
 def sandbox_mode(results):
-    """How grade.py isolated the student code, as results.json says ('' if it does not)."""
-    extra = results.get("extra_data") if isinstance(results.get("extra_data"), dict) else {}
-    if extra.get("sandbox"):
-        return str(extra["sandbox"])
-    output = str(results.get("output", ""))
-    match = SANDBOX_RE.search(output)
-    if match:
-        return match.group(1)
-    return "none" if "without isolation" in output.lower() else ""
+    """How grade.py isolated the student code (its extra_data.sandbox; '' if it does not say:
+    a grader that crashed before choosing a mode)."""
+    extra = results.get("extra_data")
+    return str(extra.get("sandbox") or "") if isinstance(extra, dict) else ""
 
 
 def fill_from_results(row, results, earlier=0):
@@ -422,18 +414,12 @@ def fill_from_results(row, results, earlier=0):
     if row.sandbox == "none":
         row.notes.append(NO_ISOLATION)
     flagged = results.get("needs_person")
-    if isinstance(flagged, list):  # grade.py's list of "test: reason" (and routine spot checks)
-        for reason in flagged:
-            if not str(reason).startswith(SPOT_CHECK):  # routine: every graded notebook
-                row.flag(str(reason)[:300])
-    else:
-        for test in results["tests"]:
-            if "needs a person" in str(test.get("output", "")).lower():
-                row.flag(f"{test['name']}: {str(test['output'])[:300]}")
+    for reason in flagged if isinstance(flagged, list) else []:  # grade.py's "test: reason"
+        if not str(reason).startswith(SPOT_CHECK):  # routine: every graded notebook
+            row.flag(str(reason)[:300])
     failed = failed_to_grade(results)
     if failed:
         row.fail(again(f"the grader failed: {failed}", earlier))
-        row.score = None
 
 
 def again(reason, earlier):
@@ -503,7 +489,7 @@ def write_code(work, path, row):
     """Write the code the similarity report compares (graded name -> code text) to `path`;
     returns it ({} if it cannot be read: the grade still stands)."""
     try:
-        texts = uploads.code_texts(uploads.read_texts(work.folder))
+        texts = uploads.folder_code(work.folder)
     except (OSError, ValueError, RecursionError) as err:
         row.notes.append(f"left out of the similarity report: {type(err).__name__}")
         return {}

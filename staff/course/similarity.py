@@ -49,7 +49,7 @@ from copydetect.detector import CodeFingerprint, compare_files
 from handin import module_prog
 from handin.manifest import GRADED_FILES
 from staff.course import uploads
-from staff.course.canvas_names import Upload
+from staff.course.canvas_names import Upload, is_zip_name
 from staff.course.course_summary import LEADS_FILE, PREVIOUS_KEY, REFERENCE_KEY, Pair
 from staff.starter.notebooks import strip_notebook
 from staff.starter.regions import BEGIN, strip_python
@@ -291,7 +291,7 @@ def previous_texts(folder, scratch):
     folder = Path(folder)
     texts, problems = {}, []
     paths = sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()
-                   and (uploads.is_zip_name(p.name)
+                   and (is_zip_name(p.name)
                         or (p.suffix == ".json" and p.parent.name == "code")))
     for index, path in enumerate(paths[:MAX_PREVIOUS]):
         key = PREVIOUS_KEY + path.relative_to(folder).as_posix()
@@ -312,7 +312,7 @@ def read_zip(path, scratch):
     try:
         work = uploads.find_work([Upload(path, path.stem, path.stem, original=path.name)],
                                  scratch)
-        return uploads.code_texts(uploads.read_texts(work.folder)) if work.folder else {}
+        return uploads.folder_code(work.folder) if work.folder else {}
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from handin import check as checker
+from handin.notebooks import as_text, code_cells
+from staff.course.canvas_names import is_zip_name
 
 MAX_NESTING = 2  # zips inside zips followed (upload > inner.zip > inner.zip)
 MAX_INNER_ZIPS = 8  # zips inside one container that are opened
@@ -44,6 +46,7 @@ MAX_COPIES = 60  # graded-name files in one container: more is not a student's w
 MAX_FOLDER_FILES = 20_000  # files listed in an uploaded folder
 MAX_FILE_CHARS = 1_000_000  # of a graded file's code, compared by the similarity report
 LOOSE = "loose files"
+GRADED_NAMES = frozenset(checker.REQUIRED_FILES)
 
 
 class Unreadable(Exception):
@@ -127,14 +130,6 @@ def stamp_of(path):
     return time.localtime(path.stat().st_mtime)[:6]
 
 
-def is_zip_name(name):
-    return name.lower().endswith(".zip")
-
-
-def graded_names():
-    return set(checker.REQUIRED_FILES)
-
-
 def check_safety(infos, label):
     """
     handin/check.py's checks on what may be extracted (the graded files and inner zips):
@@ -163,12 +158,19 @@ def in_tool_folder(parts):
     return any(part in TOOL_FOLDERS for part in parts[:-1])
 
 
+def file_parts(info):
+    """A zip entry's path as parts, or None for what is never read: folders, the metadata
+    handin/check.py ignores, files in tool folders."""
+    if info.is_dir() or checker.is_ignored(info.filename):
+        return None
+    parts = tuple(checker.entry_parts(info.filename))
+    return None if in_tool_folder(parts) else parts
+
+
 def extracted(info):
     """True for the zip entries this module may extract: graded files and inner zips."""
-    if info.is_dir() or checker.is_ignored(info.filename):
-        return False
-    parts = checker.entry_parts(info.filename)
-    return not in_tool_folder(parts) and (parts[-1] in graded_names() or is_zip_name(parts[-1]))
+    parts = file_parts(info)
+    return parts is not None and (parts[-1] in GRADED_NAMES or is_zip_name(parts[-1]))
 
 
 def open_zip(path, label, depth, stack):
@@ -186,12 +188,10 @@ def open_zip(path, label, depth, stack):
     warning = check_safety(infos, label)
     container = Container(label, depth, [], archive=archive, warnings=[warning] if warning else [])
     for info in infos:
-        if info.is_dir() or checker.is_ignored(info.filename):
+        parts = file_parts(info)
+        if parts is None:
             continue
-        parts = tuple(checker.entry_parts(info.filename))
-        if in_tool_folder(parts):
-            continue
-        if parts[-1] in graded_names():
+        if parts[-1] in GRADED_NAMES:
             container.entries.append(Entry(parts, tuple(info.date_time), info))
         else:
             container.others.append("/".join(parts))
@@ -213,7 +213,7 @@ def open_folder(path, label):
             parts = file.relative_to(path).parts
             if file.is_symlink() or not file.is_file() or checker.is_ignored("/".join(parts)):
                 continue
-            if name in graded_names():
+            if name in GRADED_NAMES:
                 container.entries.append(Entry(parts, stamp_of(file), file))
             else:
                 container.others.append("/".join(parts))
@@ -259,7 +259,7 @@ def containers_of(uploads, scratch, stack):
     - problems: why an upload or an inner zip could not be read
     """
     containers, problems = [], []
-    loose = [u for u in uploads if not u.path.is_dir() and u.original in graded_names()]
+    loose = [u for u in uploads if not u.path.is_dir() and u.original in GRADED_NAMES]
     for upload in uploads:
         if upload in loose:
             continue
@@ -495,20 +495,13 @@ def describe_choice(work, chosen, containers, candidates, problems):
 
 
 def notebook_code(text):
-    """The code cells' sources of a notebook's JSON text (empty on unreadable JSON)."""
+    """The code cells' sources of a notebook's JSON text (empty on unreadable JSON), read
+    as the grader reads them (handin/notebooks.py: a source's non-string parts ignored)."""
     try:
         nb = json.loads(text)
     except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return []
-    cells = nb.get("cells", []) if isinstance(nb, dict) else []
-    sources = []
-    for cell in cells:
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            source = "".join(source) if isinstance(source, list) else str(source)
-            if source.strip():
-                sources.append(source)
-    return sources
+    return [as_text(cell.get("source")) for cell in code_cells(nb)]
 
 
 def code_text(name, text):
@@ -521,11 +514,16 @@ def code_text(name, text):
 
 def code_texts(texts):
     """dict graded name -> code text, from dict graded name -> the file's text."""
-    return {name: code_text(name, text) for name, text in texts.items() if name in graded_names()}
+    return {name: code_text(name, text) for name, text in texts.items() if name in GRADED_NAMES}
 
 
 def read_texts(folder):
     """dict graded name -> text of the graded files in `folder` (undecodable bytes replaced)."""
     return {path.name: path.read_bytes().decode("utf-8", errors="replace")
             for path in sorted(Path(folder).iterdir())
-            if path.name in graded_names() and path.is_file()}
+            if path.name in GRADED_NAMES and path.is_file()}
+
+
+def folder_code(folder):
+    """dict graded name -> code text of the graded files in `folder` (a Work's folder)."""
+    return code_texts(read_texts(folder))

@@ -4,6 +4,7 @@ complete candidate is chosen and the choice flagged, and unsafe or unreadable up
 refused with the reason. No grading here: only what would be handed to the grader."""
 
 import io
+import json
 import os
 import stat
 import time
@@ -302,3 +303,13 @@ def test_read_texts_reads_only_graded_names(tmp_path):
     (tmp_path / "layers.py").write_bytes(b"x = '\xff'\n")
     (tmp_path / "other.py").write_text("y = 1\n")
     assert uploads.read_texts(tmp_path) == {"layers.py": "x = '\ufffd'\n"}
+
+
+def test_code_text_reads_notebook_sources_as_the_grader_does():
+    notebook = json.dumps({"cells": [
+        {"cell_type": "code", "source": ["a = 1\n", 2, "b = 2"]},  # a hostile non-string part
+        {"cell_type": "markdown", "source": "text"},
+        {"cell_type": "code", "source": None},
+        {"cell_type": "code", "source": "c = 3\n"}]})
+    assert uploads.code_text("part1.ipynb", notebook) == \
+        "# ---- cell\na = 1\nb = 2\n# ---- cell\nc = 3\n"
