@@ -28,6 +28,7 @@ from checks import (
 )
 from gradient_check import CheckFailed, compare, dtype_name, gradient_problem
 from net_contract import (
+    PARAM_NAMES,
     as_shape,
     init_problems,
     init_summary,
@@ -48,7 +49,7 @@ MODELS = {  # name -> (class, constructor arguments from case["sizes"], layers i
                          ("fc_forward", "fc_backward"), ("W", "b")),
     "TwoLayerNet": (TwoLayerNet, ("input_dim", "num_classes", "hidden_dim"),
                     ("fc_forward", "fc_backward", "relu_forward", "relu_backward"),
-                    ("W1", "b1", "W2", "b2")),
+                    PARAM_NAMES),
 }
 SCRIPTS = {"TwoLayerNet": "gradcheck_classifier.py"}  # where a part is checked (else layers)
 
