@@ -16,14 +16,12 @@ import sys
 
 from checks import call, load_data, run_checks, student_imports, student_line, summarize, unpack
 from gradient_check import CheckFailed, compare, gradient_problem, matches
-from net_contract import PARAM_NAMES, as_shape
+from net_contract import BIASES, PARAM_NAMES, WEIGHTS, as_shape
 
 with student_imports(__name__):  # your layers.py and two_layer_net.py (train.py: below)
     from gradcheck_classifier import build_with_weights, cause_notes, label
     from two_layer_net import TwoLayerNet
 
-NAMES = PARAM_NAMES
-WEIGHTS, BIASES = ("W1", "W2"), ("b1", "b2")
 PARTS = ("softmax_loss", "l2_regularization", "TwoLayerNet")  # what training_step relies on
 
 
@@ -42,11 +40,12 @@ def variants(case):
     def grads(scale=1.0, reg_names=WEIGHTS, reg_scale=1.0):
         return {name: scale * data_grads[name]
                 + (reg_scale * reg_grads[name] if name in reg_names else 0.0)
-                for name in NAMES}
+                for name in PARAM_NAMES}
 
     return [
         ("the biases are regularized too: regularize only the weight matrices W1, W2",
-         weight_loss + data_loss + sum(reg_losses[b] for b in BIASES), grads(reg_names=NAMES)),
+         weight_loss + data_loss + sum(reg_losses[b] for b in BIASES),
+         grads(reg_names=PARAM_NAMES)),
         ("no regularization: add l2_regularization of W1 and W2 (loss and gradient)",
          data_loss, grads(reg_names=())),
         ("the regularization loss is added but not its gradient: add l2_regularization's "
@@ -64,10 +63,10 @@ def name_mistake(case, loss, grads):
     then the gradients alone, then a wrong loss alone."""
     found = variants(case)
     for description, v_loss, v_grads in found:
-        if matches(v_loss, loss) and all(matches(v_grads[n], grads[n]) for n in NAMES):
+        if matches(v_loss, loss) and all(matches(v_grads[n], grads[n]) for n in PARAM_NAMES):
             return description
     for description, _, v_grads in found:
-        if all(matches(v_grads[n], grads[n]) for n in NAMES):
+        if all(matches(v_grads[n], grads[n]) for n in PARAM_NAMES):
             return description
     for description, v_loss, _ in found:
         if matches(v_loss, loss) and not matches(case["outputs"]["loss"], v_loss):
@@ -90,14 +89,14 @@ def check_training_step(case, training_step):
     inputs, sizes = case["inputs"], case["sizes"]
     args = [sizes["input_dim"], sizes["num_classes"], sizes["hidden_dim"]]
     model, mapping, kind = build_with_weights("TwoLayerNet", TwoLayerNet, args,
-                                              {n: inputs[n] for n in NAMES})
+                                              {n: inputs[n] for n in PARAM_NAMES})
     X, y, reg = inputs["X"].copy(), inputs["y"].copy(), inputs["reg"]
     loss, grads = unpack("training_step", call("training_step", training_step, model, X, y,
                                                reg), ("loss", "grads"))
-    grads = step_grads(model, mapping, grads, {n: inputs[n].shape for n in NAMES})
+    grads = step_grads(model, mapping, grads, {n: inputs[n].shape for n in PARAM_NAMES})
     problems = [compare("loss", case["outputs"]["loss"], loss, kind=kind)]
     problems += [compare(f"gradient of {label(n, mapping)}", case["outputs"][n], grads[n],
-                         kind=kind) for n in NAMES]
+                         kind=kind) for n in PARAM_NAMES]
     if any(problems):
         mistake = name_mistake(case, loss, grads)
         return [p for p in problems if p] + ([f"likely mistake: {mistake}"] if mistake else []), \

@@ -31,6 +31,7 @@ ARCHIVE_NAME = "cifar-10-python.tar.gz"
 DEFAULT_CACHE_DIR = HERE / ".cache"
 NUM_TRAIN_IMAGES = 50000  # 5 batches of 10,000
 NUM_TEST_IMAGES = 10000
+DEFAULT_NUM_TRAIN = 49000  # load_cifar10's training split: the last 1,000 images validate
 IMAGE_DIM = 3 * 32 * 32
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
            "dog", "frog", "horse", "ship", "truck")
@@ -167,7 +168,7 @@ def preprocess(X, mean, std):
     return out
 
 
-def load_cifar10(num_train=49000, num_val=1000, num_test=None, data_dir=None,
+def load_cifar10(num_train=DEFAULT_NUM_TRAIN, num_val=1000, num_test=None, data_dir=None,
                  mean=None, std=None, cache_dir=None):
     """Load CIFAR-10 as float32 arrays, preprocessed with training-set statistics.
 
@@ -198,7 +199,7 @@ def load_cifar10(num_train=49000, num_val=1000, num_test=None, data_dir=None,
     return data
 
 
-def training_statistics(num_train=49000, data_dir=None, cache_dir=None):
+def training_statistics(num_train=DEFAULT_NUM_TRAIN, data_dir=None, cache_dir=None):
     """The statistics that load_cifar10(num_train=num_train) normalizes with: those of the
     first num_train training images (test.py uses them for a checkpoint saved without its
     statistics, as a train.py written for the original starter saves it).

@@ -28,6 +28,7 @@ from checks import (
 )
 from gradient_check import CheckFailed, compare, dtype_name, gradient_problem
 from net_contract import (
+    PARAM_NAMES,
     as_shape,
     init_problems,
     init_summary,
@@ -48,7 +49,7 @@ MODELS = {  # name -> (class, constructor arguments from case["sizes"], layers i
                          ("fc_forward", "fc_backward"), ("W", "b")),
     "TwoLayerNet": (TwoLayerNet, ("input_dim", "num_classes", "hidden_dim"),
                     ("fc_forward", "fc_backward", "relu_forward", "relu_backward"),
-                    ("W1", "b1", "W2", "b2")),
+                    PARAM_NAMES),
 }
 SCRIPTS = {"TwoLayerNet": "gradcheck_classifier.py"}  # where a part is checked (else layers)
 
@@ -150,19 +151,19 @@ INIT_SIZES = (50, 30, 40)  # input_dim, num_classes, hidden_dim: 1,200+ weights 
 INIT_SCALE = 0.01
 
 
-def check_init(case, sizes=INIT_SIZES, weight_scale=INIT_SCALE):
+def check_init(case):
     """
-    TwoLayerNet(D, C, H, weight_scale): parameter shapes, then the initialization rule of
-    net_contract.init_problems (biases 0, weights with a standard deviation near
-    weight_scale).
+    TwoLayerNet(D, C, H, weight_scale) of INIT_SIZES and INIT_SCALE: parameter shapes, then
+    the initialization rule of net_contract.init_problems (biases 0, weights with a standard
+    deviation near weight_scale).
     """
-    args = (*sizes, weight_scale)
+    args = (*INIT_SIZES, INIT_SCALE)
     model = call(f"TwoLayerNet{args}", MODELS["TwoLayerNet"][0], *args)
     params = call("TwoLayerNet.parameters()", model.parameters)
-    mapping = match("TwoLayerNet", params, param_shapes(*sizes))
+    mapping = match("TwoLayerNet", params, param_shapes(*INIT_SIZES))
     summaries = {name: init_summary(params[key]) for name, key in mapping.items()}
     labels = {name: label(name, mapping) for name in mapping}
-    return init_problems(summaries, weight_scale, labels), None
+    return init_problems(summaries, INIT_SCALE, labels), None
 
 
 INIT_CASES = [{"case": f"sizes {INIT_SIZES}, scale {INIT_SCALE}"}]

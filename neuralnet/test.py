@@ -20,12 +20,17 @@ import os
 from pathlib import Path
 
 from checkpoint import load_checkpoint, preprocessing_path
-from data import CifarDataError, DataSampler, load_cifar10, training_statistics
+from data import (
+    DEFAULT_NUM_TRAIN,
+    CifarDataError,
+    DataSampler,
+    load_cifar10,
+    training_statistics,
+)
 from utils import check_accuracy
 
 HERE = Path(__file__).resolve().parent
 BEST_CHECKPOINT = HERE / "runs" / "best" / "checkpoint.npz"
-DEFAULT_NUM_TRAIN = 49000  # load_cifar10's default
 
 
 def parse_args(argv=None):

@@ -11,13 +11,19 @@ from classifier import Classifier
 from gradient_check import compare, dtype_name, gradient_problem
 from kit import model_with_weights
 from linear_classifier import LinearClassifier
-from net_contract import as_shape, init_problems, init_summary, match_parameters, param_shapes
+from net_contract import (
+    PARAM_NAMES,
+    as_shape,
+    init_problems,
+    init_summary,
+    match_parameters,
+    param_shapes,
+)
 from two_layer_net import TwoLayerNet
 
 DATA = load_data()
 NET = DATA["TwoLayerNet"][0]
 LINEAR = DATA["LinearClassifier"][0]
-NET_NAMES = ("W1", "b1", "W2", "b2")
 D, C, H, N = 7, 4, 6, 5
 
 
@@ -55,7 +61,7 @@ def test_defaults_match_cifar10():
 
 
 @pytest.mark.parametrize("cls, case, names", [
-    (LinearClassifier, LINEAR, ("W", "b")), (TwoLayerNet, NET, NET_NAMES),
+    (LinearClassifier, LINEAR, ("W", "b")), (TwoLayerNet, NET, PARAM_NAMES),
 ], ids=["LinearClassifier", "TwoLayerNet"])
 def test_forward_values(cls, case, names):
     model, _ = model_with_weights(cls, case, names)
@@ -66,7 +72,7 @@ def test_forward_values(cls, case, names):
 
 
 @pytest.mark.parametrize("cls, case, names", [
-    (LinearClassifier, LINEAR, ("W", "b")), (TwoLayerNet, NET, NET_NAMES),
+    (LinearClassifier, LINEAR, ("W", "b")), (TwoLayerNet, NET, PARAM_NAMES),
 ], ids=["LinearClassifier", "TwoLayerNet"])
 def test_backward_values(cls, case, names):
     model, mapping = model_with_weights(cls, case, names)
@@ -79,7 +85,7 @@ def test_backward_values(cls, case, names):
 
 
 @pytest.mark.parametrize("cls, case, names", [
-    (LinearClassifier, LINEAR, ("W", "b")), (TwoLayerNet, NET, NET_NAMES),
+    (LinearClassifier, LINEAR, ("W", "b")), (TwoLayerNet, NET, PARAM_NAMES),
 ], ids=["LinearClassifier", "TwoLayerNet"])
 def test_gradients_match_numeric_differences(cls, case, names):
     model, mapping = model_with_weights(cls, case, names)
@@ -103,7 +109,7 @@ def test_classifier_is_abstract():
 
 
 def test_save_load_round_trip(tmp_path, rng):
-    model, mapping = model_with_weights(TwoLayerNet, NET, NET_NAMES)
+    model, mapping = model_with_weights(TwoLayerNet, NET, PARAM_NAMES)
     path = tmp_path / "sub" / "checkpoint.npz"
     model.save(path)
     assert path.is_file()

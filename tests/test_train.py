@@ -15,7 +15,7 @@ from checks import load_data
 from fake_cifar10 import write_fake_cifar10
 from gradient_check import compare, dtype_name, gradient_problem
 from kit import NEURALNET_DIR, ROOT, model_with_weights, run_script
-from net_contract import as_shape
+from net_contract import BIASES, PARAM_NAMES, WEIGHTS, as_shape
 from optim import SGD, one_cycle_lr
 from two_layer_net import TwoLayerNet
 from utils import check_accuracy
@@ -25,7 +25,6 @@ TEST = NEURALNET_DIR / "test.py"
 TINY = ["--num-train", 400, "--num-val", 100, "--num-epochs", 4, "--no-progress"]
 SCRIPT_FLAGS = ("--data-dir", "--no-progress", "--smoke")  # written out in the kit's train.py
 STEP = load_data()["training_step"][0]
-NAMES = ("W1", "b1", "W2", "b2")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +45,7 @@ def training_step(train_module):
 
 def step_model():
     """Your TwoLayerNet with the weights of the training_step case (nonzero biases)."""
-    return model_with_weights(TwoLayerNet, STEP, NAMES)
+    return model_with_weights(TwoLayerNet, STEP, PARAM_NAMES)
 
 
 def step_kind(model):
@@ -85,11 +84,11 @@ def test_biases_are_not_regularized(training_step):
     X, y = STEP["inputs"]["X"].copy(), STEP["inputs"]["y"].copy()
     _, without = training_step(model, X, y, 0.0)
     _, with_reg = training_step(model, X, y, 2.0)
-    for name in ("b1", "b2"):
+    for name in BIASES:
         key = mapping[name]
         np.testing.assert_allclose(with_reg[key], without[key], rtol=1e-5, atol=1e-7,
                                    err_msg=f"reg changed the gradient of {name}")
-    for name in ("W1", "W2"):
+    for name in WEIGHTS:
         assert not np.allclose(with_reg[mapping[name]], without[mapping[name]]), \
             f"reg did not change the gradient of {name}"
 

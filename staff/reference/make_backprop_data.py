@@ -20,13 +20,11 @@ random.random() values in [0, 1), for f1(...), f2(...), f3_y1(s1, s2), f3_y2(s1,
 "outputs" (the list of the functions' outputs, floats).
 """
 
-import argparse
 import math
-import pickle
 import random
 from pathlib import Path
 
-from handin import module_prog
+from staff.reference import write_data_file
 
 DATA_FILE = Path(__file__).resolve().parents[2] / "backprop" / "backprop-data.pkl"
 
@@ -125,12 +123,7 @@ def build_data():
 
 def main(argv=None):
     """No options: --help says what the file is, anything else is an error."""
-    argparse.ArgumentParser(
-        prog=module_prog(__spec__),
-        description=__doc__.split("\n\n")[0]).parse_args(argv)
-    with open(DATA_FILE, "wb") as f:
-        pickle.dump(build_data(), f, protocol=4)
-    print(f"wrote {DATA_FILE}")
+    write_data_file(__spec__, __doc__, DATA_FILE, build_data, argv)
 
 
 if __name__ == "__main__":

@@ -31,14 +31,12 @@ a dict function name -> list of cases, each {"case": description, "inputs": {nam
   checker can name a mistake without computing any of it.
 """
 
-import argparse
-import pickle
 from pathlib import Path
 
 import numpy as np
 
-from handin import module_prog
 from staff.grading.student_view import student_module
+from staff.reference import write_data_file
 
 ROOT = Path(__file__).resolve().parents[2]
 NEURALNET_DIR = ROOT / "neuralnet"
@@ -213,12 +211,7 @@ def build_data():
 
 def main(argv=None):
     """No options: --help says what the file is, anything else is an error."""
-    argparse.ArgumentParser(
-        prog=module_prog(__spec__),
-        description=__doc__.split("\n\n")[0]).parse_args(argv)
-    with open(DATA_FILE, "wb") as f:
-        pickle.dump(build_data(), f, protocol=4)
-    print(f"wrote {DATA_FILE}")
+    write_data_file(__spec__, __doc__, DATA_FILE, build_data, argv)
 
 
 if __name__ == "__main__":
